@@ -1,0 +1,1 @@
+// AWS: see README.md, "Architecture".

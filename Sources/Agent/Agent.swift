@@ -1,0 +1,1 @@
+// Agent: see README.md, "Architecture".

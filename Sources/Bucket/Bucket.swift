@@ -1,0 +1,1 @@
+// Bucket: see README.md, "Architecture".

@@ -1,0 +1,1 @@
+// Builder: see README.md, "Architecture".

@@ -1,0 +1,1 @@
+// Fleet: see README.md, "Architecture".

@@ -1,0 +1,1 @@
+// Git: see README.md, "Architecture".

@@ -1,0 +1,1 @@
+// Manifest: see README.md, "Architecture".

@@ -1,0 +1,1 @@
+// SQLite: see README.md, "Architecture".

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// The `ferry` command: ships CloudFormation releases from a build account to many
+/// silo accounts. Each subcommand parses and validates its input, then calls into a
+/// library module; nothing else lives here.
+@main
+struct Ferry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "Ship CloudFormation releases from one build account to many silo accounts.",
+        discussion: """
+        Master leg:  ferry build | publish | release | verify
+        Silo leg:    ferry agent run | once | history
+        On-call:     ferry status | history | rollback | promote | pin | unpin
+        Set-up:      ferry keys | bootstrap | aws whoami
+        """,
+        version: "0.1.0",
+        subcommands: []
+    )
+}
