@@ -18,13 +18,15 @@ struct ProcessRun {
     /// in `directory`; throws when it exits non-zero.
     @discardableResult
     static func python(_ arguments: [String], in directory: String? = nil,
-                       environment: [String: String] = [:]) throws -> ProcessRun {
+                       environment: [String: String] = [:], check: Bool = true) throws -> ProcessRun {
         let python = TestEnvironment.python().split(separator: " ").map(String.init)
-        return try run(python + arguments, in: directory, environment: environment)
+        return try run(python + arguments, in: directory, environment: environment, check: check)
     }
 
+    /// With `check`, a non-zero exit throws `Failed`.
     @discardableResult
-    static func run(_ command: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessRun {
+    static func run(_ command: [String], in directory: String? = nil, environment: [String: String] = [:],
+                    check: Bool = true) throws -> ProcessRun {
         let scratch = try TemporaryDirectory("ferry-process")
         let out = scratch.url("stdout"), err = scratch.url("stderr")
         guard FileManager.default.createFile(atPath: out, contents: nil),
@@ -41,7 +43,7 @@ struct ProcessRun {
         let result = ProcessRun(status: process.terminationStatus,
                                 stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                                 stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
-        guard result.status == 0 else { throw Failed(command: command.joined(separator: " "), run: result) }
+        guard result.status == 0 || !check else { throw Failed(command: command.joined(separator: " "), run: result) }
         return result
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Builder
 
 /// Reading and writing templates: short tags become the long form `aws cloudformation
@@ -36,6 +37,24 @@ import Testing
         let theirs = try Meaning.parse(cli.stdout)
         let ours = try Meaning.parse(String(contentsOfFile: shortForm, encoding: .utf8))
         #expect(Meaning.differences(ours, theirs).isEmpty, "\(Meaning.differences(ours, theirs))")
+    }
+
+    /// cfn-lint finds the same things (rule and message; lines move) in the short form
+    /// and in what we write, so the long form means the same to CloudFormation's linter.
+    @Test func cfnLintSeesTheSameTemplate() throws {
+        let scratch = try TemporaryDirectory("ferry-lint")
+        let written = try TemplateDocument.parse(String(contentsOfFile: shortForm, encoding: .utf8)).serialized()
+        let copy = try scratch.write("written.yaml", written)
+        func findings(_ path: String) throws -> [String] {
+            let lint = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
+            let run = try ProcessRun.python(["-c", lint, "--format", "parseable", path], check: false)
+            #expect(run.status != 0 || run.stdout.isEmpty, "\(run.stderr)")
+            // file:line:column:endLine:endColumn:rule:message
+            return run.stdout.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 5).last.map(String.init) ?? "" }.sorted()
+        }
+        let original = try findings(shortForm)
+        #expect(!original.isEmpty, "the fixture has findings to compare")
+        #expect(try findings(copy) == original)
     }
 
     @Test func writingIsDeterministic() throws {
