@@ -42,9 +42,9 @@ public struct PackagerError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var description: String {
-        var where_ = template
-        if let resource { where_ += ": resource '\(resource)'" }
-        if let property { where_ += " property '\(property)'" }
-        return "\(where_): \(message)" + (cause.map { " (\($0))" } ?? "")
+        var location = template
+        if let resource { location += ": resource '\(resource)'" }
+        if let property { location += " property '\(property)'" }
+        return "\(location): \(message)" + (cause.map { " (\($0))" } ?? "")
     }
 }
