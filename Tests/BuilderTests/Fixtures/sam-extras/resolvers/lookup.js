@@ -1,0 +1,2 @@
+export function request(ctx) { return {}; }
+export function response(ctx) { return null; }
