@@ -43,6 +43,7 @@ final class StagingFolder {
     /// and its parents (mode 0755) as needed.
     func directory(_ relative: String, entry: String) throws(ArchiveError) -> Int32 {
         if let fd = folders[relative] { return fd }
+        if folders.count > Self.openFolderLimit { closeFoldersButRoot() }
         let (parentPath, name) = split(relative)
         let parent = try directory(parentPath, entry: entry)
         if mkdirat(parent, name, 0o755) != 0 && errno != EEXIST { throw ioError("mkdirat", relative, entry: entry) }
@@ -65,6 +66,18 @@ final class StagingFolder {
             throw error
         }
         return fd
+    }
+
+    /// Folder descriptors kept open at most, so that a zip of many folders cannot run
+    /// the process out of descriptors. A closed one is reopened from its parent.
+    static let openFolderLimit = 64
+
+    /// How many folder descriptors are open now.
+    var openFolderCount: Int { folders.count }
+
+    private func closeFoldersButRoot() {
+        for (relative, fd) in folders where !relative.isEmpty { close(fd) }
+        folders = folders.filter { $0.key.isEmpty }
     }
 
     /// Closes the folder descriptors (the folders stay).

@@ -45,6 +45,28 @@ private func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { Stri
         #expect(files.map(\.size) == [3_000_000, 3_000_000])
     }
 
+    @Test func manyFoldersDoNotExhaustDescriptors() throws {
+        let folder = try TemporaryDirectory()
+        let names = (0..<600).map { String(format: "d%04d/sub/f.txt", $0) }
+        try writeZip(entries: names.map { ZipEntry(name: $0, source: .bytes(Data($0.utf8))) }, to: folder.url("z.zip"), mtime: Date())
+        let files = try extract(zip: folder.url("z.zip"), into: folder.url("out"))
+        #expect(files.map(\.path) == names)
+        #expect(FileManager.default.contents(atPath: folder.url("out/d0599/sub/f.txt")) == Data("d0599/sub/f.txt".utf8))
+
+        let staging = try StagingFolder(creating: folder.url("bounded"))
+        defer { staging.remove() }
+        var most = 0
+        for index in 0..<300 {
+            _ = try staging.directory("a\(index)/b", entry: "x")
+            most = max(most, staging.openFolderCount)
+        }
+        #expect(most <= StagingFolder.openFolderLimit + 2)
+        // A folder whose descriptor was closed is reopened, not recreated or refused.
+        let fd = try staging.createFile("a0/b/late.txt", mode: 0o644, entry: "x")
+        close(fd)
+        #expect(exists(folder.url("bounded/a0/b/late.txt")))
+    }
+
     @Test func extractsZipsMadeByOtherTools() throws {
         let folder = try TemporaryDirectory()
         let zip = folder.url("py.zip")
