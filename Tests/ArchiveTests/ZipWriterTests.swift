@@ -152,6 +152,27 @@ print(json.dumps([[i.filename, i.flag_bits & 0x800, list(i.date_time), oct(i.ext
         #expect(listing(folder.path) == ["z.zip"], "the failed zip left nothing")
     }
 
+    @Test func moreThan65535EntriesUseZip64AndKeepUTCTimes() throws {
+        // Past 65,535 entries the end record moves to its zip64 form: the time fix must follow it.
+        let folder = try TemporaryDirectory()
+        let zip = folder.url("many.zip")
+        processSettings.lock()
+        defer { processSettings.unlock() }
+        try withTimeZone("Asia/Tokyo") {
+            let writer = try ZipWriter(path: zip, mtime: commitTime)
+            for index in 0..<66_000 { try writer.add(name: String(format: "f%05d", index), data: Data(), compression: .store) }
+            try writer.close()
+        }
+        let report = try runPython(#"""
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+infos = z.infolist()
+zip64 = open(sys.argv[1], "rb").read()[-42:-38] == b"PK\x06\x07"
+print(len(infos), len({i.date_time for i in infos}), infos[-1].date_time, zip64)
+"""#, [zip])
+        #expect(report.trimmingCharacters(in: .whitespacesAndNewlines) == "66000 1 (2023, 11, 14, 22, 13, 20) True")
+    }
+
     @Test func missingSourceFileIsAnErrorAndLeavesNothing() throws {
         let folder = try TemporaryDirectory()
         let error = try #require(throws: ArchiveError.self) {
