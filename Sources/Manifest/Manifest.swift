@@ -1,1 +1,0 @@
-// Manifest: see README.md, "Architecture".
