@@ -137,10 +137,11 @@ enum KeyFile {
     /// The 32 bytes of a one-line key file whose tag is `expected`. Messages name what
     /// was found, never the key material.
     static func read(_ text: String, expected: String) throws(ManifestError) -> Data {
-        let line = text.hasSuffix("\r\n") ? text.dropLast(2) : text.hasSuffix("\n") ? text.dropLast() : Substring(text)
+        // "\r\n" is one Character in Swift: one dropLast() removes either line ending.
+        let line = text.hasSuffix("\n") || text.hasSuffix("\r\n") ? text.dropLast() : Substring(text)
         let parts = line.split(separator: " ", omittingEmptySubsequences: false)
         let kind = expected == publicTag ? "public" : "private"
-        guard parts.count == 2, !line.contains("\n") else {
+        guard parts.count == 2, !line.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else {
             throw ManifestError(.badKeyFile, "this is not a Ferry \(kind) key file: expected one line "
                 + "\"\(expected) <base64>\" (make one with ferry keys generate)")
         }
