@@ -18,20 +18,12 @@ public enum CanonicalJSON {
         try decode(type, from: JSONParser.parse(bytes, cap: cap, what: what), what: what)
     }
 
-    /// Whether `bytes` are exactly the canonical form of the JSON they hold.
-    /// (They must parse first; a parse failure is thrown.)
-    public static func isCanonical(_ bytes: Data, cap: Int, what: String) throws(ManifestError) -> Bool {
-        try JSONParser.parse(bytes, cap: cap, what: what).canonicalBytes == bytes
-    }
-
     /// The parsed tree of an `Encodable`, through Foundation's encoder and the strict parser,
     /// so that what Ferry writes passes the same checks as what it reads.
     static func tree<T: Encodable>(of value: T) throws(ManifestError) -> JSONValue {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
         let json: Data
         do {
-            json = try encoder.encode(value)
+            json = try JSONEncoder().encode(value)
         } catch {
             throw ManifestError(.invalidValue, "cannot encode \(T.self) as JSON: \(error)")
         }

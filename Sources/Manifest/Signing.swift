@@ -24,10 +24,10 @@ public func signManifest(_ manifest: Manifest, with key: SigningKey) throws(Mani
 /// The manifest in `bytes` (`manifest.json`), once `signature` (`manifest.sig`) shows a
 /// trusted `builder` key signed exactly these bytes. The bytes must be canonical.
 public func verifyManifest(bytes: Data, signature: Data, trust: TrustStore) throws(ManifestError) -> Manifest {
-    let signatureTree = try JSONParser.parse(signature, cap: SizeCap.signature, what: "the manifest signature file")
-    let file = try CanonicalJSON.decode(SignatureFile.self, from: signatureTree, what: "the manifest signature file")
     let tree = try JSONParser.parse(bytes, cap: SizeCap.manifest, what: Manifest.what)
     try Schema.check(tree, as: Manifest.self)
+    let file = try CanonicalJSON.decode(SignatureFile.self, from: signature, cap: SizeCap.signature,
+                                        what: "the manifest signature file")
     try Signatures.check(file.signatures, over: bytes, trust: trust, roles: [.builder], what: Manifest.what)
     guard tree.canonicalBytes == bytes else {
         throw ManifestError(.notCanonical, "the manifest is signed but not in canonical form; ferry writes only "
