@@ -177,6 +177,13 @@ struct JSONParser {
         index += 1
         var utf8: [UInt8] = []
         while true {
+            // Copy the run of plain bytes up to the next quote, backslash or control character at once.
+            let run = index
+            while index < bytes.count, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""),
+                  bytes[index] != UInt8(ascii: "\\") {
+                index += 1
+            }
+            utf8.append(contentsOf: bytes[run..<index])
             guard let byte = current else { throw failure(.invalidJSON, "a string is not closed") }
             switch byte {
             case UInt8(ascii: "\""):
@@ -189,11 +196,8 @@ struct JSONParser {
             case UInt8(ascii: "\\"):
                 index += 1
                 utf8.append(contentsOf: try escape())
-            case 0x00..<0x20:
-                throw failure(.invalidJSON, "a raw control character (0x\(Hex.encode([byte]))) in a string; it must be escaped")
             default:
-                utf8.append(byte)
-                index += 1
+                throw failure(.invalidJSON, "a raw control character (0x\(Hex.encode([byte]))) in a string; it must be escaped")
             }
         }
     }
