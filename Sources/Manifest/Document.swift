@@ -12,6 +12,8 @@ public protocol FerryDocument: Codable, Sendable {
     static var sizeCap: Int { get }
     /// How error messages name the document: "the manifest".
     static var what: String { get }
+    /// Optional fields written as `null` when absent (others are left out).
+    static var nullWhenAbsent: [String] { get }
     /// The document's schema string, e.g. `ferry.manifest/v1`.
     var schema: String { get }
     /// Refuses values Ferry would not write: bad names, digests, times. The schema is
@@ -23,6 +25,8 @@ extension FerryDocument {
     /// The schema this Ferry writes: `ferry.<kind>/v1`.
     public static var currentSchema: String { "ferry.\(kind)/v1" }
 
+    public static var nullWhenAbsent: [String] { [] }
+
     /// The document's canonical bytes, after `validate()`: Ferry never writes what it
     /// would refuse to read.
     public func canonicalBytes() throws(ManifestError) -> Data {
@@ -33,7 +37,11 @@ extension FerryDocument {
     func canonicalTree() throws(ManifestError) -> JSONValue {
         try Schema.check(schema, as: Self.self)
         try validate()
-        return try CanonicalJSON.tree(of: self)
+        guard case .object(var members) = try CanonicalJSON.tree(of: self) else {
+            throw ManifestError(.wrongType, "\(Self.what) must encode as a JSON object")
+        }
+        for key in Self.nullWhenAbsent where members[key] == nil { members[key] = .null }
+        return .object(members)
     }
 
     /// Parses and checks a document that is not signed, or whose signature the caller

@@ -8,6 +8,7 @@ public struct ChannelPointer: FerryDocument, Equatable {
     public static let kind = "pointer"
     public static let sizeCap = SizeCap.pointer
     public static let what = "the channel pointer"
+    public static let nullWhenAbsent = ["expiresAt"]
 
     public var schema: String
     public var pipeline: String
@@ -50,21 +51,6 @@ public struct ChannelPointer: FerryDocument, Equatable {
         try Release.check(serial: serial, manifestSha256: manifestSha256, bundleSha256: bundleSha256,
                           issuedAt: issuedAt, expiresAt: expiresAt)
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(schema, forKey: .schema)
-        try container.encode(pipeline, forKey: .pipeline)
-        try container.encode(channel, forKey: .channel)
-        try container.encode(serial, forKey: .serial)
-        try container.encode(version, forKey: .version)
-        try container.encode(manifestSha256, forKey: .manifestSha256)
-        try container.encode(bundleSha256, forKey: .bundleSha256)
-        try container.encode(issuedAt, forKey: .issuedAt)
-        try container.encode(expiresAt, forKey: .expiresAt)  // null when absent, on purpose
-        try container.encode(reason, forKey: .reason)
-        try container.encode(issuedBy, forKey: .issuedBy)
-    }
 }
 
 /// A per-silo override (`ferry.pin/v1`): the same form as a channel pointer, for one
@@ -74,6 +60,7 @@ public struct Pin: FerryDocument, Equatable {
     public static let kind = "pin"
     public static let sizeCap = SizeCap.pin
     public static let what = "the pin"
+    public static let nullWhenAbsent = ["expiresAt"]
 
     public var schema: String
     public var pipeline: String
@@ -109,21 +96,6 @@ public struct Pin: FerryDocument, Equatable {
         try Check.name(silo, "silo", as: "silo")
         try Release.check(serial: serial, manifestSha256: manifestSha256, bundleSha256: bundleSha256,
                           issuedAt: issuedAt, expiresAt: expiresAt)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(schema, forKey: .schema)
-        try container.encode(pipeline, forKey: .pipeline)
-        try container.encode(silo, forKey: .silo)
-        try container.encode(serial, forKey: .serial)
-        try container.encode(version, forKey: .version)
-        try container.encode(manifestSha256, forKey: .manifestSha256)
-        try container.encode(bundleSha256, forKey: .bundleSha256)
-        try container.encode(issuedAt, forKey: .issuedAt)
-        try container.encode(expiresAt, forKey: .expiresAt)  // null when absent, on purpose
-        try container.encode(reason, forKey: .reason)
-        try container.encode(issuedBy, forKey: .issuedBy)
     }
 }
 
