@@ -137,3 +137,15 @@ public struct S3Settings: Sendable, Equatable {
         self.multipartConcurrency = multipartConcurrency
     }
 }
+
+extension AWSConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Region, profile, credential source and endpoint overrides; never a secret.
+    public var description: String {
+        var parts = ["region: \(region)", "credentials: \(credentials.source)"]
+        if let profile { parts.append("profile: \(profile)") }
+        if let explicit = endpoints.explicit ?? endpoints.global { parts.append("endpoint: \(explicit)") }
+        return "AWSConfig(" + parts.joined(separator: ", ") + ")"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

@@ -90,3 +90,9 @@ public final class RefreshingCredentialProvider: CredentialProvider {
         return try result.get()
     }
 }
+
+extension StaticCredentialProvider: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "StaticCredentialProvider(\(source), \(fixed))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["redacted": description]) }
+}

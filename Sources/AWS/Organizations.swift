@@ -10,31 +10,37 @@ public struct Organizations: Sendable {
     }
 
     public struct Organization: Sendable, Equatable, Decodable {
-        public let Id: String
-        public let Arn: String
-        public let MasterAccountId: String?
+        public let id: String
+        public let arn: String
+        public let masterAccountId: String?
+        enum CodingKeys: String, CodingKey { case id = "Id", arn = "Arn", masterAccountId = "MasterAccountId" }
     }
 
     public struct Root: Sendable, Equatable, Decodable {
-        public let Id: String
-        public let Arn: String
-        public let Name: String
+        public let id: String
+        public let arn: String
+        public let name: String
+        enum CodingKeys: String, CodingKey { case id = "Id", arn = "Arn", name = "Name" }
     }
 
     public struct OrganizationalUnit: Sendable, Equatable, Decodable {
-        public let Id: String
-        public let Arn: String
-        public let Name: String
+        public let id: String
+        public let arn: String
+        public let name: String
+        enum CodingKeys: String, CodingKey { case id = "Id", arn = "Arn", name = "Name" }
     }
 
     /// The progress of `CreateAccount`.
     public struct CreateAccountStatus: Sendable, Equatable, Decodable {
-        public let Id: String
+        public let id: String
         /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`.
-        public let State: String
-        public let AccountId: String?
-        public let AccountName: String?
-        public let FailureReason: String?
+        public let state: String
+        public let accountId: String?
+        public let accountName: String?
+        public let failureReason: String?
+        enum CodingKeys: String, CodingKey {
+            case id = "Id", state = "State", accountId = "AccountId", accountName = "AccountName", failureReason = "FailureReason"
+        }
     }
 
     /// `CreateOrganization` with all features.

@@ -23,6 +23,15 @@ HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te"
 PATTERN = bytes(i % 251 for i in range(1 << 20))
 
 
+IMDS_TOKEN = "imds-session-token"
+
+
+def credentials_document(key, secret):
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    return {"Code": "Success", "AccessKeyId": key, "SecretAccessKey": secret, "Token": key + "-token",
+            "Expiration": expires}
+
+
 def origin_bytes(n):
     full, rest = divmod(n, len(PATTERN))
     return PATTERN * full + PATTERN[:rest]
@@ -149,8 +158,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
             raise _Handled()
+        # Stand-ins for EC2 instance metadata (IMDSv2) and the ECS container credentials
+        # endpoint, which moto does not serve on a local port.
+        if url.path == "/latest/api/token" and self.command == "PUT":
+            if not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                return self.small(400, b"missing ttl")
+            return self.small(200, IMDS_TOKEN.encode())
+        if url.path.startswith("/latest/meta-data/iam/security-credentials/"):
+            if self.headers.get("X-aws-ec2-metadata-token") != IMDS_TOKEN:
+                return self.small(401, b"IMDSv2 token required")
+            role = url.path[len("/latest/meta-data/iam/security-credentials/"):]
+            if role == "":
+                return self.small(200, b"ferry-instance-role\n")
+            return self.small(200, json.dumps(credentials_document("ASIAIMDSEXAMPLE", "imds-secret")).encode())
+        if url.path == "/ecs/credentials":
+            if self.headers.get("Authorization") != "ecs-auth-token":
+                return self.small(401, b"bad authorization")
+            return self.small(200, json.dumps(credentials_document("ASIAECSEXAMPLE", "ecs-secret")).encode())
         data = b"not found"
         return 404, [("Content-Length", str(len(data)))], data
+
+    def small(self, status, data):
+        return status, [("Content-Length", str(len(data)))], data
 
     def control(self):
         global FAULTS, LOG
