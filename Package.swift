@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "TestSupport"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "BucketTests", dependencies: ["Bucket", "TestSupport"]),
         .testTarget(name: "BuilderTests", dependencies: [
             "Builder", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),

@@ -156,3 +156,15 @@ enum Signatures {
             + "refuses it and keeps what runs: issue a new pointer (ferry promote or rollback)", field: "expiresAt")
     }
 }
+
+/// The document inside a signed envelope, decoded WITHOUT checking any signature. Only
+/// for reading the serial of the current pointer or pin before writing the next one;
+/// never to decide what to apply (the agent uses `openPointer` / `openPin`).
+public func unverifiedContents<D: FerryDocument>(_ type: D.Type, ofEnvelope bytes: Data) throws(ManifestError) -> D {
+    let tree = try JSONParser.parse(bytes, cap: D.sizeCap, what: D.what)
+    guard case .object(let members) = tree, let signed = members["signed"] else {
+        throw ManifestError(.missingField, "\(D.what) is not a signed envelope: it lacks the field `signed`",
+                            field: "signed")
+    }
+    return try D.decode(tree: signed)
+}

@@ -1,1 +1,0 @@
-// Bucket: see README.md, "Architecture".
