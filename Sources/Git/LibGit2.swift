@@ -1,0 +1,293 @@
+// The one file of the Git module that calls libgit2. Everything here is internal:
+// C pointers are freed in the scope that looked them up, after their contents were
+// copied into Swift values; the repository handle is owned by `LibGit2Repository`.
+internal import CGit2
+
+/// libgit2 must be initialised once per process before any other call (never shut down).
+private let libgit2Initialised: Int32 = git_libgit2_init()
+
+/// A git object id, kept in libgit2's binary form so lookups need no parsing.
+struct ObjectID: Hashable {
+    fileprivate var raw: git_oid
+
+    fileprivate init(_ pointer: UnsafePointer<git_oid>) { raw = pointer.pointee }
+
+    /// Parses 40 hex digits; nil for anything else.
+    init?(hex: String) {
+        guard hex.utf8.count == 40, hex.utf8.allSatisfy({ $0 < 128 && UInt8($0).isHexDigit }) else { return nil }
+        var oid = git_oid()
+        guard git_oid_fromstr(&oid, hex) == 0 else { return nil }
+        raw = oid
+    }
+
+    /// 40 lowercase hex digits (`git_oid_tostr_s`).
+    var hex: String { withUnsafePointer(to: raw) { String(cString: git_oid_tostr_s($0)) } }
+
+    static func == (lhs: ObjectID, rhs: ObjectID) -> Bool {
+        withUnsafePointer(to: lhs.raw) { l in withUnsafePointer(to: rhs.raw) { r in git_oid_equal(l, r) == 1 } }
+    }
+
+    func hash(into hasher: inout Hasher) { withUnsafeBytes(of: raw) { hasher.combine(bytes: $0) } }
+}
+
+private extension UInt8 {
+    var isHexDigit: Bool { (48...57).contains(self) || (97...102).contains(self) || (65...70).contains(self) }
+}
+
+/// One entry of a git tree, copied out of libgit2.
+struct TreeItem {
+    enum Kind { case tree, file, executable, symlink, submodule }
+    let name: String
+    let kind: Kind
+    let id: ObjectID
+}
+
+/// Owns one `git_repository` and is the only caller of libgit2 in the module.
+final class LibGit2Repository {
+    private let pointer: OpaquePointer
+
+    private init(_ pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { git_repository_free(pointer) }
+
+    // MARK: Opening
+
+    /// `git_repository_open_ext`, searching upward from `path`.
+    static func open(discoveringFrom path: String) throws(GitError) -> LibGit2Repository {
+        _ = libgit2Initialised
+        var repository: OpaquePointer?
+        let result = git_repository_open_ext(&repository, path, 0, nil)
+        if result == GIT_ENOTFOUND.rawValue {
+            throw GitError(.repositoryNotFound,
+                           "no git repository at or above \(path): run Ferry inside a clone, or give the repository's path",
+                           function: "git_repository_open_ext", cause: lastMessage())
+        }
+        try check(result, "git_repository_open_ext", .library, "could not open the git repository at \(path)")
+        return LibGit2Repository(repository!)
+    }
+
+    /// `git_clone` of `url` (a path, a `file://` URL, or any transport libgit2 has) into `path`.
+    static func clone(url: String, to path: String, bare: Bool) throws(GitError) -> LibGit2Repository {
+        _ = libgit2Initialised
+        var options = git_clone_options()
+        try check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)),
+                  "git_clone_options_init", .library, "could not prepare the clone of \(url)")
+        options.bare = bare ? 1 : 0
+        var repository: OpaquePointer?
+        try check(git_clone(&repository, url, path, &options), "git_clone", .cloneFailed,
+                  "could not clone \(url) into \(path): check the source exists and the destination is empty")
+        return LibGit2Repository(repository!)
+    }
+
+    /// `git_repository_workdir`, without the trailing slash; nil for a bare repository.
+    var workdir: String? { git_repository_workdir(pointer).map { trimSlash(String(cString: $0)) } }
+
+    /// `git_repository_path`: the `.git` folder (or the bare repository), no trailing slash.
+    var gitDirectory: String { trimSlash(String(cString: git_repository_path(pointer))) }
+
+    // MARK: Commits
+
+    /// `git_revparse_single` then `git_object_peel` to a commit.
+    func resolveCommit(_ spec: String) throws(GitError) -> Commit {
+        var object: OpaquePointer?
+        let result = git_revparse_single(&object, pointer, spec)
+        switch result {
+        case 0: break
+        case GIT_ENOTFOUND.rawValue, GIT_EINVALIDSPEC.rawValue:
+            throw GitError(.refNotFound,
+                           "no tag, branch or commit named '\(spec)' in \(gitDirectory): check the name, or fetch the tags (git fetch --tags)",
+                           function: "git_revparse_single", cause: lastMessage())
+        case GIT_EAMBIGUOUS.rawValue:
+            throw GitError(.ambiguousRef, "'\(spec)' matches more than one object: give more digits of the commit id",
+                           function: "git_revparse_single", cause: lastMessage())
+        default:
+            throw failure(result, "git_revparse_single", .library, "could not resolve '\(spec)'")
+        }
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        let peeled = git_object_peel(&commit, object, GIT_OBJECT_COMMIT)
+        guard peeled == 0, let commit else {
+            throw failure(peeled, "git_object_peel", .notACommit, "'\(spec)' does not name a commit")
+        }
+        defer { git_object_free(commit) }
+        return commitValue(commit)
+    }
+
+    private func commitValue(_ commit: OpaquePointer) -> Commit {
+        Commit(id: ObjectID(git_commit_id(commit)).hex,
+               treeId: ObjectID(git_commit_tree_id(commit)).hex,
+               author: signatureValue(git_commit_author(commit)),
+               committer: signatureValue(git_commit_committer(commit)),
+               message: git_commit_message(commit).map { String(cString: $0) } ?? "")
+    }
+
+    // MARK: Tags
+
+    /// Names of all tags (`git_tag_list`), without `refs/tags/`.
+    func tagNames() throws(GitError) -> [String] {
+        var names = git_strarray()
+        try check(git_tag_list(&names, pointer), "git_tag_list", .library, "could not list the tags")
+        defer { git_strarray_dispose(&names) }
+        return (0..<names.count).compactMap { names.strings[$0].map { String(cString: $0) } }
+    }
+
+    /// The tag `refs/tags/<name>` (`git_reference_lookup`), peeled to its commit; nil if absent.
+    func tag(named name: String) throws(GitError) -> TagInfo? {
+        var reference: OpaquePointer?
+        let result = git_reference_lookup(&reference, pointer, "refs/tags/" + name)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        if result == GIT_EINVALIDSPEC.rawValue {
+            throw failure(result, "git_reference_lookup", .invalidTagName, "'\(name)' is not a valid tag name")
+        }
+        try check(result, "git_reference_lookup", .library, "could not read tag \(name)")
+        defer { git_reference_free(reference) }
+        // The reference's own target tells an annotated tag (a tag object) from a lightweight one.
+        var direct: OpaquePointer?
+        try check(git_reference_resolve(&direct, reference), "git_reference_resolve", .library, "could not read tag \(name)")
+        defer { git_reference_free(direct) }
+        var object: OpaquePointer?
+        try check(git_object_lookup(&object, pointer, git_reference_target(direct), GIT_OBJECT_ANY),
+                  "git_object_lookup", .library, "could not read tag \(name)")
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        let peeled = git_object_peel(&commit, object, GIT_OBJECT_COMMIT)
+        guard peeled == 0, let commit else {
+            throw failure(peeled, "git_object_peel", .notACommit, "tag \(name) does not point at a commit")
+        }
+        defer { git_object_free(commit) }
+        let annotated = git_object_type(object) == GIT_OBJECT_TAG
+        return TagInfo(name: name, targetCommit: ObjectID(git_object_id(commit)).hex, annotated: annotated,
+                       tagger: annotated ? git_tag_tagger(object).map(signatureValue) : nil,
+                       message: annotated ? git_tag_message(object).map { String(cString: $0) } : nil)
+    }
+
+    /// `git_tag_name_is_valid`.
+    func isValidTagName(_ name: String) -> Bool {
+        var valid: Int32 = 0
+        return git_tag_name_is_valid(&valid, name) == 0 && valid == 1
+    }
+
+    /// `git_tag_create` without force: fails with `.tagExists` if the name is taken.
+    func createAnnotatedTag(name: String, commit: ObjectID, message: String, tagger: Signature) throws(GitError) {
+        var oid = commit.raw
+        var target: OpaquePointer?
+        try check(git_object_lookup(&target, pointer, &oid, GIT_OBJECT_COMMIT), "git_object_lookup", .refNotFound,
+                  "commit \(commit.hex) is not in this repository")
+        defer { git_object_free(target) }
+        var signature: UnsafeMutablePointer<git_signature>?
+        try check(git_signature_new(&signature, tagger.name, tagger.email, git_time_t(tagger.time.secondsSinceEpoch),
+                                    Int32(tagger.time.offsetMinutes)),
+                  "git_signature_new", .library, "'\(tagger.name) <\(tagger.email)>' is not a valid tagger")
+        defer { git_signature_free(signature) }
+        var tagID = git_oid()
+        let result = git_tag_create(&tagID, pointer, name, target, signature, message, 0)
+        if result == GIT_EEXISTS.rawValue {
+            throw failure(result, "git_tag_create", .tagExists, "tag \(name) already exists")
+        }
+        try check(result, "git_tag_create", .library, "could not create tag \(name)")
+    }
+
+    /// `git_signature_default`: `user.name` and `user.email` from the configuration, now.
+    func defaultSignature() throws(GitError) -> Signature {
+        var signature: UnsafeMutablePointer<git_signature>?
+        let result = git_signature_default(&signature, pointer)
+        guard result == 0, let signature else {
+            throw failure(result, "git_signature_default", .missingIdentity,
+                          "no user.name / user.email in the git configuration: set them (git config user.name \"Release Bot\"; "
+                              + "git config user.email bot@example.com) or pass a tagger")
+        }
+        defer { git_signature_free(signature) }
+        return signatureValue(signature)
+    }
+
+    // MARK: Trees and blobs
+
+    /// The id of the folder at `path` in a commit's tree (`git_tree_entry_bypath`); nil when
+    /// the path is absent or not a folder. An empty path names the root tree.
+    func treeID(commit: ObjectID, path: String) throws(GitError) -> ObjectID? {
+        var oid = commit.raw
+        var commitObject: OpaquePointer?
+        try check(git_commit_lookup(&commitObject, pointer, &oid), "git_commit_lookup", .refNotFound,
+                  "commit \(commit.hex) is not in this repository")
+        defer { git_commit_free(commitObject) }
+        if path.isEmpty { return ObjectID(git_commit_tree_id(commitObject)) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, commitObject), "git_commit_tree", .library, "could not read the tree of \(commit.hex)")
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let result = git_tree_entry_bypath(&entry, tree, path)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try check(result, "git_tree_entry_bypath", .library, "could not look up \(path) in \(commit.hex)")
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
+        return ObjectID(git_tree_entry_id(entry))
+    }
+
+    /// The entries of one tree (`git_tree_lookup`, `git_tree_entry_byindex`), in git's order.
+    func entries(ofTree id: ObjectID) throws(GitError) -> [TreeItem] {
+        var oid = id.raw
+        var tree: OpaquePointer?
+        try check(git_tree_lookup(&tree, pointer, &oid), "git_tree_lookup", .library, "could not read tree \(id.hex)")
+        defer { git_tree_free(tree) }
+        let count = git_tree_entrycount(tree)
+        var items: [TreeItem] = []
+        items.reserveCapacity(count)
+        for index in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+            let kind: TreeItem.Kind
+            switch git_tree_entry_filemode(entry) {
+            case GIT_FILEMODE_TREE: kind = .tree
+            case GIT_FILEMODE_BLOB_EXECUTABLE: kind = .executable
+            case GIT_FILEMODE_LINK: kind = .symlink
+            case GIT_FILEMODE_COMMIT: kind = .submodule
+            default: kind = .file
+            }
+            items.append(TreeItem(name: String(cString: git_tree_entry_name(entry)), kind: kind,
+                                  id: ObjectID(git_tree_entry_id(entry))))
+        }
+        return items
+    }
+
+    /// Calls `body` with a blob's bytes (`git_blob_lookup`, `git_blob_rawcontent`), valid
+    /// only during the call.
+    func withBlob<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws(GitError) -> T) throws(GitError) -> T {
+        var oid = id.raw
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, pointer, &oid), "git_blob_lookup", .library, "could not read blob \(id.hex)")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        return try body(UnsafeRawBufferPointer(start: git_blob_rawcontent(blob), count: size))
+    }
+}
+
+// MARK: Helpers
+
+private func signatureValue(_ signature: UnsafePointer<git_signature>) -> Signature {
+    let value = signature.pointee
+    return Signature(name: value.name.map { String(cString: $0) } ?? "",
+                     email: value.email.map { String(cString: $0) } ?? "",
+                     time: GitTime(secondsSinceEpoch: Int64(value.when.time), offsetMinutes: Int(value.when.offset)))
+}
+
+private func signatureValue(_ signature: UnsafeMutablePointer<git_signature>) -> Signature {
+    signatureValue(UnsafePointer(signature))
+}
+
+/// libgit2's message for the last failure on this thread (`git_error_last`).
+private func lastMessage() -> String? {
+    guard let error = git_error_last(), let message = error.pointee.message else { return nil }
+    return String(cString: message)
+}
+
+private func failure(_ result: Int32, _ function: String, _ code: GitError.Code, _ message: String) -> GitError {
+    GitError(code, message, function: function, cause: lastMessage() ?? "error \(result)")
+}
+
+/// Turns a negative libgit2 result into a `GitError`.
+private func check(_ result: Int32, _ function: String, _ code: GitError.Code, _ message: String) throws(GitError) {
+    if result < 0 { throw failure(result, function, code, message) }
+}
+
+private func trimSlash(_ path: String) -> String {
+    path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+}

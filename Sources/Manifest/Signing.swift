@@ -1,0 +1,158 @@
+import Foundation
+
+// Signing and verifying Ferry's signed documents. See docs/manifest.md, "Signatures".
+//
+// - `manifest.json` is the manifest's canonical bytes; `manifest.sig` is
+//   `{"signatures":[{"keyid":…,"sig":…}]}` over exactly those bytes.
+// - A pointer or pin file is the envelope `{"signatures":[…],"signed":{…}}`; each
+//   signature is over the canonical bytes of `signed`.
+//
+// Accepted when: at least one signature is by a trusted key holding one of the roles
+// the document needs, and no signature by a trusted key (in any role) fails to verify.
+// Signatures by keys not in the trust store are ignored.
+
+/// The canonical `manifest.json` bytes and the `manifest.sig` bytes of `manifest`,
+/// signed by `key` (which should be trusted as `builder`). Fails if the manifest is invalid.
+public func signManifest(_ manifest: Manifest, with key: SigningKey) throws(ManifestError)
+    -> (manifest: Data, signature: Data)
+{
+    let bytes = try manifest.canonicalBytes()
+    let file = JSONValue.object(["signatures": .array([Signatures.entry(over: bytes, by: key)])])
+    return (bytes, file.canonicalBytes)
+}
+
+/// The manifest in `bytes` (`manifest.json`), once `signature` (`manifest.sig`) shows a
+/// trusted `builder` key signed exactly these bytes. The bytes must be canonical.
+public func verifyManifest(bytes: Data, signature: Data, trust: TrustStore) throws(ManifestError) -> Manifest {
+    let signatureTree = try JSONParser.parse(signature, cap: SizeCap.signature, what: "the manifest signature file")
+    let file = try CanonicalJSON.decode(SignatureFile.self, from: signatureTree, what: "the manifest signature file")
+    let tree = try JSONParser.parse(bytes, cap: SizeCap.manifest, what: Manifest.what)
+    try Schema.check(tree, as: Manifest.self)
+    try Signatures.check(file.signatures, over: bytes, trust: trust, roles: [.builder], what: Manifest.what)
+    guard tree.canonicalBytes == bytes else {
+        throw ManifestError(.notCanonical, "the manifest is signed but not in canonical form; ferry writes only "
+            + "canonical manifests, so it was not written by ferry: rebuild it with ferry build")
+    }
+    return try Manifest.decode(tree: tree)
+}
+
+/// The signed envelope of `pointer`, signed by `key`. `pointer.issuedBy` must be `key.id`.
+public func sealPointer(_ pointer: ChannelPointer, with key: SigningKey) throws(ManifestError) -> Data {
+    try Signatures.seal(pointer, issuedBy: pointer.issuedBy, with: key)
+}
+
+/// The signed envelope of `pin`, signed by `key`. `pin.issuedBy` must be `key.id`.
+public func sealPin(_ pin: Pin, with key: SigningKey) throws(ManifestError) -> Data {
+    try Signatures.seal(pin, issuedBy: pin.issuedBy, with: key)
+}
+
+/// The channel pointer in a signed envelope, once a trusted `release` or `oncall` key
+/// signed it, `issuedBy` is one of the valid signers, and it has not expired
+/// (`expiresAt <= now` is expired). Checking the serial against the last one accepted
+/// is the agent's job.
+public func openPointer(bytes: Data, trust: TrustStore, now: Date) throws(ManifestError) -> ChannelPointer {
+    let (pointer, signers) = try Signatures.open(ChannelPointer.self, bytes: bytes, trust: trust,
+                                                 roles: [.release, .oncall])
+    try Signatures.checkIssuer(pointer.issuedBy, signers: signers, what: ChannelPointer.what)
+    try Signatures.checkExpiry(pointer.expiresAt, now: now,
+                               what: "the channel pointer of \(pointer.pipeline)/\(pointer.channel)")
+    return pointer
+}
+
+/// The pin in a signed envelope, once a trusted `oncall` key signed it, `issuedBy` is
+/// one of the valid signers, and it has not expired.
+public func openPin(bytes: Data, trust: TrustStore, now: Date) throws(ManifestError) -> Pin {
+    let (pin, signers) = try Signatures.open(Pin.self, bytes: bytes, trust: trust, roles: [.oncall])
+    try Signatures.checkIssuer(pin.issuedBy, signers: signers, what: Pin.what)
+    try Signatures.checkExpiry(pin.expiresAt, now: now, what: "the pin of \(pin.pipeline)/\(pin.silo)")
+    return pin
+}
+
+/// `{"signatures":[{"keyid":…,"sig":…}]}`; other members (`signed`) are read elsewhere.
+struct SignatureFile: Decodable {
+    struct Entry: Decodable {
+        let keyid: KeyID
+        /// Base64 (RFC 4648, with padding) of the 64-byte Ed25519 signature.
+        let sig: String
+    }
+    let signatures: [Entry]
+}
+
+enum Signatures {
+    static func entry(over bytes: Data, by key: SigningKey) -> JSONValue {
+        .object(["keyid": .string(key.id.hex), "sig": .string(key.signature(for: bytes).base64EncodedString())])
+    }
+
+    static func seal<D: FerryDocument>(_ document: D, issuedBy: KeyID, with key: SigningKey) throws(ManifestError) -> Data {
+        guard issuedBy == key.id else {
+            throw ManifestError(.issuerMismatch, "\(D.what) says it is issued by \(issuedBy) but is being signed by "
+                + "\(key.id); set issuedBy to the signing key's id", field: "issuedBy")
+        }
+        let signed = try document.canonicalTree()
+        return JSONValue.object(["signatures": .array([entry(over: signed.canonicalBytes, by: key)]), "signed": signed])
+            .canonicalBytes
+    }
+
+    /// Parses an envelope: schema of `signed` first, then signatures, then the fields.
+    static func open<D: FerryDocument>(_ type: D.Type, bytes: Data, trust: TrustStore, roles: Set<Role>)
+        throws(ManifestError) -> (D, Set<KeyID>)
+    {
+        let tree = try JSONParser.parse(bytes, cap: D.sizeCap, what: D.what)
+        guard case .object(let members) = tree, let signed = members["signed"] else {
+            throw ManifestError(.missingField, "\(D.what) is not a signed envelope: it lacks the field `signed`",
+                                field: "signed")
+        }
+        try Schema.check(signed, as: D.self)
+        let file = try CanonicalJSON.decode(SignatureFile.self, from: tree, what: D.what)
+        let signers = try check(file.signatures, over: signed.canonicalBytes, trust: trust, roles: roles, what: D.what)
+        return (try D.decode(tree: signed), signers)
+    }
+
+    /// The ids of the trusted keys in `roles` whose signatures verify; see the rule at the top.
+    @discardableResult
+    static func check(_ signatures: [SignatureFile.Entry], over bytes: Data, trust: TrustStore, roles: Set<Role>,
+                      what: String) throws(ManifestError) -> Set<KeyID>
+    {
+        guard !signatures.isEmpty else {
+            throw ManifestError(.noSignature, "\(what) carries no signature; it cannot be trusted")
+        }
+        var inRole = Set<KeyID>()
+        var outOfRole: [(KeyID, Set<Role>)] = []
+        for signature in signatures {
+            guard let trusted = trust[signature.keyid] else { continue }
+            guard let raw = Data(base64Encoded: signature.sig), raw.count == 64,
+                  trusted.key.isValidSignature(raw, for: bytes)
+            else {
+                throw ManifestError(.badSignature, "the signature of trusted key \(signature.keyid) on \(what) does "
+                    + "not match its bytes: it was altered after signing; do not use it")
+            }
+            if trusted.roles.isDisjoint(with: roles) {
+                outOfRole.append((signature.keyid, trusted.roles))
+            } else {
+                inRole.insert(signature.keyid)
+            }
+        }
+        if !inRole.isEmpty { return inRole }
+        let needed = roles.sorted().map(\.rawValue).joined(separator: " or ")
+        if let (id, held) = outOfRole.first {
+            throw ManifestError(.keyNotInRole, "\(what) is signed by key \(id), which is trusted only as "
+                + "\(held.sorted().map(\.rawValue).joined(separator: ", ")); it needs a key trusted as \(needed)")
+        }
+        let ids = signatures.map(\.keyid.hex).joined(separator: ", ")
+        throw ManifestError(.unknownKey, "\(what) is signed only by keys this trust store does not hold (\(ids)); "
+            + "if the signer should be trusted as \(needed), add its public key to the trusted keys")
+    }
+
+    static func checkIssuer(_ issuer: KeyID, signers: Set<KeyID>, what: String) throws(ManifestError) {
+        guard signers.contains(issuer) else {
+            throw ManifestError(.issuerMismatch, "\(what) names \(issuer) as its issuer, but that key did not sign it "
+                + "validly in the needed role; it cannot be trusted", field: "issuedBy")
+        }
+    }
+
+    static func checkExpiry(_ expiresAt: String?, now: Date, what: String) throws(ManifestError) {
+        guard let expiresAt, let expiry = Timestamp.parse(expiresAt), expiry <= now else { return }
+        throw ManifestError(.expired, "\(what) expired at \(expiresAt) (now \(Timestamp.format(now))); an agent "
+            + "refuses it and keeps what runs: issue a new pointer (ferry promote or rollback)", field: "expiresAt")
+    }
+}

@@ -1,0 +1,119 @@
+/// What a silo's agent last did (`ferry.status/v1`), written by the agent to
+/// `status/<pipeline>/<silo>.json` after every tick that changed something, and read by
+/// on-call (`ferry status`). Not signed: it is a report, never an instruction.
+/// Absent optional fields are left out of the JSON.
+public struct StatusReport: FerryDocument, Equatable {
+    public static let kind = "status"
+    public static let sizeCap = SizeCap.status
+    public static let what = "the status report"
+
+    /// Where the agent stands.
+    public enum State: String, Codable, Sendable, CaseIterable {
+        /// `applied` is the target and every stack is healthy.
+        case inSync = "in-sync"
+        /// Moving to `target` now.
+        case deploying
+        /// The target failed to apply; stacks were rolled back; see `error`.
+        case failed
+        /// The pointer, pin, manifest or bundle was refused (bad signature, expired...); see `error`.
+        case refused
+    }
+
+    /// Why the agent failed or refused.
+    public struct Failure: Codable, Sendable, Equatable {
+        /// A stable code to sort on (`badSignature`, `expired`, `UPDATE_ROLLBACK_FAILED`...).
+        public var code: String
+        public var message: String
+        /// The stack or resource at fault, when there is one.
+        public var resource: String?
+
+        public init(code: String, message: String, resource: String? = nil) {
+            self.code = code
+            self.message = message
+            self.resource = resource
+        }
+    }
+
+    /// One CloudFormation stack event, as the agent saw it.
+    public struct Event: Codable, Sendable, Equatable {
+        /// RFC 3339 UTC; fractions of a second allowed.
+        public var time: String
+        public var stack: String
+        /// The logical resource id, when the event is about a resource.
+        public var resource: String?
+        /// `UPDATE_COMPLETE`, `CREATE_FAILED`...
+        public var status: String
+        public var reason: String?
+
+        public init(time: String, stack: String, resource: String? = nil, status: String, reason: String? = nil) {
+            self.time = time
+            self.stack = stack
+            self.resource = resource
+            self.status = status
+            self.reason = reason
+        }
+    }
+
+    public var schema: String
+    public var pipeline: String
+    public var silo: String
+    /// The channel the silo follows.
+    public var channel: String
+    /// Whether a pin (not the channel) chose the target.
+    public var pinned: Bool
+    /// The version the agent is moving to, or last moved to.
+    public var target: SemVer?
+    /// The version whose stacks are applied and healthy.
+    public var applied: SemVer?
+    public var state: State
+    public var error: Failure?
+    /// When this report was written, RFC 3339 UTC.
+    public var reportedAt: String
+    /// When the deploy of `target` started and finished, RFC 3339 UTC.
+    public var startedAt: String?
+    public var finishedAt: String?
+    /// The agent's poll interval: on-call expects a new report within about this long.
+    public var intervalSeconds: Int
+    /// The last few stack events, oldest first.
+    public var events: [Event]
+    /// The serial of the pointer or pin that named `target`.
+    public var targetSerial: Int?
+
+    public init(pipeline: String, silo: String, channel: String, pinned: Bool = false, target: SemVer? = nil,
+                applied: SemVer? = nil, state: State, error: Failure? = nil, reportedAt: String,
+                startedAt: String? = nil, finishedAt: String? = nil, intervalSeconds: Int, events: [Event] = [],
+                targetSerial: Int? = nil, schema: String = StatusReport.currentSchema) {
+        self.schema = schema
+        self.pipeline = pipeline
+        self.silo = silo
+        self.channel = channel
+        self.pinned = pinned
+        self.target = target
+        self.applied = applied
+        self.state = state
+        self.error = error
+        self.reportedAt = reportedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.intervalSeconds = intervalSeconds
+        self.events = events
+        self.targetSerial = targetSerial
+    }
+
+    public func validate() throws(ManifestError) {
+        try Check.name(pipeline, "pipeline", as: "pipeline")
+        try Check.name(silo, "silo", as: "silo")
+        try Check.name(channel, "channel", as: "channel")
+        try Check.timestamp(reportedAt, "reportedAt")
+        if let startedAt { try Check.timestamp(startedAt, "startedAt") }
+        if let finishedAt { try Check.timestamp(finishedAt, "finishedAt") }
+        try Check.nonNegative(intervalSeconds, "intervalSeconds")
+        if (state == .failed || state == .refused) && error == nil {
+            throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
+                                field: "error")
+        }
+        for (index, event) in events.enumerated() {
+            try Check.timestamp(event.time, "events[\(index)].time")
+        }
+    }
+}

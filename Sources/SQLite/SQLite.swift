@@ -1,1 +1,0 @@
-// SQLite: see README.md, "Architecture".
