@@ -98,11 +98,11 @@ public struct DeployPlan: Codable, Equatable, Sendable {
     }
 
     /// Plans `manifest` (verified, unpacked into `folder`, every file's SHA-256 checked)
-    /// for this silo: parameters overlaid with `overrides[stack]`, stacks ordered by
-    /// `dependsOn` (manifest order kept where free), each with its journal record.
+    /// for this silo: parameters overlaid with `overrides[stack]` (overrides of stacks
+    /// not in the release are ignored), stacks ordered by `dependsOn` (manifest order
+    /// kept where free). `Applier.apply` fills in each stack's journal record.
     public static func make(manifest: Manifest, target: Target, folder: String,
-                            overrides: [String: [String: String]] = [:],
-                            records: [String: StackRecord]) throws(AgentError) -> DeployPlan {
+                            overrides: [String: [String: String]] = [:]) throws(AgentError) -> DeployPlan {
         guard manifest.version == target.version else {
             throw AgentError(.plan, "the manifest is for \(manifest.pipeline) \(manifest.version), but the target is "
                 + "\(target.version); the bundle does not match its pointer", next: .needsPerson)
@@ -118,7 +118,7 @@ public struct DeployPlan: Codable, Equatable, Sendable {
             let spec = StackSpec(name: stack.name, templatePath: folder + "/" + stack.template,
                                  templateSha256: sha256, parameters: parameters, tags: stack.tags,
                                  capabilities: stack.capabilities, region: stack.region)
-            planned.append(PlannedStack(spec: spec, previous: records[stack.name]))
+            planned.append(PlannedStack(spec: spec, previous: nil))
         }
         return DeployPlan(pipeline: manifest.pipeline, target: target, folder: folder, stacks: planned)
     }
