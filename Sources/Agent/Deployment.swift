@@ -66,6 +66,12 @@ public struct Deployment: Sendable {
         guard expect(.observation) else { return unexpected("observed") }
         let step = currentStep()
         if state.deleting == step.name {
+            // Resuming a deletion: if it never started (a crash before DeleteStack took
+            // effect), ask again — DeleteStack is idempotent.
+            if let status = stack?.status, status == .rollbackComplete || status == .reviewInProgress {
+                waiting = .stackDeletionRequest
+                return perform(.deleteStack, detail: "again: the deletion had not started")
+            }
             return deletionPolled(stack: stack)
         }
         let own = changeSets.first { $0.name == step.changeSetName }

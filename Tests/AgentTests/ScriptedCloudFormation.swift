@@ -46,6 +46,14 @@ final class ScriptedCloudFormation: StackService {
     /// Thrown to stop the agent as a crash would.
     struct SimulatedCrash: Error {}
 
+    /// Thrown when the agent keeps calling without end: a loop in the state machine.
+    struct Runaway: Error, CustomStringConvertible {
+        var lastCalls: [String]
+        var description: String { "more than \(ScriptedCloudFormation.callLimit) calls; last: \(lastCalls)" }
+    }
+
+    static let callLimit = 1_000
+
     private(set) var stacks: [String: Stack] = [:]
     private(set) var changeSets: [String: [String: ChangeSet]] = [:]
     /// Every call, in order: `executeChangeSet a ferry-2-…`.
@@ -233,6 +241,7 @@ final class ScriptedCloudFormation: StackService {
     /// Counts the call, throws a scripted fault, or crashes before the effect.
     private func enter(_ method: String, _ arguments: String...) throws {
         calls.append(([method] + arguments).joined(separator: " "))
+        if calls.count > Self.callLimit { throw Runaway(lastCalls: Array(calls.suffix(12))) }
         if var queue = faults[method], !queue.isEmpty {
             let fault = queue.removeFirst()
             faults[method] = queue
