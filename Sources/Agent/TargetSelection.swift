@@ -68,6 +68,13 @@ public struct Selection: Equatable, Sendable {
     public var record: [AcceptedDocument]
     /// Whether a pin chose the target.
     public var pinned: Bool
+
+    public init(verdict: Verdict, refusals: [AgentError], record: [AcceptedDocument], pinned: Bool) {
+        self.verdict = verdict
+        self.refusals = refusals
+        self.record = record
+        self.pinned = pinned
+    }
 }
 
 /// Chooses the release to run from the signed documents (DESIGN.md, "The agent, as a
