@@ -74,13 +74,14 @@ public final class Applier {
                 notes.append(note)
             case .perform(let call, let delay):
                 precondition(pending.isEmpty, "the deploy state machine returned actions after a call")
+                let changed = !begun || !notes.isEmpty || saved != machine.state
                 if !begun {
                     try journal.begin(machine.state, notes: notes)
                     begun = true
-                } else if !notes.isEmpty || saved != machine.state {
+                } else if changed {
                     try journal.save(machine.state, notes: notes)
                 }
-                if !notes.isEmpty || saved != machine.state { onChange(machine.state) }
+                if changed { onChange(machine.state) }
                 notes = []
                 saved = machine.state
                 if delay > 0 { clock.sleep(seconds: delay) }

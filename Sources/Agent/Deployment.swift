@@ -195,7 +195,7 @@ public struct Deployment: Sendable {
     public mutating func eventsRead(_ events: [StackEvent]) -> [Action] {
         guard case .events(let verdict) = waiting else { return unexpected("eventsRead") }
         let step = currentStep()
-        state.remember(Array(operationEvents(events, stack: step.name).reversed()))
+        state.remember(Array(operationEvents(in: events, stack: step.name).reversed()))
         let cause = firstFailure(in: events, stack: step.name)
         let resource = cause?.resource ?? step.name
         let reason = cause?.reason ?? "no reason in the stack events"
@@ -203,10 +203,11 @@ public struct Deployment: Sendable {
         case .needsPerson(let status):
             return stackFailed(AgentError(.stackNeedsPerson, "\(step.name) is \(status) after \(resource) failed: "
                 + "\(reason); a person must repair it (see its events)", next: .needsPerson, resource: resource))
-        default:
-            let status = stack(of: verdict)
+        case .rolledBack(let status):
             return stackFailed(AgentError(.stackFailed, "\(resource) failed: \(reason); CloudFormation rolled "
                 + "\(step.name) back (\(status))", next: .needsPerson, resource: resource))
+        case .running, .succeeded, .vanished:
+            return unexpected("eventsRead after \(verdict)")
         }
     }
 
@@ -442,22 +443,6 @@ public struct Deployment: Sendable {
     private mutating func unexpected(_ event: String) -> [Action] {
         suspend(AgentError(.journal, "internal error: the event \(event) came while the agent waited for "
             + "\(waiting); the deployment stays in the journal and resumes on the next run", next: .transient))
-    }
-
-    private func stack(of verdict: OperationVerdict) -> String {
-        switch verdict {
-        case .rolledBack(let status), .needsPerson(let status): status.description
-        default: ""
-        }
-    }
-
-    private func operationEvents(_ events: [StackEvent], stack: String) -> [StackEvent] {
-        var operation: [StackEvent] = []
-        for event in events {
-            operation.append(event)
-            if event.isAboutStack, ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS"].contains(event.status) { break }
-        }
-        return operation
     }
 
     private static func isBeingDeleted(_ set: ObservedChangeSet) -> Bool {

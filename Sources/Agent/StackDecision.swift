@@ -173,16 +173,25 @@ public enum DeletionVerdict: Equatable, Sendable {
 /// The failing resource and reason of an operation, from its stack events (newest
 /// first): the oldest resource `*_FAILED` event after the operation's start.
 public func firstFailure(in events: [StackEvent], stack: String) -> (resource: String, reason: String)? {
-    var operation: [StackEvent] = []
-    for event in events {
-        if event.isAboutStack, ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS"].contains(event.status) {
-            break
-        }
-        operation.append(event)
-    }
+    let operation = operationEvents(in: events, stack: stack).filter { !isOperationStart($0) }
     let failure = operation.reversed().first { !$0.isAboutStack && $0.status.hasSuffix("_FAILED") }
         ?? operation.reversed().first { $0.status.hasSuffix("_FAILED") || ($0.isAboutStack && $0.reason != nil) }
     guard let failure else { return nil }
     let resource = failure.isAboutStack ? stack : "\(stack)/\(failure.logicalResourceId)"
     return (resource, failure.reason ?? failure.status)
+}
+
+/// The events of the newest operation (newest first), down to and including the stack's
+/// own `CREATE_IN_PROGRESS` / `UPDATE_IN_PROGRESS` / `IMPORT_IN_PROGRESS` that started it.
+public func operationEvents(in events: [StackEvent], stack: String) -> [StackEvent] {
+    var operation: [StackEvent] = []
+    for event in events {
+        operation.append(event)
+        if isOperationStart(event) { break }
+    }
+    return operation
+}
+
+private func isOperationStart(_ event: StackEvent) -> Bool {
+    event.isAboutStack && ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS"].contains(event.status)
 }
