@@ -85,6 +85,19 @@ import Testing
         #expect(faults.sorted() == ["reset", "status"])
     }
 
+    @Test func aFailedMultipartUploadIsAborted() throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.url("big.zip")
+        try Data(count: 11 << 20).write(to: URL(fileURLWithPath: file))
+        try proxy.inject([.status(400, code: "InvalidRequest", match: "partNumber=2")])
+        let error = #expect(throws: AWSError.self) { try s3.putObject(bucket: bucket, key: "aborted.zip", file: file) }
+        #expect(error?.code.rawValue == "InvalidRequest")
+        let log = try proxy.log()
+        #expect(log.contains { $0.method == "DELETE" && $0.path.contains("aborted.zip?uploadId=") })
+        #expect(!log.contains { $0.method == "POST" && $0.path.contains("aborted.zip?uploadId=") })  // never completed
+        #expect(try s3.headObject(bucket: bucket, key: "aborted.zip") == nil)
+    }
+
     @Test func truncatedAndSlowDownloadsAreRetriedAndNeverAccepted() throws {
         let dir = try TemporaryDirectory()
         let data = Data((0..<500_000).map { UInt8(truncatingIfNeeded: $0) })
