@@ -98,6 +98,26 @@ import Testing
         #expect(gone == nil || gone?.status == .deleteComplete)
     }
 
+    @Test func aChangeSetCanTakeItsTemplateFromS3() throws {
+        let account = base.assumingRole(arn: "arn:aws:iam::\(AWSTestConfig.uniqueAccountId()):role/deployer", sessionName: "url")
+        let bucket = uniqueName("ferry-templates")
+        let s3 = S3(config: account)
+        try s3.createBucket(bucket)
+        _ = try s3.putObject(bucket: bucket, key: "templates/app.yaml", data: Data(Self.template.utf8))
+        // moto reads a TemplateURL with the host "localhost" (MOTO.md).
+        let url = try TestEnvironment.motoEndpoint() + "/\(bucket)/templates/app.yaml"
+        #expect(try CloudFormation(config: account).validateTemplate(.url(url)).description == "ferry test stack")
+        let stack = uniqueName("ferry-url")
+        let cfn = CloudFormation(config: account)
+        _ = try cfn.createChangeSet(.init(stackName: stack, changeSetName: "from-url", template: .url(url), type: .create))
+        let changeSet = try waitFor("the change set", { try cfn.describeChangeSet(stackName: stack, changeSetName: "from-url") }) {
+            $0.status == "CREATE_COMPLETE"
+        }
+        #expect(changeSet.changes.map(\.logicalResourceId) == ["Setting"])
+        try cfn.deleteChangeSet(stackName: stack, changeSetName: "from-url")
+        #expect(try cfn.listChangeSets(stackName: stack).isEmpty)
+    }
+
     @Test func assumeRoleActsInTheOtherAccount() throws {
         let accountId = AWSTestConfig.uniqueAccountId()
         let roleArn = "arn:aws:iam::\(accountId):role/ferry-silo"
