@@ -1,1 +1,0 @@
-// AWS: see README.md, "Architecture".
