@@ -51,13 +51,14 @@ let package = Package(
 
         // The command line: parses, validates, calls a library module.
         .executableTarget(name: "ferry", dependencies: [
-            "Builder", "Agent", "Fleet", "AWS", "Manifest",
+            "Builder", "Agent", "Fleet", "AWS", "HTTP", "Manifest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Test helpers: moto endpoint, temp folders, git fixtures, stand-in proxies.
-        .target(name: "TestSupport", dependencies: ["AWS", "HTTP"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["AWS", "HTTP"], path: "Tests/Support",
+                exclude: ["fault_proxy.py", "moto_auth.py"]),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),

@@ -91,6 +91,8 @@ public struct AWSConfig: Sendable {
         if let style = settings?["s3.addressing_style"] {
             s3.addressingStyle = S3Settings.AddressingStyle(rawValue: style) ?? .auto
         }
+        // The chain needs the region, endpoints and HTTP client (to assume roles); the
+        // placeholder credentials are replaced before the config is returned.
         var config = AWSConfig(region: region, credentials: StaticCredentialProvider(.init(accessKeyId: "", secretAccessKey: ""), source: "none"),
                                endpoints: endpoints, http: http, retrier: retrier,
                                profile: settings == nil ? nil : profileName, s3: s3)

@@ -90,7 +90,8 @@ enum AWSErrorParser {
             code = (json["__type"] as? String ?? json["code"] as? String)?.split(separator: "#").last.map(String.init)
             message = json["message"] as? String ?? json["Message"] as? String
         } else if !body.isEmpty, let root = try? XMLReader.parse(body) {
-            let error = root.name == "Error" ? root : root.child("Error")
+            // <Error> (S3), <ErrorResponse><Error> (Query), <Response><Errors><Error> (EC2 shape).
+            let error = root.name == "Error" ? root : root.child("Error") ?? root["Errors", "Error"]
             code = error?.value("Code")
             message = error?.value("Message")
             requestId = requestId ?? root.value("RequestId") ?? error?.value("RequestId")

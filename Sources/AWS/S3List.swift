@@ -26,8 +26,10 @@ extension S3 {
         public let size: Int64
     }
 
-    /// `ListObjectsV2`, every page, in key order.
-    public func listObjects(bucket: String, prefix: String? = nil, delimiter: String? = nil) throws(AWSError) -> Listing {
+    /// `ListObjectsV2`, every page, in key order. `pageSize` sets `max-keys` (S3's
+    /// default and maximum is 1,000).
+    public func listObjects(bucket: String, prefix: String? = nil, delimiter: String? = nil,
+                            pageSize: Int? = nil) throws(AWSError) -> Listing {
         var listing = Listing()
         var token: String?
         repeat {
@@ -35,6 +37,7 @@ extension S3 {
             request.query = [("list-type", "2")]
             if let prefix { request.query.append(("prefix", prefix)) }
             if let delimiter { request.query.append(("delimiter", delimiter)) }
+            if let pageSize { request.query.append(("max-keys", String(pageSize))) }
             if let token { request.query.append(("continuation-token", token)) }
             let page = try parse(try transport.send(request).body, "S3.ListObjectsV2")
             for item in page.children("Contents") {
@@ -50,7 +53,7 @@ extension S3 {
     }
 
     /// `ListObjectVersions`, every page: versions and delete markers, newest first per key.
-    public func listObjectVersions(bucket: String, prefix: String? = nil) throws(AWSError) -> [ObjectVersion] {
+    public func listObjectVersions(bucket: String, prefix: String? = nil, pageSize: Int? = nil) throws(AWSError) -> [ObjectVersion] {
         var versions: [ObjectVersion] = []
         var keyMarker: String?
         var versionMarker: String?
@@ -58,6 +61,7 @@ extension S3 {
             var request = objectRequest("ListObjectVersions", .get, bucket: bucket, key: nil)
             request.query = [("versions", "")]
             if let prefix { request.query.append(("prefix", prefix)) }
+            if let pageSize { request.query.append(("max-keys", String(pageSize))) }
             if let keyMarker { request.query.append(("key-marker", keyMarker)) }
             if let versionMarker { request.query.append(("version-id-marker", versionMarker)) }
             let page = try parse(try transport.send(request).body, "S3.ListObjectVersions")

@@ -36,9 +36,7 @@ extension S3 {
             }
             var complete = objectRequest("CompleteMultipartUpload", .post, bucket: bucket, key: key)
             complete.query = [("uploadId", uploadId)]
-            var conditionOnly = PutOptions(condition: options.condition)
-            conditionOnly.metadata = [:]
-            S3.apply(conditionOnly, to: &complete.headers)
+            S3.apply(PutOptions(condition: options.condition), to: &complete.headers)
             let parts = etags.enumerated().map { index, etag in
                 "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(Self.escape(etag))</ETag></Part>"
             }.joined()
@@ -48,8 +46,7 @@ extension S3 {
             // S3 may answer 200 and still report an error in the body.
             let root = try? XMLReader.parse(response.body)
             if let root, root.name == "Error" {
-                var failed = response
-                failed = HTTPResponse(status: 500, headers: response.headers, body: response.body)
+                let failed = HTTPResponse(status: 500, headers: response.headers, body: response.body)
                 throw AWSErrorParser.error(from: failed, operation: "S3.CompleteMultipartUpload")
             }
             return PutResult(etag: root?.value("ETag") ?? response.headers["ETag"],

@@ -267,14 +267,26 @@ private final class Transfer {
     }
 
     /// One header line, status lines included (a new status line starts a new header set).
+    /// Parsed as bytes: this runs for every header of every response.
     func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
-            let parts = line.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var end = bytes.count
+        while end > 0, isSpace(bytes[end - 1]) { end -= 1 }
+        let line = UnsafeRawBufferPointer(rebasing: bytes[0..<end])
+        if line.starts(with: "HTTP/".utf8) {
+            var index = line.firstIndex(of: 0x20).map { $0 + 1 } ?? line.count
+            var code = 0
+            while index < line.count, (0x30...0x39).contains(line[index]) {
+                code = code * 10 + Int(line[index] - 0x30)
+                index += 1
+            }
+            status = code
             headers = HTTPHeaders()
-        } else if let colon = line.firstIndex(of: ":") {
-            headers.add(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            var start = colon + 1
+            while start < line.count, isSpace(line[start]) { start += 1 }
+            headers.add(String(decoding: line[..<colon], as: UTF8.self),
+                        String(decoding: line[start...], as: UTF8.self))
         }
     }
 

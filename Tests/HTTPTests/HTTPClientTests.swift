@@ -142,6 +142,12 @@ import Testing
         #expect(refused.map { !"\($0)".contains("secret") } == true)
         #expect(refused?.cause?.contains("curl_easy_perform") == true)
 
+        // TLS to a server that speaks plain HTTP: the handshake fails.
+        let tls = #expect(throws: HTTPError.self) {
+            try client.send(HTTPRequest(method: .get, url: origin.endpoint.replacingOccurrences(of: "http:", with: "https:") + "/bytes/1"))
+        }
+        #expect(tls?.code == .tls)
+
         let unknown = #expect(throws: HTTPError.self) {
             try client.send(HTTPRequest(method: .get, url: "http://ferry-no-such-host.invalid/"))
         }

@@ -27,13 +27,14 @@ public final class MotoServer: Sendable {
         throw TestProcessFailed(arguments: ["moto.server"], status: -1)
     }
 
-    /// Creates an IAM user with an access key and an allow-everything policy, then
-    /// switches signature checking on (`POST /moto-api/reset-auth`). Returns the key.
-    public func enableAuthentication() throws -> (accessKeyId: String, secretAccessKey: String) {
+    /// Creates an IAM user with an access key and an allow-everything policy, and a role
+    /// with the same policy, then switches signature checking on
+    /// (`POST /moto-api/reset-auth`). Returns the user's key and the role's ARN.
+    public func enableAuthentication() throws -> (accessKeyId: String, secretAccessKey: String, roleArn: String) {
         let script = TestEnvironment.packageRoot + "/Tests/Support/moto_auth.py"
         let helper = try TestProcess(python: [script, endpoint])
         let parts = helper.firstLine.split(separator: " ").map(String.init)
-        guard parts.count == 2 else { throw TestProcessFailed(arguments: [script], status: -1) }
-        return (parts[0], parts[1])
+        guard parts.count == 3 else { throw TestProcessFailed(arguments: [script], status: -1) }
+        return (parts[0], parts[1], parts[2])
     }
 }

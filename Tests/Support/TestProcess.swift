@@ -15,14 +15,19 @@ public final class TestProcess: @unchecked Sendable {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let errors = NSTemporaryDirectory() + "/ferry-helper-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errors)
+        defer { try? FileManager.default.removeItem(atPath: errors) }
         try process.run()
         var buffer = Data()
         while !buffer.contains(UInt8(ascii: "\n")) {
             let chunk = output.fileHandleForReading.availableData
             guard !chunk.isEmpty else {
                 process.waitUntilExit()
-                throw TestProcessFailed(arguments: arguments, status: process.terminationStatus)
+                let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                throw TestProcessFailed(arguments: arguments, status: process.terminationStatus,
+                                        stderr: String(log.suffix(1500)))
             }
             buffer.append(chunk)
         }
@@ -42,8 +47,9 @@ public final class TestProcess: @unchecked Sendable {
 public struct TestProcessFailed: Error, CustomStringConvertible {
     public let arguments: [String]
     public let status: Int32
+    public var stderr: String = ""
     public var description: String {
         "the test helper \(arguments.joined(separator: " ")) exited with status \(status) before it was ready; "
-            + "check that python has moto and boto3 (scripts/setup)"
+            + "check that python has moto and boto3 (scripts/setup). Its error output ends with:\n\(stderr)"
     }
 }

@@ -1,0 +1,458 @@
+import Foundation
+import Manifest
+
+/// The deploy state machine of one release (DESIGN.md, "The agent, as a state machine",
+/// steps 6–8): each event method takes what was observed and returns the `Action`s to
+/// carry out — journal lines, one CloudFormation call, or the end. Pure: no I/O.
+///
+/// Per stack, in apply order: observe; skip when applied and healthy; otherwise clean up
+/// (leftover change sets, a `ROLLBACK_COMPLETE` or empty `REVIEW_IN_PROGRESS` stack),
+/// create or reuse the step's change set (its name is deterministic), execute it once,
+/// follow the stack to a terminal status. When a stack fails, the stacks this release
+/// moved are returned, in reverse order, to what the journal says they ran before.
+public struct Deployment: Sendable {
+    /// What survives a crash; the `Applier` saves it with every journal write.
+    public private(set) var state: DeploymentState
+    public let timing: Timing
+    private var waiting: Waiting = .nothing
+    private var attempts = 0
+    private var lastCall: StackCall?
+    private var operationStartedAt: Date?
+    private let resumed: Bool
+
+    /// What the machine waits for (not saved: a restarted agent observes again).
+    private enum Waiting: Equatable {
+        case nothing, observation, changeSetsDeletion, stackDeletionRequest, deletion
+        case creation, changeSet, execution, operation
+        case events(OperationVerdict)
+        case done
+    }
+
+    /// A new deployment of `plan` (whose stacks carry the journal's records).
+    public init(plan: DeployPlan, now: Date, timing: Timing = Timing()) {
+        state = DeploymentState(plan: plan, startedAt: Timestamp.format(now))
+        self.timing = timing
+        resumed = false
+    }
+
+    /// A deployment read back from the journal: it resumes by observing the current stack.
+    public init(resuming state: DeploymentState, timing: Timing = Timing()) {
+        self.state = state
+        self.state.waiting = nil
+        self.timing = timing
+        resumed = true
+    }
+
+    /// A newer target arrived: finish at the next safe point (after following any
+    /// operation this agent started), without reverting.
+    public mutating func supersede() {
+        state.superseded = true
+    }
+
+    // MARK: Events
+
+    /// The first event of a run: begins (or resumes) the deployment.
+    public mutating func start() -> [Action] {
+        let plan = state.plan
+        let note: JournalNote = resumed
+            ? .step(stack: nil, step: "resume", phase: .begin, detail: "\(state.phase.rawValue), step \(state.index + 1)")
+            : .step(stack: nil, step: "deploy", phase: .begin,
+                    detail: "\(plan.target.describe(pipeline: plan.pipeline)) from \(plan.folder)")
+        return [.record(note)] + advance()
+    }
+
+    /// DescribeStacks (and ListChangeSets when the stack exists) answered.
+    public mutating func observed(stack: ObservedStack?, changeSets: [ObservedChangeSet], now: Date) -> [Action] {
+        guard expect(.observation) else { return unexpected("observed") }
+        let step = currentStep()
+        if state.deleting == step.name {
+            // Resuming a deletion: if it never started (a crash before DeleteStack took
+            // effect), ask again — DeleteStack is idempotent.
+            if let status = stack?.status, status == .rollbackComplete || status == .reviewInProgress {
+                waiting = .stackDeletionRequest
+                return perform(.deleteStack, detail: "again: the deletion had not started")
+            }
+            return deletionPolled(stack: stack)
+        }
+        let own = changeSets.first { $0.name == step.changeSetName }
+        let decision = StackDecision.decide(
+            stack: stack, specDigest: step.spec.digest, appliedDigest: step.appliedDigest, ownChangeSet: own,
+            executedByUs: state.executed.contains(step.changeSetName))
+        if case .wait = decision {} else { state.busySince = nil }
+        if state.superseded && decision != .follow { return finishSuperseded() }
+        switch decision {
+        case .skip:
+            return stackDone(changed: false, detail: "skipped: already applied and \(stack?.status.description ?? "")",
+                             record: false)
+        case .follow:
+            return follow(after: 0)
+        case .change(let type):
+            let leftovers = changeSets.filter { set in
+                set.name.hasPrefix(DeployPlan.changeSetPrefix) && set.name != step.changeSetName
+                    && !set.executionStatus.wasExecuted && !Self.isBeingDeleted(set)
+            }.map(\.name)
+            if !leftovers.isEmpty { return deleteChangeSets(leftovers) }
+            return act(on: own, type: type)
+        case .deleteThenCreate(let reason):
+            state.deleting = step.name
+            waiting = .stackDeletionRequest
+            return perform(.deleteStack, detail: reason)
+        case .wait(let reason):
+            let since = state.busySince.flatMap(Timestamp.parse) ?? now
+            if state.busySince == nil { state.busySince = Timestamp.format(now) }
+            if now.timeIntervalSince(since) >= timing.busyLimit {
+                return suspend(AgentError(.stackBusy, "\(reason) for more than \(Int(timing.busyLimit)) s: find out "
+                    + "who is changing it", next: .needsPerson, resource: step.name))
+            }
+            return suspend(AgentError(.stackBusy, "\(reason); the agent looks again in \(Int(timing.busyRetry)) s",
+                                      next: .waitAndRetry(after: timing.busyRetry), resource: step.name))
+        case .needsPerson(let reason):
+            return suspend(AgentError(.stackNeedsPerson, reason, next: .needsPerson, resource: step.name))
+        }
+    }
+
+    /// DeleteChangeSet answered for every leftover.
+    public mutating func changeSetsDeleted() -> [Action] {
+        guard expect(.changeSetsDeletion) else { return unexpected("changeSetsDeleted") }
+        return [ended("delete-change-sets", "deleted")] + observe(after: 0)
+    }
+
+    /// DeleteStack answered.
+    public mutating func stackDeletionStarted() -> [Action] {
+        guard expect(.stackDeletionRequest) else { return unexpected("stackDeletionStarted") }
+        waiting = .deletion
+        return [ended("delete-stack", "deletion started")] + call(.awaitDeletion, after: timing.stackPoll)
+    }
+
+    /// DescribeStacks answered while a deletion runs.
+    public mutating func deletionPolled(stack: ObservedStack?) -> [Action] {
+        guard expect(.deletion) || waiting == .observation else { return unexpected("deletionPolled") }
+        switch DeletionVerdict.judge(stack) {
+        case .gone:
+            state.deleting = nil
+            if state.superseded { return finishSuperseded() }
+            return [.record(.step(stack: currentStep().name, step: "stack-deleted", phase: .end, detail: "gone"))]
+                + act(on: nil, type: .create)
+        case .running:
+            waiting = .deletion
+            return call(.awaitDeletion, after: timing.stackPoll)
+        case .failed(let reason):
+            return suspend(AgentError(.stackNeedsPerson, reason, next: .needsPerson, resource: currentStep().name))
+        }
+    }
+
+    /// CreateChangeSet answered: its id, or `nil` for "No updates are to be performed".
+    public mutating func changeSetCreated(id: String?) -> [Action] {
+        guard expect(.creation) else { return unexpected("changeSetCreated") }
+        guard id != nil else {
+            return [ended("create-change-set", "no updates are to be performed")]
+                + stackDone(changed: false, detail: "no changes", record: true)
+        }
+        waiting = .changeSet
+        return [ended("create-change-set", "created")]
+            + call(.awaitChangeSet(name: currentStep().changeSetName), after: timing.changeSetPoll)
+    }
+
+    /// DescribeChangeSet answered while CloudFormation computes the change set.
+    public mutating func changeSetPolled(_ changeSet: ObservedChangeSet?) -> [Action] {
+        guard expect(.changeSet) else { return unexpected("changeSetPolled") }
+        guard let changeSet else { return observe(after: timing.changeSetPoll) }
+        if changeSet.executionStatus.wasExecuted { return follow(after: 0) }
+        return act(on: changeSet, type: nil)
+    }
+
+    /// ExecuteChangeSet answered.
+    public mutating func changeSetExecuted(now: Date) -> [Action] {
+        guard expect(.execution) else { return unexpected("changeSetExecuted") }
+        state.executed.append(currentStep().changeSetName)
+        operationStartedAt = now
+        return [ended("execute-change-set", "executing")] + follow(after: timing.stackPoll)
+    }
+
+    /// DescribeStacks and DescribeChangeSet answered while the executed operation runs.
+    public mutating func followed(stack: ObservedStack?, changeSet: ObservedChangeSet?, now: Date) -> [Action] {
+        guard expect(.operation) else { return unexpected("followed") }
+        let step = currentStep()
+        let verdict = OperationVerdict.judge(stack: stack, changeSet: changeSet)
+        switch verdict {
+        case .running:
+            return follow(after: timing.stackPoll)
+        case .succeeded:
+            state.remember([StackEvent(id: "", stack: step.name, logicalResourceId: step.name,
+                                       status: stack?.status.description ?? "", time: Timestamp.format(now))])
+            return stackDone(changed: true, detail: stack?.status.description ?? "", record: true)
+        case .rolledBack, .needsPerson:
+            waiting = .events(verdict)
+            let since = operationStartedAt.map { Timestamp.format($0.addingTimeInterval(-900)) }
+            return call(.readEvents(since: since), after: 0)
+        case .vanished:
+            return stackFailed(AgentError(.stackVanished, "\(step.name) disappeared while this agent was updating it; "
+                + "find out who deleted it", next: .needsPerson, resource: step.name))
+        }
+    }
+
+    /// DescribeStackEvents answered after a failed operation (newest first).
+    public mutating func eventsRead(_ events: [StackEvent]) -> [Action] {
+        guard case .events(let verdict) = waiting else { return unexpected("eventsRead") }
+        let step = currentStep()
+        state.remember(Array(operationEvents(in: events, stack: step.name).reversed()))
+        let cause = firstFailure(in: events, stack: step.name)
+        let resource = cause?.resource ?? step.name
+        let reason = cause?.reason ?? "no reason in the stack events"
+        switch verdict {
+        case .needsPerson(let status):
+            return stackFailed(AgentError(.stackNeedsPerson, "\(step.name) is \(status) after \(resource) failed: "
+                + "\(reason); a person must repair it (see its events)", next: .needsPerson, resource: resource))
+        case .rolledBack(let status):
+            return stackFailed(AgentError(.stackFailed, "\(resource) failed: \(reason); CloudFormation rolled "
+                + "\(step.name) back (\(status))", next: .needsPerson, resource: resource))
+        case .running, .succeeded, .vanished:
+            return unexpected("eventsRead after \(verdict)")
+        }
+    }
+
+    /// A call failed. Transient failures are retried (a failed change is observed
+    /// again first); others suspend the deployment, or fail the stack when
+    /// CloudFormation refused the change set's template or parameters.
+    public mutating func callFailed(_ error: AgentError) -> [Action] {
+        guard let failedCall = lastCall else { return unexpected("callFailed") }
+        var actions: [Action] = []
+        if failedCall.isMutating { actions.append(ended(failedCall.stepName, "failed: \(error.message)")) }
+        if waiting == .creation && error.code == .rejected {
+            return actions + stackFailed(AgentError(.changeSetFailed, "CloudFormation refused the change set for "
+                + "\(failedCall.stack): \(error.message)", next: .needsPerson, resource: failedCall.stack, cause: error))
+        }
+        guard error.next == .transient, attempts < timing.backoff.count else {
+            return actions + suspend(error)
+        }
+        let delay = timing.backoff[attempts]
+        attempts += 1
+        if failedCall.isMutating { return actions + observe(after: delay) }
+        lastCall = failedCall
+        return actions + [.perform(failedCall, after: delay)]
+    }
+
+    // MARK: Steps
+
+    private struct Step {
+        var name: String
+        var spec: StackSpec
+        var changeSetName: String
+        var appliedDigest: String?
+        var success: StackRecord
+    }
+
+    /// The stack being worked on, in the current phase.
+    private func currentStep() -> Step {
+        let plan = state.plan
+        switch state.phase {
+        case .forward:
+            let planned = plan.stacks[state.index]
+            let record = StackRecord(spec: planned.spec, source: plan.target.source, serial: plan.target.serial,
+                                     version: plan.target.version)
+            return Step(name: planned.spec.name, spec: planned.spec, changeSetName: plan.changeSetName(for: planned.spec),
+                        appliedDigest: planned.previous?.spec.digest, success: record)
+        case .reverting:
+            let name = revertQueue[state.index]
+            let planned = plan.stacks.first { $0.spec.name == name }!
+            let previous = planned.previous!  // stacks without one are left in place by `advance`
+            return Step(name: name, spec: previous.spec, changeSetName: plan.rollbackChangeSetName(for: previous.spec),
+                        appliedDigest: planned.spec.digest, success: previous)
+        }
+    }
+
+    private var revertQueue: [String] { Array(state.moved.reversed()) }
+
+    /// Moves to the next stack of the phase, or finishes.
+    private mutating func advance() -> [Action] {
+        waiting = .nothing
+        if state.superseded { return finishSuperseded() }
+        switch state.phase {
+        case .forward:
+            guard state.index < state.plan.stacks.count else { return finishApplied() }
+            return observe(after: 0)
+        case .reverting:
+            var actions: [Action] = []
+            let queue = revertQueue
+            while state.index < queue.count {
+                let name = queue[state.index]
+                if state.plan.stacks.first(where: { $0.spec.name == name })?.previous != nil {
+                    return actions + observe(after: 0)
+                }
+                state.leftInPlace.append(name)
+                actions.append(.record(.stackForgotten(name)))
+                actions.append(.record(.step(stack: name, step: "leave-in-place", phase: .end,
+                                             detail: "new in this release: no earlier version to return to")))
+                state.index += 1
+            }
+            return actions + finishFailed()
+        }
+    }
+
+    /// What to do with this step's own change set: create, wait, execute, or conclude.
+    private mutating func act(on own: ObservedChangeSet?, type: ChangeSetType?) -> [Action] {
+        let step = currentStep()
+        switch ChangeSetStep.judge(own) {
+        case .create:
+            guard let type else { return observe(after: timing.changeSetPoll) }
+            waiting = .creation
+            return perform(.createChangeSet(name: step.changeSetName, type: type, spec: step.spec),
+                           detail: "\(step.changeSetName) (\(type.rawValue))")
+        case .await:
+            waiting = .changeSet
+            return call(.awaitChangeSet(name: step.changeSetName), after: timing.changeSetPoll)
+        case .execute:
+            if state.superseded { return finishSuperseded() }
+            waiting = .execution
+            return perform(.executeChangeSet(name: step.changeSetName), detail: step.changeSetName)
+        case .noChange:
+            return stackDone(changed: false, detail: "no changes", record: true)
+        case .failed(let reason):
+            return stackFailed(AgentError(.changeSetFailed, "the change set \(step.changeSetName) for \(step.name) "
+                + "failed: \(reason)", next: .needsPerson, resource: step.name))
+        case .replace:
+            return deleteChangeSets([step.changeSetName])
+        }
+    }
+
+    private mutating func stackDone(changed: Bool, detail: String, record: Bool) -> [Action] {
+        let step = currentStep()
+        var actions: [Action] = [.record(.step(stack: step.name, step: "stack", phase: .end,
+                                              detail: (changed ? "changed: " : "unchanged: ") + detail))]
+        if record { actions.append(.record(.stackApplied(step.success))) }
+        switch state.phase {
+        case .forward: if changed { state.moved.append(step.name) } else { state.unchanged.append(step.name) }
+        case .reverting: state.reverted.append(step.name)
+        }
+        state.index += 1
+        attempts = 0
+        return actions + advance()
+    }
+
+    private mutating func stackFailed(_ error: AgentError) -> [Action] {
+        let step = currentStep()
+        var actions: [Action] = [.record(.step(stack: step.name, step: "stack", phase: .end,
+                                              detail: "failed: \(error.message)"))]
+        if state.superseded { return actions + finishSuperseded() }
+        switch state.phase {
+        case .forward:
+            state.failedStack = step.name
+            state.failure = FailureRecord(error)
+            if error.code == .stackNeedsPerson || error.code == .stackVanished { return actions + finishFailed() }
+            state.phase = .reverting
+            state.index = 0
+            let moved = revertQueue.joined(separator: ", ")
+            actions.append(.record(.step(stack: nil, step: "revert", phase: .begin,
+                                         detail: moved.isEmpty ? "no stack was moved" : "returning \(moved)")))
+            return actions + advance()
+        case .reverting:
+            let original = state.failure?.message ?? "a stack failed"
+            state.failure = FailureRecord(AgentError(
+                .revertFailed, "returning \(step.name) to the previous release failed: \(error.message); the release "
+                    + "had failed first because \(original); the silo is half-moved: a person must act",
+                next: .needsPerson, resource: error.resource ?? step.name))
+            return actions + finishFailed()
+        }
+    }
+
+    // MARK: Endings
+
+    private mutating func finishApplied() -> [Action] {
+        waiting = .done
+        let plan = state.plan
+        var actions: [Action] = plan.stacks.map {
+            .record(.stackApplied(StackRecord(spec: $0.spec, source: plan.target.source, serial: plan.target.serial,
+                                              version: plan.target.version)))
+        }
+        actions.append(.record(.step(stack: nil, step: "deploy", phase: .end,
+                                     detail: "applied; changed: \(list(state.moved)); unchanged: \(list(state.unchanged))")))
+        return actions + [.finish(.applied(changed: state.moved, unchanged: state.unchanged))]
+    }
+
+    private mutating func finishFailed() -> [Action] {
+        waiting = .done
+        let record = state.failure ?? FailureRecord(code: "stackFailed", message: "a stack failed", next: "needs-person")
+        let error = AgentError(Self.code(record.code), record.message, next: .needsPerson, resource: record.resource)
+        let failure = DeployFailure(error: error, stack: state.failedStack ?? "", reverted: state.reverted,
+                                    leftInPlace: state.leftInPlace, events: state.events)
+        let detail = "failed: \(record.message); returned: \(list(state.reverted)); left in place: \(list(state.leftInPlace))"
+        return [.record(.step(stack: nil, step: "deploy", phase: .end, detail: detail)), .finish(.failed(failure))]
+    }
+
+    private mutating func finishSuperseded() -> [Action] {
+        waiting = .done
+        return [.record(.step(stack: nil, step: "deploy", phase: .end, detail: "superseded by a newer target")),
+                .finish(.superseded)]
+    }
+
+    private mutating func suspend(_ error: AgentError) -> [Action] {
+        waiting = .done
+        state.waiting = FailureRecord(error)
+        return [.record(.step(stack: lastCall?.stack, step: "suspend", phase: .end, detail: error.message)),
+                .finish(.suspended(error))]
+    }
+
+    // MARK: Helpers
+
+    private mutating func observe(after delay: Double) -> [Action] {
+        waiting = .observation
+        return call(.observe, after: delay)
+    }
+
+    private mutating func follow(after delay: Double) -> [Action] {
+        waiting = .operation
+        return call(.follow(changeSet: currentStep().changeSetName), after: delay)
+    }
+
+    private mutating func deleteChangeSets(_ names: [String]) -> [Action] {
+        waiting = .changeSetsDeletion
+        return perform(.deleteChangeSets(names), detail: names.joined(separator: ", "))
+    }
+
+    /// A call that changes something: journalled before (here) and after (by the event).
+    private mutating func perform(_ request: StackCall.Request, detail: String) -> [Action] {
+        let made = makeCall(request)
+        return [.record(.step(stack: made.stack, step: made.stepName, phase: .begin, detail: detail)),
+                .perform(made, after: 0)]
+    }
+
+    private mutating func call(_ request: StackCall.Request, after delay: Double) -> [Action] {
+        [.perform(makeCall(request), after: delay)]
+    }
+
+    private mutating func makeCall(_ request: StackCall.Request) -> StackCall {
+        let step = currentStep()
+        let made = StackCall(stack: step.name, region: step.spec.region, request: request)
+        lastCall = made
+        return made
+    }
+
+    private func ended(_ stepName: String, _ detail: String) -> Action {
+        .record(.step(stack: lastCall?.stack, step: stepName, phase: .end, detail: detail))
+    }
+
+    /// Whether the event is the one awaited. An answer other than an observation ends
+    /// a run of transient failures (an observation between a failed change and its
+    /// retry does not: a change that keeps failing must end in `suspended`).
+    private mutating func expect(_ expected: Waiting) -> Bool {
+        guard waiting == expected else { return false }
+        if expected != .observation { attempts = 0 }
+        return true
+    }
+
+    private mutating func unexpected(_ event: String) -> [Action] {
+        suspend(AgentError(.journal, "internal error: the event \(event) came while the agent waited for "
+            + "\(waiting); the deployment stays in the journal and resumes on the next run", next: .transient))
+    }
+
+    private static func isBeingDeleted(_ set: ObservedChangeSet) -> Bool {
+        [.deletePending, .deleteInProgress, .deleteComplete].contains(set.status)
+    }
+
+    private static func code(_ text: String) -> AgentError.Code {
+        let known: [AgentError.Code] = [.stackFailed, .changeSetFailed, .stackNeedsPerson, .stackVanished, .revertFailed]
+        return known.first { $0.description == text } ?? .stackFailed
+    }
+
+    private func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Manifest
+import SQLite
+
+/// The agent's memory, `<state-dir>/journal.sqlite`: accepted pointers and pins, releases
+/// applied and failed, what each stack last ran, the deployment in flight, and an
+/// append-only step log (`ferry agent history`). Every write is one transaction.
+///
+/// One thread at a time (it owns one SQLite connection). Hold a `StateLock` on the state
+/// folder while using it: two agents must never share a journal.
+public final class Journal {
+    /// The journal's file name inside the state folder.
+    public static let fileName = "journal.sqlite"
+
+    let database: Database
+    let clock: @Sendable () -> Date
+
+    /// Opens (creating and migrating) the journal in `stateDirectory`.
+    public convenience init(stateDirectory: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(AgentError) {
+        try self.init(path: stateDirectory + "/" + Self.fileName, clock: clock)
+    }
+
+    /// Opens (creating and migrating) the journal at `path`.
+    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(AgentError) {
+        self.clock = clock
+        do {
+            database = try Database(path: path)
+            try JournalSchema.migrate(database)
+        } catch {
+            throw Self.failure(error, doing: "opening the journal \(path)")
+        }
+    }
+
+    /// The schema version of the open journal (`PRAGMA user_version`).
+    public func schemaVersion() throws(AgentError) -> Int64 {
+        try guarded("reading the schema version") { try JournalSchema.version(of: database) }
+    }
+
+    // MARK: Documents
+
+    /// The last accepted channel pointer and pin of `pipeline` (a removed pin included).
+    public func acceptedDocuments(pipeline: String) throws(AgentError) -> (pointer: AcceptedDocument?, pin: AcceptedDocument?) {
+        try guarded("reading accepted documents") {
+            let rows = try database.query("SELECT * FROM documents WHERE pipeline = ?", [.text(pipeline)])
+            let documents = try rows.map(Self.document)
+            return (documents.first { $0.kind == .channel }, documents.first { $0.kind == .pin })
+        }
+    }
+
+    /// Records what target selection accepted (new documents, refreshed ETags, a removed
+    /// pin), with a step-log line for each, in one transaction.
+    public func record(_ selection: Selection, pipeline: String) throws(AgentError) {
+        guard !selection.record.isEmpty else { return }
+        try guarded("recording accepted documents") {
+            try database.transaction {
+                for document in selection.record {
+                    try database.run("""
+                        INSERT OR REPLACE INTO documents (pipeline, kind, name, serial, sha256, etag, version,
+                            manifest_sha256, bundle_sha256, expires_at, removed, accepted_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [.text(pipeline), .text(document.kind.rawValue), .text(document.name),
+                              .integer(Int64(document.serial)), .text(document.sha256), Self.optional(document.etag),
+                              .text(document.version.description), .text(document.manifestSha256),
+                              .text(document.bundleSha256), Self.optional(document.expiresAt),
+                              .integer(document.removed ? 1 : 0), .text(document.acceptedAt)])
+                    let what = document.removed ? "removed" : "serial \(document.serial): \(document.version)"
+                    try insertStep(pipeline: pipeline, target: document.target, stack: nil,
+                                   step: "accept-\(document.kind.rawValue)", phase: .end, detail: what)
+                }
+            }
+        }
+    }
+
+    // MARK: Releases and stacks
+
+    /// The release applied last (the one running when nothing is in flight).
+    public func lastApplied(pipeline: String) throws(AgentError) -> ReleaseRecord? {
+        try releases(where: "state = 'applied'", pipeline: pipeline, order: "finished_seq DESC", limit: 1).first
+    }
+
+    /// The release the agent worked on last, whatever became of it.
+    public func latestRelease(pipeline: String) throws(AgentError) -> ReleaseRecord? {
+        try releases(where: "1", pipeline: pipeline, order: "COALESCE(finished_seq, 1e18) DESC, rowid DESC",
+                     limit: 1).first
+    }
+
+    /// Every release tried here, newest first.
+    public func releases(pipeline: String, limit: Int = 50) throws(AgentError) -> [ReleaseRecord] {
+        try releases(where: "1", pipeline: pipeline, order: "COALESCE(finished_seq, 1e18) DESC, rowid DESC",
+                     limit: limit)
+    }
+
+    /// Targets that failed in this silo: never retried under the same serial.
+    public func failedTargets(pipeline: String) throws(AgentError) -> Set<TargetKey> {
+        Set(try releases(where: "state = 'failed'", pipeline: pipeline, order: "rowid", limit: -1).map(\.target.key))
+    }
+
+    /// What each stack last ran, as this silo applied it.
+    public func stackRecords(pipeline: String) throws(AgentError) -> [String: StackRecord] {
+        try guarded("reading stack records") {
+            let rows = try database.query("SELECT stack, record FROM stacks WHERE pipeline = ?", [.text(pipeline)])
+            var records: [String: StackRecord] = [:]
+            for row in rows {
+                records[row["stack"].string ?? ""] = try Self.decode(StackRecord.self, row["record"])
+            }
+            return records
+        }
+    }
+
+    // MARK: History
+
+    /// The step log of `pipeline`, oldest first; the last `limit` lines.
+    public func history(pipeline: String, limit: Int = 200) throws(AgentError) -> [StepEntry] {
+        try guarded("reading the step log") {
+            let rows = try database.query("""
+                SELECT * FROM (SELECT * FROM steps WHERE pipeline = ? ORDER BY id DESC LIMIT ?) ORDER BY id
+                """, [.text(pipeline), .integer(Int64(limit))])
+            return rows.map { row in
+                StepEntry(id: row["id"].int64 ?? 0, pipeline: pipeline, source: row["source"].string,
+                          serial: row["serial"].int64.map(Int.init), version: row["version"].string,
+                          stack: row["stack"].string, step: row["step"].string ?? "",
+                          phase: StepPhase(rawValue: row["phase"].string ?? "") ?? .end,
+                          detail: row["detail"].string ?? "", time: row["time"].string ?? "")
+            }
+        }
+    }
+
+    // MARK: Reports
+
+    /// The status report last written to the bucket.
+    public func lastReport(pipeline: String) throws(AgentError) -> StatusReport? {
+        try guarded("reading the last report") {
+            guard let body = try database.query("SELECT body FROM reports WHERE pipeline = ?", [.text(pipeline)])
+                .first?["body"].data else { return nil }
+            return try StatusReport.decode(body)
+        }
+    }
+
+    /// Remembers that `report` was written to the bucket.
+    public func reportWritten(_ report: StatusReport) throws(AgentError) {
+        try guarded("remembering the report") {
+            let body = try report.canonicalBytes()
+            try database.run("INSERT OR REPLACE INTO reports (pipeline, body, written_at) VALUES (?, ?, ?)",
+                             [.text(report.pipeline), .blob(body), .text(now())])
+        }
+    }
+
+    // MARK: Helpers
+
+    func now() -> String { Timestamp.format(clock()) }
+
+    func insertStep(pipeline: String, target: Target?, stack: String?, step: String, phase: StepPhase,
+                    detail: String) throws {
+        try database.run("""
+            INSERT INTO steps (pipeline, source, serial, version, stack, step, phase, detail, time)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(pipeline), Self.optional(target?.source.storageName),
+                  target.map { .integer(Int64($0.serial)) } ?? .null, Self.optional(target?.version.description),
+                  Self.optional(stack), .text(step), .text(phase.rawValue), .text(detail), .text(now())])
+    }
+
+    private func releases(where condition: String, pipeline: String, order: String, limit: Int)
+        throws(AgentError) -> [ReleaseRecord] {
+        try guarded("reading releases") {
+            let rows = try database.query("""
+                SELECT * FROM releases WHERE pipeline = ? AND \(condition) ORDER BY \(order) LIMIT ?
+                """, [.text(pipeline), .integer(Int64(limit))])
+            return try rows.map(Self.release)
+        }
+    }
+
+    /// Runs `body`, turning SQLite and decoding failures into `AgentError`s.
+    func guarded<T>(_ what: String, _ body: () throws -> T) throws(AgentError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw Self.failure(error, doing: what + " in \(database.path)")
+        }
+    }
+
+    static func failure(_ error: any Error, doing what: String) -> AgentError {
+        if let error = error as? AgentError { return error }
+        if let error = error as? SQLiteError {
+            let next: AgentError.NextStep = error.isBusy ? .transient : .needsPerson
+            return AgentError(.journal, "\(what) failed: \(error.message); check the disk and the state folder",
+                              next: next, cause: error)
+        }
+        return AgentError(.journal, "\(what) failed: \(error); the journal may be damaged: move the state folder "
+            + "aside to start afresh", next: .needsPerson, cause: error)
+    }
+
+    static func optional(_ text: String?) -> SQLiteValue { text.map(SQLiteValue.text) ?? .null }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ value: SQLiteValue) throws -> T {
+        try JSONDecoder().decode(type, from: Data((value.string ?? "").utf8))
+    }
+
+    private static func document(_ row: Row) throws -> AcceptedDocument {
+        AcceptedDocument(
+            kind: AcceptedDocument.Kind(rawValue: row["kind"].string ?? "") ?? .channel, name: row["name"].string ?? "",
+            serial: Int(row["serial"].int64 ?? 0), sha256: row["sha256"].string ?? "", etag: row["etag"].string,
+            version: try SemVer(row["version"].string ?? ""), manifestSha256: row["manifest_sha256"].string ?? "",
+            bundleSha256: row["bundle_sha256"].string ?? "", expiresAt: row["expires_at"].string,
+            removed: row["removed"].int64 == 1, acceptedAt: row["accepted_at"].string ?? "")
+    }
+
+    private static func release(_ row: Row) throws -> ReleaseRecord {
+        guard let source = TargetSource(storageName: row["source"].string ?? "") else {
+            throw AgentError(.journal, "the journal holds a release of unknown source \(row["source"])",
+                             next: .needsPerson)
+        }
+        let target = Target(source: source, serial: Int(row["serial"].int64 ?? 0),
+                            version: try SemVer(row["version"].string ?? ""),
+                            manifestSha256: row["manifest_sha256"].string ?? "",
+                            bundleSha256: row["bundle_sha256"].string ?? "")
+        let failure = try row["failure"].string.map { try decode(FailureRecord.self, .text($0)) }
+        return ReleaseRecord(target: target, state: ReleaseRecord.State(rawValue: row["state"].string ?? "") ?? .failed,
+                             folder: row["folder"].string ?? "", startedAt: row["started_at"].string ?? "",
+                             finishedAt: row["finished_at"].string, failure: failure,
+                             events: try decode([StackEvent].self, row["events"]))
+    }
+}
+
+/// A release this silo tried, as the journal keeps it.
+public struct ReleaseRecord: Equatable, Sendable {
+    public enum State: String, Sendable {
+        case deploying, applied, failed, superseded
+    }
+
+    public var target: Target
+    public var state: State
+    /// Where its bundle was unpacked.
+    public var folder: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var failure: FailureRecord?
+    /// The events kept for its report, oldest first.
+    public var events: [StackEvent]
+}
+
+/// One line of the step log.
+public struct StepEntry: Equatable, Sendable {
+    public var id: Int64
+    public var pipeline: String
+    /// `channel:stable` or `pin`.
+    public var source: String?
+    public var serial: Int?
+    public var version: String?
+    public var stack: String?
+    public var step: String
+    public var phase: StepPhase
+    public var detail: String
+    public var time: String
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Manifest
+
+/// What the status report is built from: the journal and this tick's refusals.
+public struct StatusFacts: Sendable {
+    public var pipeline: String
+    public var silo: String
+    public var channel: String
+    public var intervalSeconds: Int
+    public var now: Date
+    /// Whether target selection followed a pin (used when no release names a target).
+    public var pinned: Bool
+    /// `Journal.lastApplied`, `Journal.latestRelease`, `Journal.inFlight`.
+    public var applied: ReleaseRecord?
+    public var latest: ReleaseRecord?
+    public var inFlight: DeploymentState?
+    /// Documents refused on this tick (`Selection.refusals`).
+    public var refusals: [AgentError]
+    /// How many stack events the report carries at most.
+    public var eventLimit: Int
+
+    public init(pipeline: String, silo: String, channel: String, intervalSeconds: Int, now: Date, pinned: Bool,
+                applied: ReleaseRecord?, latest: ReleaseRecord?, inFlight: DeploymentState?,
+                refusals: [AgentError] = [], eventLimit: Int = 10) {
+        self.pipeline = pipeline
+        self.silo = silo
+        self.channel = channel
+        self.intervalSeconds = intervalSeconds
+        self.now = now
+        self.pinned = pinned
+        self.applied = applied
+        self.latest = latest
+        self.inFlight = inFlight
+        self.refusals = refusals
+        self.eventLimit = eventLimit
+    }
+}
+
+/// Builds the silo's status report (`status/<pipeline>/<silo>.json`) and decides
+/// whether it is worth writing. Pure.
+public enum StatusBuilder {
+    /// The report, by precedence: a deployment in flight is `deploying` (with why it
+    /// waits, if it does); else a refused document is `refused`; else a failed latest
+    /// release is `failed`; else `in-sync` with what is applied.
+    public static func report(_ facts: StatusFacts) -> StatusReport {
+        var report = StatusReport(pipeline: facts.pipeline, silo: facts.silo, channel: facts.channel,
+                                  pinned: facts.pinned, applied: facts.applied?.target.version, state: .inSync,
+                                  reportedAt: Timestamp.format(facts.now), intervalSeconds: facts.intervalSeconds)
+        func aim(at target: Target?) {
+            guard let target else { return }
+            report.target = target.version
+            report.targetSerial = target.serial
+            report.pinned = target.source == .pin
+        }
+        if let flying = facts.inFlight {
+            aim(at: flying.plan.target)
+            report.state = .deploying
+            report.startedAt = flying.startedAt
+            report.error = flying.waiting.map(failure)
+            report.events = events(flying.events, limit: facts.eventLimit)
+        } else if let refusal = facts.refusals.first {
+            aim(at: facts.latest?.target ?? facts.applied?.target)
+            report.state = .refused
+            report.error = StatusReport.Failure(code: refusal.code.description, message: refusal.message,
+                                                resource: refusal.resource)
+        } else if let latest = facts.latest, latest.state == .failed {
+            aim(at: latest.target)
+            report.state = .failed
+            report.error = latest.failure.map(failure)
+                ?? StatusReport.Failure(code: "stackFailed", message: "the release failed")
+            report.startedAt = latest.startedAt
+            report.finishedAt = latest.finishedAt
+            report.events = events(latest.events, limit: facts.eventLimit)
+        } else if let applied = facts.applied {
+            aim(at: applied.target)
+            report.startedAt = applied.startedAt
+            report.finishedAt = applied.finishedAt
+            report.events = events(applied.events, limit: facts.eventLimit)
+        }
+        return report
+    }
+
+    /// Write only when something but the report time changed (or nothing was written yet).
+    public static func shouldWrite(_ report: StatusReport, last: StatusReport?) -> Bool {
+        guard var last else { return true }
+        last.reportedAt = report.reportedAt
+        return last != report
+    }
+
+    private static func failure(_ record: FailureRecord) -> StatusReport.Failure {
+        StatusReport.Failure(code: record.code, message: record.message, resource: record.resource)
+    }
+
+    /// The last `limit` events, oldest first; events whose time is not RFC 3339 UTC are
+    /// left out (the report would not validate).
+    private static func events(_ events: [StackEvent], limit: Int) -> [StatusReport.Event] {
+        events.filter { Timestamp.parse($0.time) != nil }.suffix(limit).map { event in
+            StatusReport.Event(time: event.time, stack: event.stack,
+                               resource: event.isAboutStack ? nil : event.logicalResourceId,
+                               status: event.status, reason: event.reason)
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+/// `ferry aws`: checks of the AWS set-up.
+struct AWSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aws",
+        abstract: "Check the AWS credentials, region and endpoints Ferry will use.",
+        subcommands: [WhoamiCommand.self, HTTPBenchCommand.self])
+}

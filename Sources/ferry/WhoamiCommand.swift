@@ -1,0 +1,32 @@
+import AWS
+import ArgumentParser
+import Foundation
+
+/// `ferry aws whoami`: who the resolved credentials are (STS GetCallerIdentity) and
+/// where they came from, like `aws sts get-caller-identity` plus the source.
+struct WhoamiCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "whoami",
+        abstract: "Show the AWS account, ARN and credential source Ferry would use.")
+
+    @OptionGroup var aws: AWSOptions
+
+    @Flag(help: "Print JSON (Account, Arn, UserId, Source, Region) for scripts.")
+    var json = false
+
+    func run() throws {
+        let config = try aws.config()
+        let identity = try STS(config: config).getCallerIdentity()
+        let fields: [(String, String)] = [
+            ("Account", identity.account), ("Arn", identity.arn), ("UserId", identity.userId),
+            ("Source", config.credentials.source), ("Region", config.region),
+        ]
+        if json {
+            let object = Dictionary(uniqueKeysWithValues: fields)
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for (name, value) in fields { print("\(name + ":")\(String(repeating: " ", count: 9 - name.count))\(value)") }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Agent
+import Foundation
+import Manifest
+import TestSupport
+
+/// A clock whose sleeps return at once and move time on.
+final class ManualClock: AgentClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    private var total: Double = 0
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_714_564_800)) { current = start }
+
+    func now() -> Date { lock.withLock { current } }
+
+    func sleep(seconds: Double) {
+        lock.withLock {
+            current = current.addingTimeInterval(seconds)
+            total += seconds
+        }
+    }
+
+    func advance(_ seconds: Double) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+
+    var slept: Double { lock.withLock { total } }
+}
+
+/// One stack of a test release.
+struct StackDraft {
+    var name: String
+    var template: String
+    var parameters: [String: String] = [:]
+    var tags: [String: String] = [:]
+    var dependsOn: [String] = []
+}
+
+/// A queue template; `marker` adds comment lines (e.g. `# scripted: fail Queue boom`).
+func queueTemplate(_ queueName: String, _ marker: String = "") -> String {
+    """
+    AWSTemplateFormatVersion: '2010-09-09'
+    \(marker)
+    Resources:
+      Queue:
+        Type: AWS::SQS::Queue
+        Properties:
+          QueueName: \(queueName)
+
+    """
+}
+
+/// One silo: its state folder, the scripted CloudFormation it deploys to, its clock.
+final class Silo {
+    let directory: TemporaryDirectory
+    let cloud = ScriptedCloudFormation()
+    let clock = ManualClock()
+    let pipeline = "webapp"
+    /// Journals opened so far (each `apply` opens a fresh one, as a restarted agent would).
+    private(set) var opened = 0
+
+    init() throws { directory = try TemporaryDirectory("ferry-agent") }
+
+    var stateDirectory: String { directory.url("state") }
+
+    /// Writes a release's templates into its own folder and plans it.
+    func release(_ version: String, serial: Int, source: TargetSource = .channel("stable"), _ stacks: [StackDraft],
+                 overrides: [String: [String: String]] = [:]) throws -> DeployPlan {
+        let folder = directory.url("releases/\(version)-\(source.storageName)-\(serial)")
+        var files: [Manifest.File] = []
+        var manifestStacks: [Manifest.Stack] = []
+        for stack in stacks {
+            let path = "templates/\(stack.name).yaml"
+            try directory.write("releases/\(version)-\(source.storageName)-\(serial)/\(path)", stack.template)
+            let bytes = Data(stack.template.utf8)
+            files.append(Manifest.File(path: path, size: bytes.count, sha256: sha256Hex(bytes)))
+            manifestStacks.append(Manifest.Stack(name: stack.name, template: path, parameters: stack.parameters,
+                                                 tags: stack.tags, dependsOn: stack.dependsOn))
+        }
+        let semver = try SemVer(version)
+        let manifest = Manifest(
+            pipeline: pipeline, version: semver, createdAt: "2024-05-01T12:00:00Z",
+            source: .init(repository: "webapp", commit: String(repeating: "a", count: 40), author: "Dev <dev@example.com>",
+                          subject: "release \(version)"),
+            stacks: manifestStacks, files: files)
+        try manifest.validate()
+        let manifestSha = sha256Hex(try manifest.canonicalBytes())
+        let target = Target(source: source, serial: serial, version: semver, manifestSha256: manifestSha,
+                            bundleSha256: sha256Hex(Data("bundle \(version)".utf8)))
+        return try DeployPlan.make(manifest: manifest, target: target, folder: folder, overrides: overrides)
+    }
+
+    /// A fresh journal connection, as a restarted agent opens it.
+    func journal() throws -> Journal {
+        opened += 1
+        let clock = self.clock
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        return try Journal(stateDirectory: stateDirectory, clock: { clock.now() })
+    }
+
+    func applier(_ journal: Journal, timing: Timing = Timing(), onChange: @escaping (DeploymentState) -> Void = { _ in })
+        -> Applier {
+        Applier(journal: journal, clock: clock, timing: timing,
+                templateURL: { "https://bucket.s3.amazonaws.com/ferry/artifacts/sha256/\($0)" },
+                services: { [cloud] _ in cloud }, onChange: onChange)
+    }
+
+    /// Applies `plan` with a fresh journal connection and Applier (a restarted agent).
+    func apply(_ plan: DeployPlan, timing: Timing = Timing()) throws -> DeployOutcome {
+        try applier(try journal(), timing: timing).apply(plan)
+    }
+}

@@ -1,0 +1,111 @@
+import Agent
+import Foundation
+import Manifest
+import SQLite
+import TestSupport
+import Testing
+
+@Suite struct JournalTests {
+    @Test func migratesAnEmptyFileAndReopens() throws {
+        let folder = try TemporaryDirectory("ferry-journal")
+        let path = folder.url(Journal.fileName)
+        let raw = try Database(path: path)  // an empty database file: user_version 0
+        #expect(try raw.query("PRAGMA user_version").first?[0].int64 == 0)
+
+        let journal = try Journal(path: path)
+        #expect(try journal.schemaVersion() == 1)
+        let tables = try raw.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .compactMap { $0["name"].string }
+        #expect(tables.filter { !$0.hasPrefix("sqlite_") } == ["deployments", "documents", "releases", "reports", "stacks", "steps"])
+
+        // Reopening neither fails nor migrates twice.
+        let again = try Journal(path: path)
+        #expect(try again.schemaVersion() == 1)
+        #expect(try again.inFlight(pipeline: "webapp") == nil)
+    }
+
+    @Test func refusesAJournalFromANewerFerry() throws {
+        let folder = try TemporaryDirectory("ferry-journal")
+        let path = folder.url(Journal.fileName)
+        try Database(path: path).execute("PRAGMA user_version = 99")
+        #expect {
+            _ = try Journal(path: path)
+        } throws: { error in
+            guard let error = error as? AgentError else { return false }
+            return error.code == .journal && error.message.contains("upgrade ferry") && error.next == .needsPerson
+        }
+    }
+
+    @Test func secondHolderOfTheStateFolderIsRefusedWithThePid() throws {
+        let folder = try TemporaryDirectory("ferry-state")
+        let state = folder.url("state")
+        var first: StateLock? = try StateLock(stateDirectory: state)
+        #expect(try String(contentsOfFile: state + "/lock", encoding: .utf8) == "\(getpid())\n")
+        #expect {
+            _ = try StateLock(stateDirectory: state)
+        } throws: { error in
+            guard let error = error as? AgentError else { return false }
+            return error.code == .locked && error.message.contains("pid \(getpid())") && error.message.contains(state)
+        }
+        first = nil  // the agent exits
+        #expect(first == nil)
+        let second = try StateLock(stateDirectory: state)
+        #expect(second.path == state + "/lock")
+    }
+
+    @Test func stepLogKeepsTheOrderOfADeployment() throws {
+        let silo = try Silo()
+        let plan = try silo.release("1.0.0", serial: 1, [
+            StackDraft(name: "data", template: queueTemplate("data-v1")),
+            StackDraft(name: "app", template: queueTemplate("app-v1"), dependsOn: ["data"]),
+        ])
+        _ = try silo.apply(plan)
+        let steps = try silo.journal().history(pipeline: "webapp")
+
+        #expect(steps.map(\.id) == steps.map(\.id).sorted())
+        #expect(steps.allSatisfy { $0.serial == 1 && $0.version == "1.0.0" && $0.source == "channel:stable" })
+        let lines = steps.map { "\($0.stack ?? "-") \($0.step) \($0.phase.rawValue)" }
+        let expected = [
+            "- deploy begin",
+            "data create-change-set begin", "data create-change-set end",
+            "data execute-change-set begin", "data execute-change-set end", "data stack end",
+            "app create-change-set begin", "app create-change-set end",
+            "app execute-change-set begin", "app execute-change-set end", "app stack end",
+            "- deploy end",
+        ]
+        #expect(lines == expected)
+        #expect(steps.first { $0.step == "create-change-set" }?.detail == "\(plan.changeSetName(for: plan.stacks[0].spec)) (CREATE)")
+        #expect(try silo.journal().history(pipeline: "webapp", limit: 2).map(\.step) == ["stack", "deploy"])
+    }
+
+    @Test func acceptedDocumentsRoundTrip() throws {
+        let silo = try Silo()
+        let journal = try silo.journal()
+        let pointer = AcceptedDocument(kind: .channel, name: "stable", serial: 7, sha256: sha256Hex(Data("p".utf8)),
+                                       etag: "\"abc\"", version: try SemVer("1.2.0"),
+                                       manifestSha256: sha256Hex(Data("m".utf8)), bundleSha256: sha256Hex(Data("b".utf8)),
+                                       expiresAt: "2030-01-01T00:00:00Z", acceptedAt: "2024-05-01T12:00:00Z")
+        var pin = pointer
+        pin.kind = .pin
+        pin.name = "silo-1"
+        pin.removed = true
+        pin.etag = nil
+        try journal.record(Selection(verdict: .nothing, refusals: [], record: [pointer, pin], pinned: false),
+                           pipeline: "webapp")
+        let read = try silo.journal().acceptedDocuments(pipeline: "webapp")
+        #expect(read.pointer == pointer)
+        #expect(read.pin == pin)
+        #expect(try journal.acceptedDocuments(pipeline: "other").pointer == nil)
+        #expect(try journal.history(pipeline: "webapp").map(\.step) == ["accept-channel", "accept-pin"])
+    }
+
+    @Test func remembersTheLastReportWritten() throws {
+        let silo = try Silo()
+        let journal = try silo.journal()
+        #expect(try journal.lastReport(pipeline: "webapp") == nil)
+        let report = StatusReport(pipeline: "webapp", silo: "silo-1", channel: "stable", state: .inSync,
+                                  reportedAt: "2024-05-01T12:00:00Z", intervalSeconds: 30)
+        try journal.reportWritten(report)
+        #expect(try silo.journal().lastReport(pipeline: "webapp") == report)
+    }
+}
