@@ -47,7 +47,8 @@ struct SharedBucketTests {
         let back = try bucket.moveChannel(pipeline: "webapp", channel: "canary", to: release("0.9.0", manifest: "old"),
                                           reason: "rollback", key: key, now: Date())
         #expect(back.document.serial == 2)
-        #expect(back.document.version == (try SemVer("0.9.0")))
+        let older = try SemVer("0.9.0")
+        #expect(back.document.version == older)
         // What is in the bucket is signed and opens with the key trusted as release.
         let data = try bucket.require(key: "ferry/channels/webapp/canary.json", cap: SizeCap.pointer, what: "pointer")
         let trust = TrustStore([(key.publicKey, [.release])])
@@ -67,7 +68,8 @@ struct SharedBucketTests {
         }
         #expect(error?.code == .channelMoved)
         let (now, _) = try #require(try bucket.currentPointer(pipeline: "webapp", channel: "stable"))
-        #expect(now.serial == 2 && now.version == (try SemVer("1.1.0")))
+        let expected = try SemVer("1.1.0")
+        #expect(now.serial == 2 && now.version == expected)
         // Creating a pointer that already exists is refused the same way.
         let create = #expect(throws: BucketError.self) {
             try bucket.swap(key: "ferry/channels/webapp/stable.json", data: Data("{}".utf8), expecting: nil)
@@ -115,5 +117,35 @@ struct SharedBucketTests {
         }
         #expect(tooBig?.code == .tooLarge)
         #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}
+
+/// The test fixture that agent and on-call tests publish with writes what the agent
+/// will verify: a signed manifest whose files match the bundle, and a signed pointer.
+struct ReleaseFixtureTests {
+    @Test func aFixtureReleaseVerifiesEndToEnd() throws {
+        let bucket = try ReleaseFixture.makeBucket(S3(config: try AWSTestConfig.make()))
+        let dir = try TemporaryDirectory()
+        let ref = try ReleaseFixture.publish(
+            to: bucket, pipeline: "webapp", version: "1.0.0",
+            stacks: [.init(name: "queue", template: "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n")], in: dir.path)
+        let pointer = try openPointer(
+            bytes: try bucket.require(key: "ferry/channels/webapp/canary.json", cap: SizeCap.pointer, what: "pointer"),
+            trust: ReleaseFixture.trust, now: Date())
+        #expect(pointer.version == ref.version && pointer.serial == 1)
+        let manifestBytes = try bucket.require(key: "ferry/releases/webapp/1.0.0/manifest.json", cap: SizeCap.manifest,
+                                               what: "manifest")
+        let manifest = try verifyManifest(
+            bytes: manifestBytes,
+            signature: try bucket.require(key: "ferry/releases/webapp/1.0.0/manifest.sig", cap: SizeCap.signature,
+                                          what: "signature"),
+            trust: ReleaseFixture.trust)
+        #expect(sha256Hex(manifestBytes) == pointer.manifestSha256)
+        let limit = manifest.bundleSizeLimit(manifestBytes: manifestBytes.count)
+        let file = try bucket.download(key: "ferry/releases/webapp/1.0.0/bundle.zip", to: dir.url("b.zip"),
+                                       limit: limit, sha256: pointer.bundleSha256)
+        #expect(file.byteCount <= limit)
+        #expect(try bucket.release(pipeline: "webapp", version: SemVer("1.0.0")) == ref)
+        #expect(try bucket.releases(pipeline: "webapp") == [SemVer("1.0.0")])
     }
 }

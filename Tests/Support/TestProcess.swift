@@ -16,7 +16,7 @@ public final class TestProcess: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         let errors = NSTemporaryDirectory() + "/ferry-helper-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: errors, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errors)
         defer { try? FileManager.default.removeItem(atPath: errors) }
         try process.run()
