@@ -51,7 +51,7 @@ let package = Package(
 
         // The command line: parses, validates, calls a library module.
         .executableTarget(name: "ferry", dependencies: [
-            "Builder", "Agent", "Fleet", "AWS", "HTTP", "Manifest",
+            "Builder", "Agent", "Fleet", "AWS", "Bucket", "HTTP", "Manifest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
