@@ -100,12 +100,23 @@ extension OnCall {
         } catch {
             throw FleetError(error, doing: "listing the pins of \(pipeline)")
         }
-        let versions = listed.filter { Self.isSiloFile($0.key, under: prefix) }
+        let versions = Self.newestFirst(listed.filter { Self.isSiloFile($0.key, under: prefix) })
         let bucket = self.bucket
-        // S3's order: by silo, newest first within a silo.
         return parallelMap(versions, width: width) { (version) throws(Never) -> PinMove in
             Self.pinMove(version, prefix: prefix, bucket: bucket)
         }
+    }
+
+    /// By key, then the current version or delete marker, then the others newest first
+    /// (S3 may list a key's delete markers after its versions).
+    static func newestFirst(_ versions: [S3.ObjectVersion]) -> [S3.ObjectVersion] {
+        versions.enumerated().sorted { a, b in
+            let (x, y) = (a.element, b.element)
+            if x.key != y.key { return x.key < y.key }
+            if x.isLatest != y.isLatest { return x.isLatest }
+            let (tx, ty) = (x.lastModified ?? .distantPast, y.lastModified ?? .distantPast)
+            return tx != ty ? tx > ty : a.offset < b.offset
+        }.map(\.element)
     }
 
     static func isSiloFile(_ key: String, under prefix: String) -> Bool {
