@@ -25,11 +25,14 @@ public struct ChannelMovePlan: Sendable, Equatable {
         self.reason = reason
     }
 
-    /// The channel already names exactly this release (and does not expire): nothing to write.
-    public var changesNothing: Bool {
+    /// The channel already names exactly this release, signed by `signer`, and does not
+    /// expire: nothing to write. The same release under another key is written again
+    /// (serial + 1): that re-signs a channel during a key rotation, and agents that run
+    /// the release already leave it as it is.
+    public func changesNothing(signer: KeyID) -> Bool {
         guard let current else { return false }
         return current.version == target.version && current.manifestSha256 == target.manifestSha256
-            && current.bundleSha256 == target.bundleSha256 && current.expiresAt == nil
+            && current.bundleSha256 == target.bundleSha256 && current.expiresAt == nil && current.issuedBy == signer
     }
 
     /// The pointer this move writes: the next serial, signed by `key` at `now`.
@@ -67,7 +70,7 @@ extension OnCall {
     /// Writes the plan's pointer if the channel is still as the plan read it. A channel
     /// moved in between throws `.channelMoved`, saying where it is now; nothing is written.
     public func commit(_ plan: ChannelMovePlan, key: SigningKey, now: Date) throws(FleetError) -> ChannelMoveResult {
-        if plan.changesNothing, let current = plan.current { return .unchanged(current) }
+        if plan.changesNothing(signer: key.id), let current = plan.current { return .unchanged(current) }
         let objectKey = try channelKey(pipeline: plan.pipeline, channel: plan.channel)
         let pointer = plan.pointer(key: key, now: now)
         let sealed: Data

@@ -80,6 +80,10 @@ struct RollbackCommand: ParsableCommand {
         var from: ChannelPointer?
         let text: String
         switch result {
+        case .moved(let previous?, let to) where previous.version == to.version:
+            from = previous
+            text = "re-signed channel \(to.channel) of \(pipeline) at \(to.version) (serial \(previous.serial) -> "
+                + "\(to.serial)), signed by \(shortKeyID(to.issuedBy)): \(to.reason)"
         case .moved(let previous, let to):
             from = previous
             let was = previous.map { "\($0.version) (serial \($0.serial)) -> " } ?? ""

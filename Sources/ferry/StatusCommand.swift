@@ -27,7 +27,11 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
+    @Option(name: .customLong("read-width"), help: .hidden)
+    var readWidth = 32
+
     func validate() throws {
+        guard (1...256).contains(readWidth) else { throw ValidationError("--read-width must be 1 to 256") }
         do {
             _ = try FailOn.parse(failOn)
         } catch {
@@ -37,7 +41,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let check = try FailOn.parse(failOn)
-        let status = try OnCall(bucket: try bucket.open()).status(pipeline: pipeline, now: Date())
+        let status = try OnCall(bucket: try bucket.open(), width: readWidth).status(pipeline: pipeline, now: Date())
         if json {
             try FleetOutput.json(StatusJSON(status: status, failing: check.failing(status).map(\.silo),
                                             passes: check.passes(status)))

@@ -88,16 +88,20 @@ struct MoveDecisionTests {
                                 bundleSha256: F.digest("b1.1.0"))
         let plan = ChannelMovePlan(pipeline: "webapp", channel: "stable", current: current, etag: "\"e\"",
                                    target: target, reason: "rollback: ingest broke")
-        #expect(!plan.changesNothing)
+        #expect(!plan.changesNothing(signer: F.key.id))
         let pointer = plan.pointer(key: F.key, now: F.now)
         #expect(pointer.serial == 5 && pointer.version == F.v("1.1.0") && pointer.reason == "rollback: ingest broke")
         #expect(pointer.issuedBy == F.key.id && pointer.issuedAt == "2027-01-15T08:00:00Z" && pointer.expiresAt == nil)
         #expect(pointer.manifestSha256 == target.manifestSha256 && pointer.bundleSha256 == target.bundleSha256)
         // A first pointer gets serial 1; the same release again changes nothing.
         let first = ChannelMovePlan(pipeline: "webapp", channel: "stable", current: nil, etag: nil, target: target, reason: "r")
-        #expect(first.pointer(key: F.key, now: F.now).serial == 1 && !first.changesNothing)
+        #expect(first.pointer(key: F.key, now: F.now).serial == 1 && !first.changesNothing(signer: F.key.id))
         let same = ChannelMovePlan(pipeline: "webapp", channel: "stable", current: F.pointer(serial: 6, version: "1.1.0"),
                                    etag: "\"e\"", target: target, reason: "r")
-        #expect(same.changesNothing)
+        #expect(same.changesNothing(signer: F.key.id))
+        // Under another key the same release is written again: a re-signed pointer (key rotation).
+        let other = try! SigningKey(seed: Data(repeating: 8, count: 32))
+        #expect(!same.changesNothing(signer: other.id))
+        #expect(same.pointer(key: other, now: F.now).serial == 7 && same.pointer(key: other, now: F.now).issuedBy == other.id)
     }
 }

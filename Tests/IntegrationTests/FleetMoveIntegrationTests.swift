@@ -42,6 +42,22 @@ struct FleetMoveIntegrationTests {
                                     "--key", key)
         #expect(again.status == 0 && again.stdout.contains("already at 1.0.0 (serial 5): nothing written"))
         #expect(try world.writes("stable") == 5)
+
+        // The same release under another key is re-signed (key rotation): serial 6, same release.
+        let next = try SigningKey(seed: Data(repeating: 4, count: 32))
+        let resign = try world.ferry("rollback", "webapp", "--channel", "stable", "--to", "1.0.0",
+                                     "--reason", "re-sign with the 2027 key", "--key", try world.keyFile(next, name: "next"))
+        #expect(resign.status == 0, "\(resign.stderr)")
+        #expect(resign.stdout.hasPrefix("re-signed channel stable of webapp at 1.0.0 (serial 5 -> 6), signed by "
+            + String(next.id.hex.prefix(12))))
+        var trust = ReleaseFixture.trust
+        trust.trust(next.publicKey, for: [.release])
+        let data = try world.bucket.require(key: try world.bucket.layout.channel(pipeline: "webapp", channel: "stable"),
+                                            cap: SizeCap.pointer, what: "pointer")
+        let resigned = try openPointer(bytes: data, trust: trust, now: Date())
+        #expect(resigned.serial == 6 && resigned.version.description == "1.0.0" && resigned.issuedBy == next.id)
+        let original = try world.bucket.release(pipeline: "webapp", version: try SemVer("1.0.0"))
+        #expect(resigned.manifestSha256 == original.manifestSha256 && resigned.bundleSha256 == original.bundleSha256)
     }
 
     @Test func badRollbacksSayWhyAndWriteNothing() throws {
