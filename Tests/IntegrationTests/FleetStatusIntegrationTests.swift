@@ -98,6 +98,10 @@ struct FleetStatusIntegrationTests {
         process.waitUntilExit()
         #expect(process.terminationStatus != 0)
         #expect(text.contains("no bucket: pass --bucket NAME or set FERRY_BUCKET"))
+
+        let missing = try world.ferry("status", "webapp", "--bucket", uniqueName("ferry-missing"))
+        #expect(missing.status == 1 && missing.stdout.isEmpty)
+        #expect(missing.stderr.contains("the bucket does not exist (NoSuchBucket); check --bucket or FERRY_BUCKET"))
     }
 
     @Test func historyListsTheReleasesAndEveryMoveWithSerialReasonAndSigner() throws {
