@@ -90,6 +90,18 @@ public struct PinMove: Sendable, Equatable, Codable {
     /// When it happened: the pin's `issuedAt`, or the removal's time in S3.
     public var time: String
     public var objectVersionId: String
+
+    public init(silo: String, removed: Bool, serial: Int? = nil, version: SemVer? = nil, issuedBy: KeyID? = nil,
+                reason: String? = nil, time: String, objectVersionId: String) {
+        self.silo = silo
+        self.removed = removed
+        self.serial = serial
+        self.version = version
+        self.issuedBy = issuedBy
+        self.reason = reason
+        self.time = time
+        self.objectVersionId = objectVersionId
+    }
 }
 
 /// What `ferry history` shows.
@@ -100,6 +112,13 @@ public struct History: Sendable, Equatable, Codable {
     public var channels: [ChannelHistory]
     /// By silo, newest first within one; empty when the history was asked for one channel.
     public var pins: [PinMove]
+
+    public init(pipeline: String, releases: [ReleaseEntry], channels: [ChannelHistory], pins: [PinMove]) {
+        self.pipeline = pipeline
+        self.releases = releases
+        self.channels = channels
+        self.pins = pins
+    }
 }
 
 /// The decisions made from a channel's past. Pure.
