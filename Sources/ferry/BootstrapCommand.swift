@@ -11,11 +11,11 @@ struct BootstrapCommand: ParsableCommand {
         commandName: "bootstrap",
         abstract: "Set up the silo agent in every account of Organizations OUs (a StackSet).",
         discussion: """
-        Run it with credentials of the organization's management account (or a delegated
-        StackSets administrator). It creates the stack set (or updates it when it exists) with
-        automatic deployment, so accounts created in or moved into the OUs get the agent, then
-        creates the stack instances the OUs lack, following each operation to its end.
-        Parameters come from the flags; --parameter KEY=VALUE sets any other the template
+        Run it with credentials of the organization's management account (or a delegated \
+        StackSets administrator). It creates the stack set (or updates it when it exists) with \
+        automatic deployment, so accounts created in or moved into the OUs get the agent, then \
+        creates the stack instances the OUs lack, following each operation to its end. \
+        Parameters come from the flags; --parameter KEY=VALUE sets any other the template \
         declares (e.g. LocalEmulator=true on moto, FerryBinarySha256=...).
         """)
 

@@ -9,8 +9,8 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history",
         abstract: "Show the releases of a pipeline and every move of its channels and pins.",
         discussion: """
-        Releases come from each release's manifest.json. Moves come from the versions of the
-        pointer objects in the bucket: serial, version, the key that signed (first 12 hex digits
+        Releases come from each release's manifest.json. Moves come from the versions of the \
+        pointer objects in the bucket: serial, version, the key that signed (first 12 hex digits \
         of its id), time and reason. Pins are shown when no --channel is given.
         """)
 

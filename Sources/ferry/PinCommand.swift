@@ -11,8 +11,8 @@ struct PinCommand: ParsableCommand {
         commandName: "pin",
         abstract: "Pin one silo to a published release, over its channel.",
         discussion: """
-        The pin is signed with --key, which the agents must trust as oncall. Its serial continues
-        from the silo's last pin, removed ones included. With --channel, the release's digests are
+        The pin is signed with --key, which the agents must trust as oncall. Its serial continues \
+        from the silo's last pin, removed ones included. With --channel, the release's digests are \
         checked against what that channel once pointed at.
         """)
 

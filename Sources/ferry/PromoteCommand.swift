@@ -10,9 +10,9 @@ struct PromoteCommand: ParsableCommand {
         commandName: "promote",
         abstract: "Move a channel to the release another channel runs, once its silos are in sync.",
         discussion: """
-        Refused, naming the silos that block, unless every silo reporting on --from has that
-        channel's release applied and in-sync, and none is stale. --force goes ahead anyway and
-        records what it went past in the reason. The move is a compare-and-swap: if --to moves while
+        Refused, naming the silos that block, unless every silo reporting on --from has that \
+        channel's release applied and in-sync, and none is stale. --force goes ahead anyway and \
+        records what it went past in the reason. The move is a compare-and-swap: if --to moves while \
         this runs, nothing is written.
         """)
 

@@ -12,9 +12,9 @@ struct RollbackCommand: ParsableCommand {
         commandName: "rollback",
         abstract: "Move a channel (or, with --silo, one silo) back to a published release.",
         discussion: """
-        The new pointer gets the next serial and is signed with --key (a key the agents trust as
-        release or oncall; pins need oncall). --previous is the release the channel pointed at before
-        its current one. The release must be published, and its digests must equal those the channel
+        The new pointer gets the next serial and is signed with --key (a key the agents trust as \
+        release or oncall; pins need oncall). --previous is the release the channel pointed at before \
+        its current one. The release must be published, and its digests must equal those the channel \
         once pointed at. If the channel moves while this runs, nothing is written: run it again.
         """)
 

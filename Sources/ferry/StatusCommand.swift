@@ -9,8 +9,8 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show where every silo of a pipeline stands, and the channels' versions.",
         discussion: """
-        A silo is stale when its last report is older than three of its poll intervals.
-        Exit status: 0 when no silo is in a --fail-on condition, 2 when one is (or, unless
+        A silo is stale when its last report is older than three of its poll intervals. \
+        Exit status: 0 when no silo is in a --fail-on condition, 2 when one is (or, unless \
         --fail-on none, when a report cannot be read), 1 when the bucket cannot be read.
         """)
 
