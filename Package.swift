@@ -47,7 +47,7 @@ let package = Package(
             "Archive", "AWS", "Manifest", "Bucket", "SQLite", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Fleet", dependencies: ["AWS", "Manifest", "Bucket"]),
+        .target(name: "Fleet", dependencies: ["AWS", "HTTP", "Manifest", "Bucket", "Yams"]),
 
         // The command line: parses, validates, calls a library module.
         .executableTarget(name: "ferry", dependencies: [

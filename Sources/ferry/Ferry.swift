@@ -15,6 +15,7 @@ struct Ferry: ParsableCommand {
         Set-up:      ferry keys | bootstrap | aws whoami
         """,
         version: "0.1.0",
-        subcommands: [KeysCommand.self, AWSCommand.self]
+        subcommands: [KeysCommand.self, AWSCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
+                      PromoteCommand.self, PinCommand.self, UnpinCommand.self, BootstrapCommand.self]
     )
 }

@@ -1,1 +1,0 @@
-// Fleet: see README.md, "Architecture".

@@ -1,0 +1,172 @@
+import Foundation
+import Manifest
+
+/// What on-call sees of one silo: its last report, judged at `now`. Pure.
+public struct SiloRow: Sendable, Equatable, Codable {
+    public var silo: String
+    public var channel: String
+    public var pinned: Bool
+    public var target: SemVer?
+    public var applied: SemVer?
+    /// The state the silo last reported.
+    public var reportedState: StatusReport.State
+    /// Silent for more than `Staleness.multiplier` poll intervals.
+    public var stale: Bool
+    /// Seconds since the report was written (0 for a report from the future: clock skew).
+    public var ageSeconds: Int
+    public var intervalSeconds: Int
+    public var reportedAt: String
+    public var targetSerial: Int?
+    public var error: StatusReport.Failure?
+
+    /// The row of `report` at `now`.
+    public init(_ report: StatusReport, now: Date) {
+        let age = Timestamp.parse(report.reportedAt).map { now.timeIntervalSince($0) } ?? 0
+        silo = report.silo
+        channel = report.channel
+        pinned = report.pinned
+        target = report.target
+        applied = report.applied
+        reportedState = report.state
+        ageSeconds = max(0, Int(age.rounded(.down)))
+        intervalSeconds = report.intervalSeconds
+        stale = Staleness.isStale(ageSeconds: ageSeconds, intervalSeconds: report.intervalSeconds)
+        reportedAt = report.reportedAt
+        targetSerial = report.targetSerial
+        error = report.error
+    }
+
+    /// What the table shows: `stale` wins over the state the silo last reported.
+    public var condition: SiloCondition { stale ? .stale : SiloCondition(reportedState) }
+
+    /// Every condition the silo is in: its reported state, and `stale` when silent.
+    public var conditions: Set<SiloCondition> {
+        stale ? [.stale, SiloCondition(reportedState)] : [SiloCondition(reportedState)]
+    }
+}
+
+/// A silo's condition as `ferry status` names it.
+public enum SiloCondition: String, Sendable, Codable, CaseIterable, Comparable {
+    case inSync = "in-sync"
+    case deploying
+    case failed
+    case refused
+    case stale
+
+    init(_ state: StatusReport.State) {
+        switch state {
+        case .inSync: self = .inSync
+        case .deploying: self = .deploying
+        case .failed: self = .failed
+        case .refused: self = .refused
+        }
+    }
+
+    public static func < (lhs: SiloCondition, rhs: SiloCondition) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// When a silo counts as silent.
+public enum Staleness {
+    /// A silo is stale after this many of its poll intervals without a report.
+    public static let multiplier = 3
+    /// The interval assumed for a report that says 0 (an agent run by cron): the agent's default.
+    public static let defaultIntervalSeconds = 30
+
+    /// Whether a report `ageSeconds` old, from an agent polling every `intervalSeconds`,
+    /// is stale: older than three intervals.
+    public static func isStale(ageSeconds: Int, intervalSeconds: Int) -> Bool {
+        let interval = intervalSeconds > 0 ? intervalSeconds : defaultIntervalSeconds
+        return ageSeconds > multiplier * interval
+    }
+}
+
+/// Where a channel points now, as its pointer says (signature not checked: a view).
+public struct ChannelHead: Sendable, Equatable, Codable {
+    public var channel: String
+    public var version: SemVer
+    public var serial: Int
+    public var issuedAt: String
+    public var issuedBy: KeyID
+    public var reason: String
+
+    public init(_ pointer: ChannelPointer) {
+        channel = pointer.channel
+        version = pointer.version
+        serial = pointer.serial
+        issuedAt = pointer.issuedAt
+        issuedBy = pointer.issuedBy
+        reason = pointer.reason
+    }
+}
+
+/// One pipeline's fleet at one instant: the channels and every silo that reports.
+public struct FleetStatus: Sendable, Equatable, Codable {
+    public var pipeline: String
+    /// RFC 3339 UTC: the instant ages and staleness were computed at.
+    public var now: String
+    public var channels: [ChannelHead]
+    /// By silo name.
+    public var silos: [SiloRow]
+    /// Reports that could not be read (the bucket error's message).
+    public var unreadable: [String]
+
+    public init(pipeline: String, now: Date, pointers: [ChannelPointer], reports: [StatusReport],
+                unreadable: [String] = []) {
+        self.pipeline = pipeline
+        self.now = Timestamp.format(now)
+        channels = pointers.map(ChannelHead.init).sorted { $0.channel < $1.channel }
+        silos = reports.map { SiloRow($0, now: now) }.sorted { $0.silo < $1.silo }
+        self.unreadable = unreadable
+    }
+
+    /// How many silos are in each shown condition, in `SiloCondition` order, zeros left out.
+    public var counts: [(SiloCondition, Int)] {
+        SiloCondition.allCases.compactMap { condition in
+            let count = silos.count { $0.condition == condition }
+            return count > 0 ? (condition, count) : nil
+        }
+    }
+}
+
+/// Which conditions make `ferry status` exit non-zero (`--fail-on`).
+public struct FailOn: Sendable, Equatable {
+    public var conditions: Set<SiloCondition>
+
+    public init(_ conditions: Set<SiloCondition>) { self.conditions = conditions }
+
+    /// `failed,stale`: the default.
+    public static let standard = FailOn([.failed, .stale])
+    /// The conditions `--fail-on` accepts.
+    public static let choices: [SiloCondition] = [.failed, .stale, .refused, .deploying]
+
+    /// Parses `failed,stale,refused,deploying` (any of them) or `none`.
+    public static func parse(_ text: String) throws(FleetError) -> FailOn {
+        let words = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if words == ["none"] { return FailOn([]) }
+        var conditions = Set<SiloCondition>()
+        for word in words {
+            guard let condition = SiloCondition(rawValue: word), choices.contains(condition) else {
+                throw FleetError(.invalidInput, "--fail-on \(text): '\(word)' is not one of "
+                    + choices.map(\.rawValue).joined(separator: ", ") + "; or give 'none'")
+            }
+            conditions.insert(condition)
+        }
+        guard !conditions.isEmpty else {
+            throw FleetError(.invalidInput, "--fail-on needs a list such as failed,stale, or 'none'")
+        }
+        return FailOn(conditions)
+    }
+
+    /// The silos in one of the conditions (a failed silo that is also stale counts for both).
+    public func failing(_ status: FleetStatus) -> [SiloRow] {
+        status.silos.filter { !$0.conditions.isDisjoint(with: conditions) }
+    }
+
+    /// Whether `status` passes: no silo in a chosen condition and, unless `none` was
+    /// chosen, no unreadable report.
+    public func passes(_ status: FleetStatus) -> Bool {
+        failing(status).isEmpty && (conditions.isEmpty || status.unreadable.isEmpty)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Manifest
+
+/// `ferry status` as text: the channels, one row per silo, what is wrong with each
+/// failing silo, and a count. Pure.
+public enum StatusView {
+    /// The text `ferry status` prints (ends with a newline).
+    public static func render(_ status: FleetStatus, color: Bool) -> String {
+        var lines: [String] = []
+        if status.channels.isEmpty {
+            lines.append("no channel of \(status.pipeline) has been set yet")
+        } else {
+            lines += channelTable(status.channels).lines(color: color)
+        }
+        lines.append("")
+        if status.silos.isEmpty {
+            lines.append("no silo has reported for \(status.pipeline) yet")
+        } else {
+            lines += siloTable(status.silos).lines(color: color)
+        }
+        let notes = status.silos.compactMap { note(for: $0, color: color) }
+        if !notes.isEmpty {
+            lines.append("")
+            lines += notes
+        }
+        if !status.unreadable.isEmpty {
+            lines.append("")
+            lines += status.unreadable.map { CellStyle.red.apply("unreadable report: ", color: color) + $0 }
+        }
+        lines.append("")
+        lines.append(summary(status))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func channelTable(_ channels: [ChannelHead]) -> TextTable {
+        TextTable(header: ["CHANNEL", "VERSION", "SERIAL", "MOVED", "BY", "REASON"], rows: channels.map {
+            [.init($0.channel), .init($0.version.description, .bold), .init(String($0.serial)), .init($0.issuedAt),
+             .init(shortKeyID($0.issuedBy)), .init(oneLine($0.reason))]
+        })
+    }
+
+    static func siloTable(_ silos: [SiloRow]) -> TextTable {
+        TextTable(header: ["SILO", "CHANNEL", "PINNED", "TARGET", "APPLIED", "STATE", "AGE"], rows: silos.map {
+            [.init($0.silo), .init($0.channel), .init($0.pinned ? "yes" : "no", $0.pinned ? .yellow : .plain),
+             .init($0.target?.description ?? "-"), .init($0.applied?.description ?? "-"),
+             .init($0.condition.rawValue, style($0.condition)), .init(Age.format(seconds: $0.ageSeconds))]
+        })
+    }
+
+    /// The colour of a condition.
+    static func style(_ condition: SiloCondition) -> CellStyle {
+        switch condition {
+        case .inSync: .green
+        case .deploying: .yellow
+        case .failed, .refused: .red
+        case .stale: .magenta
+        }
+    }
+
+    /// Why a silo that is not in sync is so: its error, or how long it has been silent.
+    static func note(for row: SiloRow, color: Bool) -> String? {
+        var parts: [String] = []
+        if row.stale {
+            parts.append("no report for \(Age.format(seconds: row.ageSeconds)) (expected every "
+                + "\(Age.format(seconds: row.intervalSeconds > 0 ? row.intervalSeconds : Staleness.defaultIntervalSeconds)))"
+                + (row.reportedState == .inSync ? "" : "; last reported \(row.reportedState.rawValue)"))
+        }
+        if let error = row.error, row.reportedState == .failed || row.reportedState == .refused {
+            parts.append(error.code + ": " + oneLine(error.message) + (error.resource.map { " (\($0))" } ?? ""))
+        }
+        guard !parts.isEmpty else { return nil }
+        return CellStyle.bold.apply(row.silo, color: color) + " "
+            + row.condition.rawValue + ": " + parts.joined(separator: "; ")
+    }
+
+    /// `3 silos: 1 in-sync, 1 failed, 1 stale`.
+    static func summary(_ status: FleetStatus) -> String {
+        let total = status.silos.count
+        let counts = status.counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+        return "\(total) silo\(total == 1 ? "" : "s")" + (counts.isEmpty ? "" : ": " + counts)
+            + (status.unreadable.isEmpty ? "" : "; \(status.unreadable.count) unreadable")
+    }
+}
+
+/// The first 12 hex digits of a key id: enough to tell keys apart in a table.
+public func shortKeyID(_ id: KeyID) -> String { String(id.hex.prefix(12)) }
+
+/// A reason on one line (a newline in it would break a table).
+func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: \.isNewline).joined(separator: " ")
+}

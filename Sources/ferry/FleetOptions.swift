@@ -1,0 +1,93 @@
+import ArgumentParser
+import Fleet
+import Foundation
+import Manifest
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `--wait [--timeout 10m]` of `ferry rollback`, `promote` and `pin`.
+struct WaitOptions: ParsableArguments {
+    @Flag(help: ArgumentHelp(
+        "Follow the status reports until every silo concerned is in sync on the new version.",
+        discussion: "Progress goes to stderr, one line per change. Exits non-zero if a silo fails or time runs out; the move stands either way."))
+    var wait = false
+
+    @Option(help: ArgumentHelp("How long --wait waits: 90s, 10m, 1h.", valueName: "duration"))
+    var timeout = "10m"
+
+    @Option(name: .customLong("poll-interval"), help: .hidden)
+    var pollInterval = "5s"
+
+    func validate() throws {
+        do {
+            _ = try Age.parse(timeout)
+            _ = try Age.parse(pollInterval)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Waits for `goal` if `--wait` was given; nil otherwise.
+    func run(_ onCall: OnCall, pipeline: String, goal: ConvergenceGoal) throws -> Convergence.Snapshot? {
+        guard wait else { return nil }
+        let watcher = ConvergenceWatcher(
+            read: { () throws(FleetError) in try onCall.statuses(pipeline: pipeline).reports },
+            progress: FleetOutput.note)
+        return try watcher.wait(for: goal, timeout: try Age.parse(timeout), every: Double(try Age.parse(pollInterval)))
+    }
+}
+
+/// Output shared by the on-call commands: results on stdout, progress on stderr.
+enum FleetOutput {
+    /// Whether stdout is a terminal that wants colour (NO_COLOR honoured).
+    static var color: Bool {
+        useColor(isTerminal: isatty(STDOUT_FILENO) != 0, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Prints `value` as JSON (sorted keys, indented) on stdout.
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// One line of progress on stderr.
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// What `--json` says about a wait.
+    struct WaitResult: Encodable {
+        var converged: [String]
+        var skipped: [String]
+
+        init(_ snapshot: Convergence.Snapshot) {
+            converged = snapshot.silos.filter { $0.stage == .done }.map(\.silo)
+            skipped = snapshot.silos.filter { $0.stage == .skipped }.map(\.silo)
+        }
+    }
+}
+
+/// A non-empty `--reason`, on one line.
+func checkReason(_ reason: String?, required: Bool) throws {
+    guard let reason else {
+        if required { throw ValidationError("--reason is required: say why, it is recorded in the audit trail") }
+        return
+    }
+    if reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        throw ValidationError("--reason must say why: it is recorded in the audit trail")
+    }
+}
+
+/// Parses a `--to` version.
+func parseVersion(_ text: String, option: String = "--to") throws -> SemVer {
+    do {
+        return try SemVer(text.hasPrefix("v") ? String(text.dropFirst()) : text)
+    } catch {
+        throw ValidationError("\(option) \(text): \(error.message)")
+    }
+}

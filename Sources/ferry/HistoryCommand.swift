@@ -1,0 +1,39 @@
+import ArgumentParser
+import Fleet
+import Foundation
+
+/// `ferry history PIPELINE [--channel C]`: the releases, and every move of each channel
+/// pointer from the bucket's object versions (the audit trail), and of the pins.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show the releases of a pipeline and every move of its channels and pins.",
+        discussion: """
+        Releases come from each release's manifest.json. Moves come from the versions of the \
+        pointer objects in the bucket: serial, version, the key that signed (first 12 hex digits \
+        of its id), time and reason. Pins are shown when no --channel is given.
+        """)
+
+    @Argument(help: "The pipeline.")
+    var pipeline: String
+
+    @Option(help: ArgumentHelp("Only this channel's moves (and no pins).", valueName: "channel"))
+    var channel: String?
+
+    @OptionGroup var bucket: BucketOptions
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func run() throws {
+        let history = try OnCall(bucket: try bucket.open()).history(pipeline: pipeline, channel: channel)
+        if let channel, history.channels.first?.moves.isEmpty ?? true {
+            FleetOutput.note("channel \(channel) of \(pipeline) has never moved")
+        }
+        if json {
+            try FleetOutput.json(history)
+        } else {
+            print(HistoryView.render(history, color: FleetOutput.color), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Fleet
+import Foundation
+
+/// `ferry promote PIPELINE --from canary --to stable --key FILE [--reason] [--force]
+/// [--wait]`: move the next channel to the release the first one runs, once every silo
+/// of the first has it in sync.
+struct PromoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Move a channel to the release another channel runs, once its silos are in sync.",
+        discussion: """
+        Refused, naming the silos that block, unless every silo reporting on --from has that \
+        channel's release applied and in-sync, and none is stale. --force goes ahead anyway and \
+        records what it went past in the reason. The move is a compare-and-swap: if --to moves while \
+        this runs, nothing is written.
+        """)
+
+    @Argument(help: "The pipeline.")
+    var pipeline: String
+
+    @Option(help: ArgumentHelp("The channel whose release to promote.", valueName: "channel"))
+    var from: String
+
+    @Option(help: ArgumentHelp("The channel to move.", valueName: "channel"))
+    var to: String
+
+    @Option(help: ArgumentHelp("The private key file to sign with (trusted as release).", valueName: "file"))
+    var key: String
+
+    @Option(help: ArgumentHelp("Why (default: promote VERSION from FROM to TO).", valueName: "text"))
+    var reason: String?
+
+    @Flag(help: "Promote even if silos of --from are not in sync (recorded in the reason).")
+    var force = false
+
+    @OptionGroup var bucket: BucketOptions
+    @OptionGroup var waiting: WaitOptions
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func validate() throws {
+        try checkReason(reason, required: false)
+        if from == to { throw ValidationError("--from and --to are both \(from): promote moves to another channel") }
+    }
+
+    func run() throws {
+        let signer = try KeyFiles.signingKey(key)
+        let onCall = OnCall(bucket: try bucket.open())
+        let plan = try onCall.planPromote(pipeline: pipeline, from: from, to: to, reason: reason, force: force,
+                                          now: Date())
+        for blocker in plan.forcedPast {
+            FleetOutput.note("warning: forced past \(blocker)")
+        }
+        let result = try onCall.commit(plan.move, key: signer, now: Date())
+        try RollbackCommand.report(result, verb: "promoted", pipeline: pipeline, onCall: onCall, waiting: waiting,
+                                   json: json)
+    }
+}
