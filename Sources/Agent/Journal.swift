@@ -14,6 +14,11 @@ public final class Journal {
 
     let database: Database
     let clock: @Sendable () -> Date
+    /// Called with each step-log line once its transaction committed, in order: for the
+    /// agent's log, and for the test hook that kills the agent at a step.
+    public var onStep: ((StepEntry) -> Void)?
+    /// Step-log lines of the transaction running now (handed to `onStep` on commit).
+    private var uncommitted: [StepEntry] = []
 
     /// Opens (creating and migrating) the journal in `stateDirectory`.
     public convenience init(stateDirectory: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(AgentError) {
@@ -52,7 +57,7 @@ public final class Journal {
     public func record(_ selection: Selection, pipeline: String) throws(AgentError) {
         guard !selection.record.isEmpty else { return }
         try guarded("recording accepted documents") {
-            try database.transaction {
+            try committing {
                 for document in selection.record {
                     try database.run("""
                         INSERT OR REPLACE INTO documents (pipeline, kind, name, serial, sha256, etag, version,
@@ -151,12 +156,27 @@ public final class Journal {
 
     func insertStep(pipeline: String, target: Target?, stack: String?, step: String, phase: StepPhase,
                     detail: String) throws {
+        let time = now()
         try database.run("""
             INSERT INTO steps (pipeline, source, serial, version, stack, step, phase, detail, time)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(pipeline), Self.optional(target?.source.storageName),
                   target.map { .integer(Int64($0.serial)) } ?? .null, Self.optional(target?.version.description),
-                  Self.optional(stack), .text(step), .text(phase.rawValue), .text(detail), .text(now())])
+                  Self.optional(stack), .text(step), .text(phase.rawValue), .text(detail), .text(time)])
+        uncommitted.append(StepEntry(id: database.lastInsertRowID, pipeline: pipeline, source: target?.source.storageName,
+                                     serial: target?.serial, version: target?.version.description, stack: stack,
+                                     step: step, phase: phase, detail: detail, time: time))
+    }
+
+    /// One transaction; its step-log lines go to `onStep` once it committed.
+    func committing<T>(_ body: () throws -> T) throws -> T {
+        uncommitted = []
+        defer { uncommitted = [] }
+        let value = try database.transaction(body)
+        let steps = uncommitted
+        uncommitted = []
+        if let onStep { steps.forEach(onStep) }
+        return value
     }
 
     private func releases(where condition: String, pipeline: String, order: String, limit: Int)
