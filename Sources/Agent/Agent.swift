@@ -109,12 +109,17 @@ public final class Agent {
         return resumed.filter(\.isProblem) + ticked
     }
 
-    /// Resumes the deployment in flight of each pipeline (a crash or stop left it).
+    /// Resumes the deployment in flight of each pipeline (a crash or stop left it), and
+    /// writes a report the journal has but the bucket may not (a crash right after a
+    /// journal write); an unchanged report costs nothing.
     public func resumeInFlight() -> [PipelineOutcome] {
         settings.pipelines.compactMap { pipeline in
             guard !stop.isRequested else { return nil }
             return guarded(pipeline) { () throws -> PipelineOutcome? in
-                guard let flying = try journal.inFlight(pipeline: pipeline) else { return nil }
+                guard let flying = try journal.inFlight(pipeline: pipeline) else {
+                    guard try journal.latestRelease(pipeline: pipeline) != nil else { return nil }
+                    return report(pipeline).map { PipelineOutcome(pipeline: pipeline, kind: .error, error: $0) }
+                }
                 logger.notice("resuming the deployment in flight", metadata: ["pipeline": "\(pipeline)",
                     "version": "\(flying.plan.target.version)", "serial": "\(flying.plan.target.serial)"])
                 guard let outcome = try applier(for: pipeline).resume(pipeline: pipeline) else { return nil }

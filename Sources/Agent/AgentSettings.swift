@@ -101,15 +101,15 @@ extension AgentSettings {
             for (stack, values) in layer.parameters { parameters[stack, default: [:]].merge(values) { $1 } }
         }
         guard let bucket = first(\.bucket) else {
-            throw missing("a bucket", flag: "--bucket NAME", key: "bucket", variable: "FERRY_BUCKET")
+            throw missing("bucket", flag: "--bucket NAME", key: "bucket", variable: "FERRY_BUCKET")
         }
         let pipelines = first(\.pipelines) ?? []
         guard !pipelines.isEmpty else {
-            throw missing("a pipeline", flag: "--pipeline NAME (repeatable)", key: "pipelines", variable: "FERRY_PIPELINES")
+            throw missing("pipeline", flag: "--pipeline NAME (repeatable)", key: "pipelines", variable: "FERRY_PIPELINES")
         }
         let trust = first(\.trust) ?? []
         guard !trust.isEmpty else {
-            throw missing("a trusted key", flag: "--trust FILE.pub[=ROLE,...]", key: "trust", variable: "FERRY_TRUST")
+            throw missing("trusted key", flag: "--trust FILE.pub[=ROLE,...]", key: "trust", variable: "FERRY_TRUST")
         }
         let defaults = ExtractLimits()
         let settings = AgentSettings(

@@ -68,7 +68,7 @@ public struct ReleaseStore {
         }
         let manifestBytes = try read(manifestKey, cap: SizeCap.manifest, what: "the manifest of \(name)")
         guard sha256Hex(manifestBytes) == target.manifestSha256 else {
-            throw refusal("the manifest of \(name) (\(manifestKey)) is not the one its pointer names: its SHA-256 "
+            throw Self.refusal("the manifest of \(name) (\(manifestKey)) is not the one its pointer names: its SHA-256 "
                 + "differs from manifestSha256; it was replaced or the pointer was made for other bytes")
         }
         let signature = try read(signatureKey, cap: SizeCap.signature, what: "the manifest signature of \(name)")
@@ -76,10 +76,10 @@ public struct ReleaseStore {
         do {
             manifest = try verifyManifest(bytes: manifestBytes, signature: signature, trust: trust)
         } catch {
-            throw refusal("the manifest of \(name) was refused: \(error.message)")
+            throw Self.refusal("the manifest of \(name) was refused: \(error.message)")
         }
         guard manifest.pipeline == pipeline, manifest.version == target.version else {
-            throw refusal("the manifest at \(manifestKey) is for \(manifest.pipeline) \(manifest.version), not "
+            throw Self.refusal("the manifest at \(manifestKey) is for \(manifest.pipeline) \(manifest.version), not "
                 + "\(pipeline) \(target.version): refused")
         }
 
@@ -97,14 +97,8 @@ public struct ReleaseStore {
         checkpoint("downloaded")
 
         let staging = "\(incoming)/staging"
-        let files: [ExtractedFile]
-        do {
-            files = try extract(zip: bundlePath, into: staging, limits: limits)
-        } catch {
-            throw refusal("the bundle of \(name) was refused while unpacking: \(error)"
-                + (error.entry.map { " (entry \($0))" } ?? ""))
-        }
-        try check(files, against: manifest, manifestBytes: manifestBytes, name: name)
+        _ = try Self.unpack(bundle: bundlePath, into: staging, manifest: manifest, manifestBytes: manifestBytes,
+                        limits: limits, name: name)
 
         let destination = folder(pipeline: pipeline, target: target)
         do {
@@ -138,36 +132,52 @@ public struct ReleaseStore {
 
     // MARK: Checks
 
-    /// Every unpacked file as the manifest lists it, nothing missing, nothing extra. (On a
-    /// refusal `prepare` removes the staging folder with the rest of `.incoming`.)
-    private func check(_ files: [ExtractedFile], against manifest: Manifest, manifestBytes: Data,
+    /// Unpacks `bundle` into `folder` (which must not exist) with `Archive.extract` and
+    /// checks the files against `manifest` (whose bytes are `manifestBytes`): every file's
+    /// size and SHA-256, nothing missing, nothing extra, and the zip's `manifest.json`
+    /// equal to `manifestBytes`. Throws `.refused`; the caller removes `folder` then.
+    public static func unpack(bundle: String, into folder: String, manifest: Manifest, manifestBytes: Data,
+                              limits: ExtractLimits, name: String) throws(AgentError) -> [ExtractedFile] {
+        let files: [ExtractedFile]
+        do {
+            files = try extract(zip: bundle, into: folder, limits: limits)
+        } catch {
+            throw Self.refusal("the bundle of \(name) was refused while unpacking: \(error)"
+                + (error.entry.map { " (entry \($0))" } ?? ""))
+        }
+        try check(files, against: manifest, manifestBytes: manifestBytes, name: name)
+        return files
+    }
+
+    /// Every unpacked file as the manifest lists it, nothing missing, nothing extra.
+    private static func check(_ files: [ExtractedFile], against manifest: Manifest, manifestBytes: Data,
                        name: String) throws(AgentError) {
         var expected = Dictionary(manifest.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var sawManifest = false
         for file in files {
             if file.path == BundleLayout.manifest {
                 guard file.size == Int64(manifestBytes.count), file.sha256 == sha256Hex(manifestBytes) else {
-                    throw refusal("the bundle of \(name) carries a manifest.json other than the signed "
+                    throw Self.refusal("the bundle of \(name) carries a manifest.json other than the signed "
                         + "one: refused")
                 }
                 sawManifest = true
                 continue
             }
             guard let listed = expected.removeValue(forKey: file.path) else {
-                throw refusal("the bundle of \(name) holds \(file.path), which the signed manifest "
+                throw Self.refusal("the bundle of \(name) holds \(file.path), which the signed manifest "
                     + "does not list: refused")
             }
             guard Int64(listed.size) == file.size, listed.sha256 == file.sha256 else {
-                throw refusal("\(file.path) in the bundle of \(name) is not the file the manifest "
+                throw Self.refusal("\(file.path) in the bundle of \(name) is not the file the manifest "
                     + "signed (size \(file.size), sha256 \(file.sha256); signed: size \(listed.size), sha256 "
                     + "\(listed.sha256)): the bundle was altered; refused")
             }
         }
         guard sawManifest else {
-            throw refusal("the bundle of \(name) has no manifest.json: refused")
+            throw Self.refusal("the bundle of \(name) has no manifest.json: refused")
         }
         if let missing = expected.keys.sorted().first {
-            throw refusal("the bundle of \(name) lacks \(missing), which the signed manifest lists"
+            throw Self.refusal("the bundle of \(name) lacks \(missing), which the signed manifest lists"
                 + (expected.count > 1 ? " (and \(expected.count - 1) more)" : "") + ": refused")
         }
     }
@@ -186,7 +196,7 @@ public struct ReleaseStore {
         do {
             return try make()
         } catch {
-            throw refusal("\(name) cannot be named in the bucket: \(error.message)")
+            throw Self.refusal("\(name) cannot be named in the bucket: \(error.message)")
         }
     }
 
@@ -201,7 +211,7 @@ public struct ReleaseStore {
         }
     }
 
-    private func refusal(_ message: String) -> AgentError {
+    private static func refusal(_ message: String) -> AgentError {
         AgentError(.refused, message, next: .needsPerson)
     }
 
@@ -210,7 +220,7 @@ public struct ReleaseStore {
     private func problem(_ error: BucketError, what: String) -> AgentError {
         switch error.code {
         case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
-            return refusal("\(what) was refused: \(error.message)")
+            return Self.refusal("\(what) was refused: \(error.message)")
         case .storage where error.isTransient:
             return AgentError(.service, "\(what) could not be read: \(error); the agent tries again", next: .transient,
                               cause: error)

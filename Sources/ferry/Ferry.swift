@@ -15,6 +15,6 @@ struct Ferry: ParsableCommand {
         Set-up:      ferry keys | bootstrap | aws whoami
         """,
         version: "0.1.0",
-        subcommands: [KeysCommand.self, AWSCommand.self]
+        subcommands: [KeysCommand.self, AgentCommand.self, AWSCommand.self]
     )
 }

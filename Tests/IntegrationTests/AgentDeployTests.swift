@@ -1,0 +1,78 @@
+import AWS
+import Agent
+import Foundation
+import Manifest
+import TestSupport
+import Testing
+
+/// The agent in one silo account on moto: a release applied, an idle tick, a new
+/// release that changes one stack of two.
+@Suite struct AgentDeployTests {
+    @Test func freshSiloAppliesTheReleaseThenIdlesOnTwoConditionalGets() throws {
+        let silo = try SiloHarness()
+        try silo.publish("1.0.0", [
+            .init(name: "data", template: queueTemplate("\(silo.stackPrefix)data-v1")),
+            .init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"), dependsOn: ["data"]),
+        ])
+        var agent: Agent? = try silo.agent()
+        #expect(agent?.silo == silo.silo)  // from GetCallerIdentity of the assumed role
+        let first = try #require(agent).once()
+        #expect(first == [PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.0.0"))])
+
+        let cloud = try silo.cloudFormation()
+        for name in ["data", "app"] {
+            #expect(try cloud.describeStack(silo.stackPrefix + name)?.status == .createComplete, "\(name)")
+        }
+        #expect(try cloud.getTemplate(stackName: silo.stackPrefix + "app").contains("\(silo.stackPrefix)app-v1"))
+        let report = try #require(try silo.report())
+        #expect(report.state == .inSync)
+        #expect(report.applied == (try SemVer("1.0.0")))
+        #expect(report.target == (try SemVer("1.0.0")))
+        #expect(report.targetSerial == 1)
+        #expect(report.events.contains { $0.stack == silo.stackPrefix + "app" && $0.status == "CREATE_COMPLETE" })
+
+        silo.http.resetRequestCounts()
+        let second = try #require(agent).tick()
+        #expect(second.map(\.kind) == [.idle])
+        #expect(silo.http.requestCounts.total == 2)
+        #expect(silo.http.requestCounts[.get] == 2)
+        #expect(try silo.report()?.reportedAt == report.reportedAt)  // no status write
+
+        // A restarted agent on the same state folder is idle too, and never asks STS again.
+        agent = nil  // releases the state folder
+        let restarted = try silo.agent()
+        silo.http.resetRequestCounts()
+        #expect(restarted.tick().map(\.kind) == [.idle])
+        #expect(silo.http.requestCounts.total == 2)
+    }
+
+    @Test func aNewReleaseUpdatesOnlyTheStacksWhoseDigestChanged() throws {
+        let proxy = try CloudFormationFailureStandIn()  // here only to count ExecuteChangeSet calls
+        let silo = try SiloHarness(endpoint: proxy.endpoint)
+        let data = ReleaseFixture.Stack(name: "data", template: queueTemplate("\(silo.stackPrefix)data-v1"))
+        try silo.publish("1.0.0", [data, .init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"),
+                                                dependsOn: ["data"])])
+        let agent = try silo.agent()
+        #expect(agent.once().map(\.kind) == [.applied])
+        try silo.publish("1.1.0", [data, .init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v2"),
+                                                dependsOn: ["data"])])
+        #expect(agent.once() == [PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.1.0"))])
+
+        let calls = try proxy.calls().filter { $0.stack.hasPrefix(silo.stackPrefix) }
+        let executed = calls.filter { $0.action == "ExecuteChangeSet" }.map(\.stack)
+        #expect(executed == [silo.stackPrefix + "data", silo.stackPrefix + "app", silo.stackPrefix + "app"])
+        // The unchanged stack was skipped from the journal's digest: no change set at all.
+        let changeSets = calls.filter { $0.action == "CreateChangeSet" }.map(\.stack)
+        #expect(changeSets.filter { $0 == silo.stackPrefix + "data" }.count == 1)
+        let cloud = try silo.cloudFormation()
+        #expect(try cloud.getTemplate(stackName: silo.stackPrefix + "app").contains("app-v2"))
+        #expect(try cloud.describeStack(silo.stackPrefix + "app")?.status == .updateComplete)
+        #expect(try cloud.describeStack(silo.stackPrefix + "data")?.status == .createComplete)
+        #expect(try silo.report()?.applied == (try SemVer("1.1.0")))
+
+        // Only the applied release's folder is kept.
+        let kept = try FileManager.default.contentsOfDirectory(atPath: silo.stateDirectory + "/releases/webapp")
+        #expect(kept == ["1.1.0-channel-canary-2"])
+        #expect(!FileManager.default.fileExists(atPath: silo.stateDirectory + "/releases/.incoming"))
+    }
+}
