@@ -9,20 +9,6 @@ struct Polled {
     /// Reads that failed in a way a person must see (403 on the channel pointer, an
     /// oversized document): reported, while what runs keeps running.
     var problems: [AgentError]
-
-    var pointerUnchanged: Bool {
-        if case .notModified = pointer { return true }
-        return false
-    }
-
-    /// The pin is the one last accepted (`304`), or there still is none (`404`/`403`).
-    func pinUnchanged(last: AcceptedDocument?, silo: String) -> Bool {
-        switch pin {
-        case .notModified: return true
-        case .absent: return last == nil || last?.removed == true || last?.name != silo
-        case .fetched, .refused: return false
-        }
-    }
 }
 
 extension Agent {

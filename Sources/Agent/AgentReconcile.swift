@@ -56,17 +56,23 @@ extension Agent {
         let accepted = try journal.acceptedDocuments(pipeline: pipeline)
         let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin)
         let inFlight = try journal.inFlight(pipeline: pipeline)
-        if inFlight == nil, polled.problems.isEmpty, polled.pointerUnchanged,
-           polled.pinUnchanged(last: accepted.pin, silo: silo) {
-            logger.debug("idle: the pin and the channel pointer did not change", metadata: ["pipeline": "\(pipeline)"])
-            return PipelineOutcome(pipeline: pipeline, kind: .idle)
-        }
-
         let selection = selectTarget(SelectionInput(
             pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
             lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: Date(),
             failed: try journal.failedTargets(pipeline: pipeline),
             applied: try journal.lastApplied(pipeline: pipeline)?.target))
+        // Nothing new, nothing to resume, nothing refused: the idle tick ends here, after
+        // its two conditional GETs (a target accepted but never applied, say after a
+        // crash, is not idle: the verdict is `deploy`).
+        if inFlight == nil, polled.problems.isEmpty, selection.record.isEmpty, selection.refusals.isEmpty {
+            switch selection.verdict {
+            case .unchanged, .alreadyFailed, .nothing:
+                logger.debug("idle: nothing changed", metadata: ["pipeline": "\(pipeline)"])
+                return PipelineOutcome(pipeline: pipeline, kind: .idle)
+            case .deploy:
+                break
+            }
+        }
         try journal.record(selection, pipeline: pipeline)
         reporter.pinned[pipeline] = selection.pinned
         let problems = polled.problems + selection.refusals

@@ -104,6 +104,69 @@ final class SiloHarness {
     func journal() throws -> Journal { try Journal(stateDirectory: stateDirectory) }
 }
 
+extension SiloHarness {
+    /// How a `ferry` process ended.
+    struct Run {
+        var status: Int32
+        var killed: Bool
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The secret of the base profile the `ferry` processes start from (it must never be logged).
+    static let secret = "base-secret-never-logged"
+
+    /// Runs the real `ferry` binary as the silo would: credentials from a profile that
+    /// assumes the silo account's role, the stackset's flags, JSON logs.
+    func ferry(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
+        process.arguments = arguments
+        process.environment = try processEnvironment().merging(extra) { $1 }
+        let id = UUID().uuidString
+        let out = directory.url("run-\(id).out"), err = directory.url("run-\(id).err")
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: out)
+        process.standardError = FileHandle(forWritingAtPath: err)
+        try process.run()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, killed: process.terminationReason == .uncaughtSignal,
+                   stdout: try String(contentsOfFile: out, encoding: .utf8),
+                   stderr: try String(contentsOfFile: err, encoding: .utf8))
+    }
+
+    /// The environment of a `ferry` process: AWS_PROFILE `silo` assumes the silo
+    /// account's role from a `base` profile's keys.
+    func processEnvironment() throws -> [String: String] {
+        let home = directory.url("home")
+        let config = try directory.write("home/config", """
+            [profile silo]
+            region = us-east-1
+            role_arn = \(roleArn)
+            source_profile = base
+            role_session_name = ferry-agent
+            [profile base]
+            region = us-east-1
+            """)
+        let credentials = try directory.write("home/credentials",
+                                              "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = \(Self.secret)\n")
+        return ["HOME": home, "PATH": "/usr/bin:/bin", "AWS_CONFIG_FILE": config,
+                "AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_PROFILE": "silo"]
+    }
+
+    /// `agent once` with the flags stacksets/ferry-silo.yaml passes (`--prefix ferry/`,
+    /// `--trust FILE=ROLE`, `--interval`, `--stack-prefix`...).
+    func agentOnceArguments(json: Bool = false) throws -> [String] {
+        var arguments = ["agent", "once", "--bucket", releases.name, "--prefix", "ferry/", "--pipeline", pipeline,
+                         "--channel", "canary", "--state-dir", stateDirectory, "--interval", "30",
+                         "--stack-prefix", stackPrefix, "--endpoint-url", endpoint, "--log-format", "json"]
+        for trust in try trustArguments() { arguments += ["--trust", trust] }
+        if json { arguments.append("--json") }
+        return arguments
+    }
+}
+
 /// Log lines written by a test's agent.
 final class LogCapture: @unchecked Sendable {
     private let lock = NSLock()
