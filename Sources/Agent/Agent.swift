@@ -101,12 +101,22 @@ public final class Agent {
         logger.notice("agent stopped at a safe point", metadata: ["signal": "\(stop.requestedBy ?? "none")"])
     }
 
-    /// `ferry agent once`: resumes deployments in flight, then one tick.
+    /// `ferry agent once`: resumes deployments in flight, then one tick. Per pipeline the
+    /// tick's outcome, or the resumed deployment's when the tick was idle; a resumed
+    /// deployment that failed is kept beside a busy tick's outcome.
     public func once() -> [PipelineOutcome] {
         logger.debug("agent once", metadata: startMetadata)
         let resumed = resumeInFlight()
-        let ticked = tick()
-        return resumed.filter(\.isProblem) + ticked
+        var outcomes = tick()
+        for earlier in resumed {
+            guard let index = outcomes.firstIndex(where: { $0.pipeline == earlier.pipeline }) else { continue }
+            if outcomes[index].kind == .idle {
+                outcomes[index] = earlier
+            } else if earlier.isProblem {
+                outcomes.insert(earlier, at: index)
+            }
+        }
+        return outcomes
     }
 
     /// Resumes the deployment in flight of each pipeline (a crash or stop left it), and

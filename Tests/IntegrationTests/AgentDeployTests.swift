@@ -1,6 +1,7 @@
 import AWS
 import Agent
 import Foundation
+import HTTP
 import Manifest
 import TestSupport
 import Testing
@@ -74,5 +75,38 @@ import Testing
         let kept = try FileManager.default.contentsOfDirectory(atPath: silo.stateDirectory + "/releases/webapp")
         #expect(kept == ["1.1.0-channel-canary-2"])
         #expect(!FileManager.default.fileExists(atPath: silo.stateDirectory + "/releases/.incoming"))
+    }
+
+    @Test func a403OnThePinMeansNoPinButOnTheChannelPointerItIsReported() throws {
+        let silo = try SiloHarness()
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
+        // moto enforces a bucket policy's Deny on object GETs (for everyone: MOTO.md).
+        try denyReads(of: ["pins/*"], in: silo)
+        let agent = try silo.agent()
+        #expect(agent.once().map(\.kind) == [.applied])
+        #expect(try silo.report()?.state == .inSync)
+
+        try denyReads(of: ["pins/*", "channels/*"], in: silo)
+        let outcome = try #require(agent.tick().first)
+        #expect(outcome.kind == .error)
+        #expect(outcome.error?.message.contains("reading the channel pointer of webapp/canary was denied (HTTP 403)") == true)
+        let report = try #require(try silo.report())
+        #expect(report.state == .refused)
+        #expect(report.applied == (try SemVer("1.0.0")))
+        #expect(report.error?.message.contains("denied (HTTP 403)") == true)
+    }
+
+    /// A bucket policy denying GetObject under the prefix's `patterns` (a raw PUT ?policy:
+    /// moto without authentication takes it as the bucket owner's).
+    private func denyReads(of patterns: [String], in silo: SiloHarness) throws {
+        let resources = patterns.map { "\"arn:aws:s3:::\(silo.releases.name)/ferry/\($0)\"" }.joined(separator: ",")
+        let policy = """
+            {"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject",\
+            "Resource":[\(resources)]}]}
+            """
+        let response = try HTTPClient().send(HTTPRequest(
+            method: .put, url: "\(try TestEnvironment.motoEndpoint())/\(silo.releases.name)?policy",
+            body: .bytes(Data(policy.utf8))))
+        #expect(response.status == 204 || response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
     }
 }
