@@ -80,39 +80,46 @@ extension Agent {
             logger.error("\(problem.message)", metadata: ["pipeline": "\(pipeline)", "code": "\(problem.code)"])
         }
 
+        let settled: (kind: PipelineOutcome.Kind, target: Target?)
         switch selection.verdict {
         case .deploy(let target):
-            if let inFlight, inFlight.plan.target == target {
-                let outcome = try applier(for: pipeline).resume(pipeline: pipeline)
-                return finish(pipeline, target: target, outcome: outcome ?? .superseded, problems: problems)
-            }
-            logger.notice("deploying \(target.describe(pipeline: pipeline))", metadata: [
-                "pipeline": "\(pipeline)", "version": "\(target.version)", "serial": "\(target.serial)"])
-            let plan: DeployPlan
-            do {
-                plan = try makePlan(pipeline, target: target)
-            } catch {
-                guard error.code == .refused || error.code == .plan else { throw error }
-                try journal.markRefused(pipeline: pipeline, target: target, error: error)
-                logger.error("\(error.message)", metadata: ["pipeline": "\(pipeline)", "version": "\(target.version)",
-                                                            "serial": "\(target.serial)", "code": "refused"])
-                store.prune(pipeline: pipeline, keeping: try journal.pathsInUse(pipeline: pipeline))
-                report(pipeline, refusals: problems)
-                return PipelineOutcome(pipeline: pipeline, kind: .refused, target: target.version, error: error)
-            }
-            let outcome = try applier(for: pipeline).apply(plan)
-            return finish(pipeline, target: target, outcome: outcome, problems: problems)
+            return try deploy(pipeline, target: target, inFlight: inFlight, problems: problems)
         case .unchanged(let target), .alreadyFailed(let target):
-            if inFlight != nil, let outcome = try applier(for: pipeline).resume(pipeline: pipeline) {
-                return finish(pipeline, target: target, outcome: outcome, problems: problems)
-            }
-            return settle(pipeline, kind: .unchanged, target: target.version, problems: problems, polled: polled)
+            settled = (.unchanged, target)
         case .nothing:
-            if inFlight != nil, let outcome = try applier(for: pipeline).resume(pipeline: pipeline) {
-                return finish(pipeline, target: nil, outcome: outcome, problems: problems)
-            }
-            return settle(pipeline, kind: .nothing, target: nil, problems: problems, polled: polled)
+            settled = (.nothing, nil)
         }
+        // A deployment suspended earlier (a busy stack, the network) goes on.
+        if let inFlight, let outcome = try applier(for: pipeline).resume(pipeline: pipeline) {
+            return finish(pipeline, target: inFlight.plan.target, outcome: outcome, problems: problems)
+        }
+        return settle(pipeline, kind: settled.kind, target: settled.target?.version, problems: problems, polled: polled)
+    }
+
+    /// Applies `target`: resumes its deployment in flight, or fetches, verifies and
+    /// unpacks it first (a refusal is journalled and reported; nothing is applied).
+    private func deploy(_ pipeline: String, target: Target, inFlight: DeploymentState?,
+                        problems: [AgentError]) throws -> PipelineOutcome {
+        if let inFlight, inFlight.plan.target == target {
+            let outcome = try applier(for: pipeline).resume(pipeline: pipeline)
+            return finish(pipeline, target: target, outcome: outcome ?? .superseded, problems: problems)
+        }
+        logger.notice("deploying \(target.describe(pipeline: pipeline))", metadata: [
+            "pipeline": "\(pipeline)", "version": "\(target.version)", "serial": "\(target.serial)"])
+        let plan: DeployPlan
+        do {
+            plan = try makePlan(pipeline, target: target)
+        } catch {
+            guard error.code == .refused || error.code == .plan else { throw error }
+            try journal.markRefused(pipeline: pipeline, target: target, error: error)
+            logger.error("\(error.message)", metadata: ["pipeline": "\(pipeline)", "version": "\(target.version)",
+                                                        "serial": "\(target.serial)", "code": "refused"])
+            store.prune(pipeline: pipeline, keeping: try journal.pathsInUse(pipeline: pipeline))
+            report(pipeline, refusals: problems)
+            return PipelineOutcome(pipeline: pipeline, kind: .refused, target: target.version, error: error)
+        }
+        let outcome = try applier(for: pipeline).apply(plan)
+        return finish(pipeline, target: target, outcome: outcome, problems: problems)
     }
 
     /// Fetches, verifies and unpacks `target`, and plans it for this silo.

@@ -154,8 +154,8 @@ extension AgentSettings {
             throw AgentError(.configuration, "'\(role)' is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
                              next: .needsPerson)
         }
-        guard interval >= 1, interval <= 86_400 else {
-            throw AgentError(.configuration, "the interval must be between 1 s and 24 h (e.g. 30 or 2m)",
+        guard interval >= 0.1, interval <= 86_400 else {
+            throw AgentError(.configuration, "the interval must be between 0.1 s and 24 h (e.g. 30 or 2m)",
                              next: .needsPerson)
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {

@@ -94,7 +94,7 @@ import Testing
         ("pipelines", "web app", "pipeline name \"web app\""),
         ("stack-prefix", "9lives", "stack prefix '9lives'"),
         ("interval", "soon", "interval 'soon' is not a duration"),
-        ("interval", "0", "between 1 s and 24 h"),
+        ("interval", "0", "between 0.1 s and 24 h"),
         ("deploy-role-arn", "ferry-deploy", "is not a role ARN"),
         ("max-unpacked-bytes", "lots", "max-unpacked-bytes 'lots'"),
         ("log-format", "xml", "unknown log format 'xml'"),
