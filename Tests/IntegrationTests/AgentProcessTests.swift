@@ -26,6 +26,9 @@ import Testing
             #expect(object?["level"] is String && object?["message"] is String && object?["time"] is String, "\(line)")
         }
         #expect(lines.contains { $0.contains("\"step\":\"execute-change-set\"") })
+        // Stack events are logged as they come while the operation is followed.
+        #expect(lines.contains { $0.contains("\"resource\":\"\(silo.stackPrefix)app\"") && $0.contains("\"status\":\"CREATE_COMPLETE\"") },
+                "\(first.stderr)")
         #expect(!first.stderr.contains(SiloHarness.secret) && !first.stdout.contains(SiloHarness.secret))
 
         try silo.publish("1.1.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v2"))]) { entries in
