@@ -72,6 +72,26 @@ import Testing
         #expect(report.applied == (try SemVer("1.1.0")))
     }
 
+    @Test func anExpiredPointerIsRefusedAndWhatRunsKeepsRunning() throws {
+        let silo = try SiloHarness()
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
+        let agent = try silo.agent()
+        #expect(agent.once().map(\.kind) == [.applied])
+        let release = try silo.publish("1.1.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v2"))],
+                                       channel: nil)
+        _ = try silo.releases.moveChannel(pipeline: "webapp", channel: "canary", to: release, reason: "test",
+                                          key: ReleaseFixture.releaseKey, now: Date().addingTimeInterval(-120),
+                                          expiresAt: Date().addingTimeInterval(-60))
+        let outcome = try #require(agent.once().first)
+        #expect(outcome.kind == .refused)
+        #expect(outcome.error?.code == .expired)
+        #expect(try silo.cloudFormation().getTemplate(stackName: silo.stackPrefix + "app").contains("app-v1"))
+        let report = try #require(try silo.report())
+        #expect(report.state == .refused)
+        #expect(report.error?.code == "expired")
+        #expect(report.applied == (try SemVer("1.0.0")))
+    }
+
     /// Hostile zips, each with a manifest signed by the trusted builder key and a pointer
     /// naming the zip's true digest: only the unpack checks stand in the way.
     enum Hostile: String, CaseIterable, Sendable {
