@@ -60,7 +60,7 @@ extension Agent {
             pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
             lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: Date(),
             failed: try journal.failedTargets(pipeline: pipeline),
-            applied: try journal.lastApplied(pipeline: pipeline)?.target))
+            applied: try journal.lastAppliedTarget(pipeline: pipeline)))
         // Nothing new, nothing to resume, nothing refused: the idle tick ends here, after
         // its two conditional GETs (a target accepted but never applied, say after a
         // crash, is not idle: the verdict is `deploy`).

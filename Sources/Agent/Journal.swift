@@ -95,9 +95,33 @@ public final class Journal {
                      limit: limit)
     }
 
-    /// Targets that failed in this silo: never retried under the same serial.
+    /// Targets that failed in this silo: never retried under the same serial. (Keys
+    /// only: every tick asks, so no failure or events are decoded.)
     public func failedTargets(pipeline: String) throws(AgentError) -> Set<TargetKey> {
-        Set(try releases(where: "state = 'failed'", pipeline: pipeline, order: "rowid", limit: -1).map(\.target.key))
+        try guarded("reading failed releases") {
+            let rows = try database.query("SELECT source, serial FROM releases WHERE pipeline = ? AND state = 'failed'",
+                                          [.text(pipeline)])
+            return Set(rows.compactMap { row in
+                TargetSource(storageName: row["source"].string ?? "").map {
+                    TargetKey(source: $0, serial: Int(row["serial"].int64 ?? 0))
+                }
+            })
+        }
+    }
+
+    /// The target of `lastApplied`, without its failure and events (every tick asks).
+    public func lastAppliedTarget(pipeline: String) throws(AgentError) -> Target? {
+        try guarded("reading the release applied") {
+            guard let row = try database.query("""
+                SELECT source, serial, version, manifest_sha256, bundle_sha256 FROM releases
+                WHERE pipeline = ? AND state = 'applied' ORDER BY finished_seq DESC LIMIT 1
+                """, [.text(pipeline)]).first,
+                let source = TargetSource(storageName: row["source"].string ?? "") else { return nil }
+            return Target(source: source, serial: Int(row["serial"].int64 ?? 0),
+                          version: try SemVer(row["version"].string ?? ""),
+                          manifestSha256: row["manifest_sha256"].string ?? "",
+                          bundleSha256: row["bundle_sha256"].string ?? "")
+        }
     }
 
     /// What each stack last ran, as this silo applied it.

@@ -41,7 +41,7 @@ struct AgentUnpackBenchCommand: ParsableCommand {
     }
 
     /// A bundle of 4 MiB files: three of pseudo-random bytes (like zipped code) to one of
-    /// text, deflated, with a manifest listing them.
+    /// random lower-case text (compresses about 1.6x), deflated, with a manifest listing them.
     static func write(bundle: String, mebibytes: Int) throws {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var entries: [ZipEntry] = []
@@ -54,19 +54,20 @@ struct AgentUnpackBenchCommand: ParsableCommand {
         add(BundleLayout.template(stack: "bench", ext: "yaml"), template)
         for index in 0..<max(mebibytes / 4, 1) {
             var words = [UInt64](repeating: 0, count: (4 << 20) / 8)
-            if index % 4 == 3 {
-                let line = Array("ferry unpack benchmark line, compressible like source code and logs\n".utf8)
-                let bytes = (0..<(4 << 20)).map { line[$0 % line.count] }
-                add(String(format: "code/text-%03d.txt", index), Data(bytes))
-                continue
-            }
             for slot in words.indices {
                 state ^= state << 13
                 state ^= state >> 7
                 state ^= state << 17
                 words[slot] = state
             }
-            add(String(format: "code/blob-%03d.bin", index), words.withUnsafeBytes { Data($0) })
+            var data = words.withUnsafeBytes { Data($0) }
+            if index % 4 == 3 {
+                let letters = Array("abcdefghijklmnopqrstuvwxyz \n".utf8)
+                data = Data(data.map { letters[Int($0) % letters.count] })
+                add(String(format: "code/text-%03d.txt", index), data)
+            } else {
+                add(String(format: "code/blob-%03d.bin", index), data)
+            }
         }
         let manifest = Manifest(
             pipeline: "bench", version: try SemVer("1.0.0"), createdAt: "2026-01-01T00:00:00Z",
