@@ -22,9 +22,12 @@ struct AgentUnpackBenchCommand: ParsableCommand {
                                valueName: "mib"))
     var create: Int?
 
+    @Option(name: .customLong("text-percent"), help: "With --create: the share of text files (the rest is incompressible).")
+    var textPercent = 25
+
     func run() throws {
         if let create {
-            try Self.write(bundle: bundle, mebibytes: create)
+            try Self.write(bundle: bundle, mebibytes: create, textPercent: textPercent)
             return
         }
         let manifestBytes = try Data(contentsOf: URL(fileURLWithPath: bundle + ".manifest.json"))
@@ -40,9 +43,10 @@ struct AgentUnpackBenchCommand: ParsableCommand {
         print("{\"files\":\(files.count),\"bytes\":\(bytes),\"seconds\":\(String(format: "%.4f", seconds))}")
     }
 
-    /// A bundle of 4 MiB files: three of pseudo-random bytes (like zipped code) to one of
-    /// random lower-case text (compresses about 1.6x), deflated, with a manifest listing them.
-    static func write(bundle: String, mebibytes: Int) throws {
+    /// A bundle of 4 MiB files of pseudo-random bytes (like zipped code) and, for
+    /// `textPercent` of them, random lower-case text (compresses about 1.6x), deflated,
+    /// with a manifest listing them.
+    static func write(bundle: String, mebibytes: Int, textPercent: Int) throws {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var entries: [ZipEntry] = []
         var files: [Manifest.File] = []
@@ -61,7 +65,7 @@ struct AgentUnpackBenchCommand: ParsableCommand {
                 words[slot] = state
             }
             var data = words.withUnsafeBytes { Data($0) }
-            if index % 4 == 3 {
+            if (index % 20) * 5 < textPercent {
                 let letters = Array("abcdefghijklmnopqrstuvwxyz \n".utf8)
                 data = Data(data.map { letters[Int($0) % letters.count] })
                 add(String(format: "code/text-%03d.txt", index), data)
