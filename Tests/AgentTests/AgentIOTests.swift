@@ -149,10 +149,3 @@ import Testing
     }
 }
 
-/// Log lines a test's logger wrote.
-final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [String] = []
-    func append(_ line: String) { lock.withLock { storage.append(line) } }
-    var lines: [String] { lock.withLock { storage } }
-}

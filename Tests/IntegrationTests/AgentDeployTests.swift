@@ -77,6 +77,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: silo.stateDirectory + "/releases/.incoming"))
     }
 
+    @Test func aTemplateAboveCloudFormationsBodyLimitGoesByItsArtifactURL() throws {
+        let silo = try SiloHarness()
+        let padding = String(repeating: "x", count: 60_000)
+        let template = queueTemplate("\(silo.stackPrefix)big", metadata: "Padding: \(padding)")
+        // The builder stores such a template content-addressed beside the code artifacts.
+        let bytes = Data(template.utf8)
+        _ = try silo.releases.writeOnce(key: try silo.releases.layout.artifact(sha256: sha256Hex(bytes)), data: bytes)
+        try silo.publish("1.0.0", [.init(name: "big", template: template)])
+        #expect(try silo.agent().once().map(\.kind) == [.applied])
+        let cloud = try silo.cloudFormation()
+        #expect(try cloud.describeStack(silo.stackPrefix + "big")?.status == .createComplete)
+        #expect(try cloud.getTemplate(stackName: silo.stackPrefix + "big").contains(padding))
+    }
+
     @Test func a403OnThePinMeansNoPinButOnTheChannelPointerItIsReported() throws {
         let silo = try SiloHarness()
         try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])

@@ -167,13 +167,6 @@ extension SiloHarness {
     }
 }
 
-/// Log lines written by a test's agent.
-final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [String] = []
-    func append(_ line: String) { lock.withLock { storage.append(line) } }
-    var lines: [String] { lock.withLock { storage } }
-}
 
 /// A template of one SQS queue named `queue`; `metadata` lines go under `Metadata:`.
 func queueTemplate(_ queue: String, metadata: String? = nil) -> String {
