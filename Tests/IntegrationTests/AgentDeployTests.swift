@@ -91,6 +91,20 @@ import Testing
         #expect(try cloud.getTemplate(stackName: silo.stackPrefix + "big").contains(padding))
     }
 
+    @Test func stackOperationsUseTheDeployRoleAndBucketReadsTheAgentsOwnIdentity() throws {
+        let silo = try SiloHarness()
+        let deployAccount = AWSTestConfig.uniqueAccountId()
+        let deployRole = "arn:aws:iam::\(deployAccount):role/ferry-deploy"
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
+        let agent = try silo.agent(settings: try silo.settings { $0.deployRoleArn = deployRole })
+        #expect(agent.silo == silo.silo)  // the agent's own account, not the deploy role's
+        #expect(agent.once().map(\.kind) == [.applied])
+        let deployed = CloudFormation(config: try AWSTestConfig.make().assumingRole(arn: deployRole))
+        #expect(try deployed.describeStack(silo.stackPrefix + "app")?.status == .createComplete)
+        #expect(try silo.cloudFormation().describeStack(silo.stackPrefix + "app") == nil)
+        #expect(try silo.report()?.state == .inSync)
+    }
+
     @Test func a403OnThePinMeansNoPinButOnTheChannelPointerItIsReported() throws {
         let silo = try SiloHarness()
         try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
