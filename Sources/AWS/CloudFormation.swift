@@ -101,6 +101,7 @@ public struct CloudFormation: Sendable {
             let page = try query.call("ListChangeSets", parameters.items)
             summaries += page.members("Summaries").map {
                 ChangeSetSummary(changeSetId: $0.value("ChangeSetId") ?? "", changeSetName: $0.value("ChangeSetName") ?? "",
+                                 stackName: $0.value("StackName") ?? "",
                                  status: $0.value("Status") ?? "", executionStatus: $0.value("ExecutionStatus"),
                                  statusReason: $0.value("StatusReason"),
                                  creationTime: $0.value("CreationTime").flatMap(ISO8601.parse))

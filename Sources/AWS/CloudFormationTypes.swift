@@ -131,6 +131,8 @@ extension CloudFormation {
     public struct ChangeSetSummary: Sendable, Equatable {
         public let changeSetId: String
         public let changeSetName: String
+        /// The stack it belongs to (moto lists every stack's change sets: filter on it).
+        public let stackName: String
         public let status: String
         public let executionStatus: String?
         public let statusReason: String?

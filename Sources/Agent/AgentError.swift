@@ -21,7 +21,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         private enum Storage: String, Hashable, Sendable {
             case refused, replay, serialReused, expired, wrongDocument
             case stackFailed, changeSetFailed, stackNeedsPerson, stackBusy, stackVanished
-            case revertFailed, rejected, service, template, plan, journal, locked
+            case revertFailed, rejected, service, template, plan, journal, locked, interrupted, configuration
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -67,6 +67,11 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         public static let journal = Code(.journal)
         /// Another agent holds the state folder.
         public static let locked = Code(.locked)
+        /// The agent was asked to stop (SIGTERM, SIGINT) and stopped at a safe point; a
+        /// deployment in flight stays in the journal and resumes at the next start.
+        public static let interrupted = Code(.interrupted)
+        /// The agent's settings are missing or wrong (a flag, the YAML file, FERRY_*).
+        public static let configuration = Code(.configuration)
     }
 
     public let code: Code

@@ -17,20 +17,31 @@ public final class Applier {
     private let clock: any AgentClock
     private let timing: Timing
     private let onChange: (DeploymentState) -> Void
+    private let onEvent: (StackEvent) -> Void
+    private let stopRequested: () -> Bool
 
     /// - Parameters:
     ///   - templateURL: the S3 URL of the content-addressed template with this SHA-256
     ///     (`PREFIX/artifacts/sha256/<hex>`), for templates above `ChangeSetRequest.bodyLimit`.
     ///   - onChange: called after every journal write, e.g. to build and send a status report.
+    ///   - onEvent: each stack event as it comes while an operation is followed (for the log).
+    ///   - stopRequested: checked at every safe point (after a journal write, before the
+    ///     next call); when true the run ends `suspended` with `.interrupted` and the
+    ///     deployment stays in flight for the next start. The clock's `sleep` should
+    ///     return early once it is true.
     public init(journal: Journal, clock: any AgentClock = SystemClock(), timing: Timing = Timing(),
                 templateURL: @escaping (_ sha256: String) throws -> String, services: @escaping Services,
-                onChange: @escaping (DeploymentState) -> Void = { _ in }) {
+                onChange: @escaping (DeploymentState) -> Void = { _ in },
+                onEvent: @escaping (StackEvent) -> Void = { _ in },
+                stopRequested: @escaping () -> Bool = { false }) {
         self.journal = journal
         self.clock = clock
         self.timing = timing
         self.templateURL = templateURL
         self.services = services
         self.onChange = onChange
+        self.onEvent = onEvent
+        self.stopRequested = stopRequested
     }
 
     /// Applies `plan`: resumes the journal's deployment of the same target, or first
@@ -85,6 +96,7 @@ public final class Applier {
                 notes = []
                 saved = machine.state
                 if delay > 0 { clock.sleep(seconds: delay) }
+                if stopRequested() { return try stop(machine.state, before: call) }
                 pending = try perform(call, on: &machine)[...]
             case .finish(let outcome):
                 if !begun { try journal.begin(machine.state, notes: []) }
@@ -94,6 +106,19 @@ public final class Applier {
             }
         }
         preconditionFailure("the deploy state machine stopped without finishing")
+    }
+
+    /// Ends the run at a safe point: the state as journalled stays in flight (a restarted
+    /// agent observes CloudFormation again and never executes a change set twice).
+    private func stop(_ state: DeploymentState, before call: StackCall) throws -> DeployOutcome {
+        let error = AgentError(.interrupted, "the agent was asked to stop before \(call.stepName) of \(call.stack); "
+            + "the deployment stays in the journal and resumes at the next start", next: .transient,
+            resource: call.stack)
+        let outcome = DeployOutcome.suspended(error)
+        try journal.finish(state, outcome: outcome,
+                           notes: [.step(stack: call.stack, step: "stop", phase: .end, detail: error.message)])
+        onChange(state)
+        return outcome
     }
 
     /// Makes one call and reports its answer to the machine. `AgentError`s go to the
@@ -127,6 +152,8 @@ public final class Applier {
             case .follow(let name):
                 let observed = try service.describeStack(name: stack)
                 let changeSet = try service.describeChangeSet(stack: stack, name: name)
+                // Only for the log: a failure to read events changes nothing.
+                (try? service.recentEvents(stack: stack))?.forEach(onEvent)
                 return machine.followed(stack: observed, changeSet: changeSet, now: clock.now())
             case .readEvents(let since):
                 return machine.eventsRead(try service.events(stack: stack, since: since))

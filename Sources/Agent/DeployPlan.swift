@@ -98,11 +98,14 @@ public struct DeployPlan: Codable, Equatable, Sendable {
     }
 
     /// Plans `manifest` (verified, unpacked into `folder`, every file's SHA-256 checked)
-    /// for this silo: parameters overlaid with `overrides[stack]` (overrides of stacks
-    /// not in the release are ignored), stacks ordered by `dependsOn` (manifest order
-    /// kept where free). `Applier.apply` fills in each stack's journal record.
+    /// for this silo: parameters overlaid with `overrides[stack]` (keyed by the
+    /// manifest's stack name; overrides of stacks not in the release are ignored), stacks
+    /// ordered by `dependsOn` (manifest order kept where free), each deployed as the
+    /// CloudFormation stack `stackPrefix + name`. `Applier.apply` fills in each stack's
+    /// journal record.
     public static func make(manifest: Manifest, target: Target, folder: String,
-                            overrides: [String: [String: String]] = [:]) throws(AgentError) -> DeployPlan {
+                            overrides: [String: [String: String]] = [:],
+                            stackPrefix: String = "") throws(AgentError) -> DeployPlan {
         guard manifest.version == target.version else {
             throw AgentError(.plan, "the manifest is for \(manifest.pipeline) \(manifest.version), but the target is "
                 + "\(target.version); the bundle does not match its pointer", next: .needsPerson)
@@ -115,7 +118,7 @@ public struct DeployPlan: Codable, Equatable, Sendable {
                     + "manifest does not list", next: .needsPerson, resource: stack.name)
             }
             let parameters = stack.parameters.merging(overrides[stack.name] ?? [:]) { _, override in override }
-            let spec = StackSpec(name: stack.name, templatePath: folder + "/" + stack.template,
+            let spec = StackSpec(name: stackPrefix + stack.name, templatePath: folder + "/" + stack.template,
                                  templateSha256: sha256, parameters: parameters, tags: stack.tags,
                                  capabilities: stack.capabilities, region: stack.region)
             planned.append(PlannedStack(spec: spec, previous: nil))

@@ -16,6 +16,8 @@ public struct Deployment: Sendable {
     public let timing: Timing
     private var waiting: Waiting = .nothing
     private var attempts = 0
+    /// Polls of the current wait so far (the first looks come sooner; see `Timing.firstPoll`).
+    private var polls = 0
     private var lastCall: StackCall?
     private var operationStartedAt: Date?
     private let resumed: Bool
@@ -121,7 +123,7 @@ public struct Deployment: Sendable {
     public mutating func stackDeletionStarted() -> [Action] {
         guard expect(.stackDeletionRequest) else { return unexpected("stackDeletionStarted") }
         waiting = .deletion
-        return [ended("delete-stack", "deletion started")] + call(.awaitDeletion, after: timing.stackPoll)
+        return [ended("delete-stack", "deletion started")] + call(.awaitDeletion, after: pollDelay(timing.stackPoll))
     }
 
     /// DescribeStacks answered while a deletion runs.
@@ -135,7 +137,7 @@ public struct Deployment: Sendable {
                 + act(on: nil, type: .create)
         case .running:
             waiting = .deletion
-            return call(.awaitDeletion, after: timing.stackPoll)
+            return call(.awaitDeletion, after: pollDelay(timing.stackPoll))
         case .failed(let reason):
             return suspend(AgentError(.stackNeedsPerson, reason, next: .needsPerson, resource: currentStep().name))
         }
@@ -150,13 +152,13 @@ public struct Deployment: Sendable {
         }
         waiting = .changeSet
         return [ended("create-change-set", "created")]
-            + call(.awaitChangeSet(name: currentStep().changeSetName), after: timing.changeSetPoll)
+            + call(.awaitChangeSet(name: currentStep().changeSetName), after: pollDelay(timing.changeSetPoll))
     }
 
     /// DescribeChangeSet answered while CloudFormation computes the change set.
     public mutating func changeSetPolled(_ changeSet: ObservedChangeSet?) -> [Action] {
         guard expect(.changeSet) else { return unexpected("changeSetPolled") }
-        guard let changeSet else { return observe(after: timing.changeSetPoll) }
+        guard let changeSet else { return observe(after: pollDelay(timing.changeSetPoll)) }
         if changeSet.executionStatus.wasExecuted { return follow(after: 0) }
         return act(on: changeSet, type: nil)
     }
@@ -166,7 +168,7 @@ public struct Deployment: Sendable {
         guard expect(.execution) else { return unexpected("changeSetExecuted") }
         state.executed.append(currentStep().changeSetName)
         operationStartedAt = now
-        return [ended("execute-change-set", "executing")] + follow(after: timing.stackPoll)
+        return [ended("execute-change-set", "executing")] + follow(after: pollDelay(timing.stackPoll))
     }
 
     /// DescribeStacks and DescribeChangeSet answered while the executed operation runs.
@@ -176,7 +178,7 @@ public struct Deployment: Sendable {
         let verdict = OperationVerdict.judge(stack: stack, changeSet: changeSet)
         switch verdict {
         case .running:
-            return follow(after: timing.stackPoll)
+            return follow(after: pollDelay(timing.stackPoll))
         case .succeeded:
             state.remember([StackEvent(id: "", stack: step.name, logicalResourceId: step.name,
                                        status: stack?.status.description ?? "", time: Timestamp.format(now))])
@@ -294,13 +296,13 @@ public struct Deployment: Sendable {
         let step = currentStep()
         switch ChangeSetStep.judge(own) {
         case .create:
-            guard let type else { return observe(after: timing.changeSetPoll) }
+            guard let type else { return observe(after: pollDelay(timing.changeSetPoll)) }
             waiting = .creation
             return perform(.createChangeSet(name: step.changeSetName, type: type, spec: step.spec),
                            detail: "\(step.changeSetName) (\(type.rawValue))")
         case .await:
             waiting = .changeSet
-            return call(.awaitChangeSet(name: step.changeSetName), after: timing.changeSetPoll)
+            return call(.awaitChangeSet(name: step.changeSetName), after: pollDelay(timing.changeSetPoll))
         case .execute:
             if state.superseded { return finishSuperseded() }
             waiting = .execution
@@ -423,8 +425,18 @@ public struct Deployment: Sendable {
     private mutating func makeCall(_ request: StackCall.Request) -> StackCall {
         let step = currentStep()
         let made = StackCall(stack: step.name, region: step.spec.region, request: request)
+        if made.isMutating { polls = 0 }
         lastCall = made
         return made
+    }
+
+    /// The wait before the next poll of the current wait: `Timing.firstPoll`, doubling,
+    /// up to `interval`. Small changes finish within a second; long ones are polled at
+    /// `interval`.
+    private mutating func pollDelay(_ interval: Double) -> Double {
+        let delay = min(interval, timing.firstPoll * Double(1 << min(polls, 30)))
+        polls += 1
+        return delay
     }
 
     private func ended(_ stepName: String, _ detail: String) -> Action {

@@ -196,13 +196,18 @@ public struct Timing: Sendable, Equatable {
     public var busyLimit: Double
     /// Waits before retrying a transiently failed call; their count is the retry limit.
     public var backoff: [Double]
+    /// The first poll after a change (a change set created or executed, a deletion
+    /// asked for) comes after this long; each further poll of the same wait waits twice
+    /// as long, up to `changeSetPoll` or `stackPoll`.
+    public var firstPoll: Double
 
     public init(changeSetPoll: Double = 2, stackPoll: Double = 5, busyRetry: Double = 30, busyLimit: Double = 3600,
-                backoff: [Double] = [1, 2, 4, 8, 16]) {
+                backoff: [Double] = [1, 2, 4, 8, 16], firstPoll: Double = 0.1) {
         self.changeSetPoll = changeSetPoll
         self.stackPoll = stackPoll
         self.busyRetry = busyRetry
         self.busyLimit = busyLimit
         self.backoff = backoff
+        self.firstPoll = firstPoll
     }
 }

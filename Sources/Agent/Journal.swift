@@ -14,6 +14,11 @@ public final class Journal {
 
     let database: Database
     let clock: @Sendable () -> Date
+    /// Called with each step-log line once its transaction committed, in order: for the
+    /// agent's log, and for the test hook that kills the agent at a step.
+    public var onStep: ((StepEntry) -> Void)?
+    /// Step-log lines of the transaction running now (handed to `onStep` on commit).
+    private var uncommitted: [StepEntry] = []
 
     /// Opens (creating and migrating) the journal in `stateDirectory`.
     public convenience init(stateDirectory: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(AgentError) {
@@ -52,7 +57,7 @@ public final class Journal {
     public func record(_ selection: Selection, pipeline: String) throws(AgentError) {
         guard !selection.record.isEmpty else { return }
         try guarded("recording accepted documents") {
-            try database.transaction {
+            try committing {
                 for document in selection.record {
                     try database.run("""
                         INSERT OR REPLACE INTO documents (pipeline, kind, name, serial, sha256, etag, version,
@@ -90,9 +95,33 @@ public final class Journal {
                      limit: limit)
     }
 
-    /// Targets that failed in this silo: never retried under the same serial.
+    /// Targets that failed in this silo: never retried under the same serial. (Keys
+    /// only: every tick asks, so no failure or events are decoded.)
     public func failedTargets(pipeline: String) throws(AgentError) -> Set<TargetKey> {
-        Set(try releases(where: "state = 'failed'", pipeline: pipeline, order: "rowid", limit: -1).map(\.target.key))
+        try guarded("reading failed releases") {
+            let rows = try database.query("SELECT source, serial FROM releases WHERE pipeline = ? AND state = 'failed'",
+                                          [.text(pipeline)])
+            return Set(rows.compactMap { row in
+                TargetSource(storageName: row["source"].string ?? "").map {
+                    TargetKey(source: $0, serial: Int(row["serial"].int64 ?? 0))
+                }
+            })
+        }
+    }
+
+    /// The target of `lastApplied`, without its failure and events (every tick asks).
+    public func lastAppliedTarget(pipeline: String) throws(AgentError) -> Target? {
+        try guarded("reading the release applied") {
+            guard let row = try database.query("""
+                SELECT source, serial, version, manifest_sha256, bundle_sha256 FROM releases
+                WHERE pipeline = ? AND state = 'applied' ORDER BY finished_seq DESC LIMIT 1
+                """, [.text(pipeline)]).first,
+                let source = TargetSource(storageName: row["source"].string ?? "") else { return nil }
+            return Target(source: source, serial: Int(row["serial"].int64 ?? 0),
+                          version: try SemVer(row["version"].string ?? ""),
+                          manifestSha256: row["manifest_sha256"].string ?? "",
+                          bundleSha256: row["bundle_sha256"].string ?? "")
+        }
     }
 
     /// What each stack last ran, as this silo applied it.
@@ -151,12 +180,27 @@ public final class Journal {
 
     func insertStep(pipeline: String, target: Target?, stack: String?, step: String, phase: StepPhase,
                     detail: String) throws {
+        let time = now()
         try database.run("""
             INSERT INTO steps (pipeline, source, serial, version, stack, step, phase, detail, time)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(pipeline), Self.optional(target?.source.storageName),
                   target.map { .integer(Int64($0.serial)) } ?? .null, Self.optional(target?.version.description),
-                  Self.optional(stack), .text(step), .text(phase.rawValue), .text(detail), .text(now())])
+                  Self.optional(stack), .text(step), .text(phase.rawValue), .text(detail), .text(time)])
+        uncommitted.append(StepEntry(id: database.lastInsertRowID, pipeline: pipeline, source: target?.source.storageName,
+                                     serial: target?.serial, version: target?.version.description, stack: stack,
+                                     step: step, phase: phase, detail: detail, time: time))
+    }
+
+    /// One transaction; its step-log lines go to `onStep` once it committed.
+    func committing<T>(_ body: () throws -> T) throws -> T {
+        uncommitted = []
+        defer { uncommitted = [] }
+        let value = try database.transaction(body)
+        let steps = uncommitted
+        uncommitted = []
+        if let onStep { steps.forEach(onStep) }
+        return value
     }
 
     private func releases(where condition: String, pipeline: String, order: String, limit: Int)

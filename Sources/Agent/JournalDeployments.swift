@@ -18,7 +18,7 @@ extension Journal {
     func begin(_ state: DeploymentState, notes: [JournalNote]) throws(AgentError) {
         let plan = state.plan
         try guarded("beginning the deployment of \(plan.target.describe(pipeline: plan.pipeline))") {
-            try database.transaction {
+            try committing {
                 try database.run("""
                     INSERT INTO releases (pipeline, source, serial, version, manifest_sha256, bundle_sha256, folder,
                         state, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'deploying', ?)
@@ -38,7 +38,7 @@ extension Journal {
     /// Saves the state a step led to, with the step's journal lines.
     func save(_ state: DeploymentState, notes: [JournalNote]) throws(AgentError) {
         try guarded("saving a step of \(state.plan.target.describe(pipeline: state.plan.pipeline))") {
-            try database.transaction { try write(state, notes: notes) }
+            try committing { try write(state, notes: notes) }
         }
     }
 
@@ -47,7 +47,7 @@ extension Journal {
     func finish(_ state: DeploymentState, outcome: DeployOutcome, notes: [JournalNote]) throws(AgentError) {
         let plan = state.plan
         try guarded("finishing the deployment of \(plan.target.describe(pipeline: plan.pipeline))") {
-            try database.transaction {
+            try committing {
                 let releaseState: ReleaseRecord.State
                 var failure: FailureRecord?
                 switch outcome {

@@ -192,6 +192,7 @@ public func operationEvents(in events: [StackEvent], stack: String) -> [StackEve
     return operation
 }
 
-private func isOperationStart(_ event: StackEvent) -> Bool {
+/// The stack's own event that starts an operation (`CREATE_IN_PROGRESS`, `UPDATE_IN_PROGRESS`...).
+func isOperationStart(_ event: StackEvent) -> Bool {
     event.isAboutStack && ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "IMPORT_IN_PROGRESS"].contains(event.status)
 }

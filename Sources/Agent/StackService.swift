@@ -28,6 +28,14 @@ public protocol StackService {
     /// DescribeStackEvents, newest first as CloudFormation pages them; only events at
     /// or after `since` (RFC 3339) when given — stop paging past it.
     func events(stack: String, since: String?) throws -> [StackEvent]
+    /// The stack's events not returned before, oldest first — on the first call, those of
+    /// the operation running now. Only for the log, while the agent follows an operation.
+    func recentEvents(stack: String) throws -> [StackEvent]
+}
+
+extension StackService {
+    /// No live events (a service that cannot page events cheaply).
+    public func recentEvents(stack: String) throws -> [StackEvent] { [] }
 }
 
 /// A stack as DescribeStacks shows it.

@@ -41,7 +41,8 @@ public struct StatusFacts: Sendable {
 public enum StatusBuilder {
     /// The report, by precedence: a deployment in flight is `deploying` (with why it
     /// waits, if it does); else a refused document is `refused`; else a failed latest
-    /// release is `failed`; else `in-sync` with what is applied.
+    /// release is `failed` (`refused` when it was refused before anything was applied);
+    /// else `in-sync` with what is applied.
     public static func report(_ facts: StatusFacts) -> StatusReport {
         var report = StatusReport(pipeline: facts.pipeline, silo: facts.silo, channel: facts.channel,
                                   pinned: facts.pinned, applied: facts.applied?.target.version, state: .inSync,
@@ -65,7 +66,8 @@ public enum StatusBuilder {
                                                 resource: refusal.resource)
         } else if let latest = facts.latest, latest.state == .failed {
             aim(at: latest.target)
-            report.state = .failed
+            // A release refused before anything was applied (`Journal.markRefused`).
+            report.state = latest.failure?.code == AgentError.Code.refused.description ? .refused : .failed
             report.error = latest.failure.map(failure)
                 ?? StatusReport.Failure(code: "stackFailed", message: "the release failed")
             report.startedAt = latest.startedAt

@@ -118,6 +118,7 @@ import Testing
         let journal = try silo.journal()
         #expect(try journal.failedTargets(pipeline: "webapp") == [failing.target.key])
         #expect(try journal.lastApplied(pipeline: "webapp")?.target == first.target)
+        #expect(try journal.lastAppliedTarget(pipeline: "webapp") == first.target)
         let records = try journal.stackRecords(pipeline: "webapp")
         #expect(records["data"] == first.stacks[0].previousOrApplied(first))
         #expect(records["app"]?.version == first.target.version)

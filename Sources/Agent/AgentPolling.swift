@@ -1,0 +1,94 @@
+import Bucket
+import Foundation
+import Manifest
+
+/// What one poll of a pipeline's pin and channel pointer found.
+struct Polled {
+    var pin: Observation<Pin>
+    var pointer: Observation<ChannelPointer>
+    /// Reads that failed in a way a person must see (403 on the channel pointer, an
+    /// oversized document): reported, while what runs keeps running.
+    var problems: [AgentError]
+}
+
+extension Agent {
+    /// DESIGN.md step 1: a conditional GET (`If-None-Match` with the last ETag) of the
+    /// pin and of the channel pointer; what changed is opened (signature, issuer, expiry).
+    /// A `403` on the pin means "no pin" (a silo may not list the bucket, so S3 hides a
+    /// missing key as 403); a `403` on the channel pointer is reported.
+    func poll(_ pipeline: String, lastPointer: AcceptedDocument?, lastPin: AcceptedDocument?) throws(AgentError) -> Polled {
+        let layout = bucket.layout
+        let pinKey: String
+        let pointerKey: String
+        do {
+            pinKey = try layout.pin(pipeline: pipeline, silo: silo)
+            pointerKey = try layout.channel(pipeline: pipeline, channel: settings.channel)
+        } catch {
+            throw AgentError(.configuration, error.message, next: .needsPerson)
+        }
+        var problems: [AgentError] = []
+        let pinETag = lastPin.flatMap { $0.removed || $0.name != silo ? nil : $0.etag }
+        let pin: Observation<Pin>
+        switch try read(pinKey, etag: pinETag, cap: SizeCap.pin, what: "the pin of \(pipeline)/\(silo)") {
+        case .notModified: pin = .notModified
+        case .absent, .denied: pin = .absent
+        case .found(let data, let etag):
+            do {
+                pin = .fetched(try openPin(bytes: data, trust: trust, now: Date()), sha256: sha256Hex(data), etag: etag)
+            } catch {
+                pin = .refused(error)
+            }
+        case .problem(let error):
+            problems.append(error)
+            pin = .notModified
+        }
+        let pointerETag = lastPointer.flatMap { $0.name == settings.channel ? $0.etag : nil }
+        let pointer: Observation<ChannelPointer>
+        let what = "the channel pointer of \(pipeline)/\(settings.channel)"
+        switch try read(pointerKey, etag: pointerETag, cap: SizeCap.pointer, what: what) {
+        case .notModified: pointer = .notModified
+        case .absent: pointer = .absent
+        case .denied(let error):
+            problems.append(AgentError(.service, "reading \(what) was denied (HTTP 403): \(error.message); the agent "
+                + "keeps running what runs: let this silo read \(pointerKey) (bucket policy, agent role)",
+                next: .needsPerson, cause: error))
+            pointer = .notModified
+        case .found(let data, let etag):
+            do {
+                pointer = .fetched(try openPointer(bytes: data, trust: trust, now: Date()), sha256: sha256Hex(data),
+                                   etag: etag)
+            } catch {
+                pointer = .refused(error)
+            }
+        case .problem(let error):
+            problems.append(error)
+            pointer = .notModified
+        }
+        return Polled(pin: pin, pointer: pointer, problems: problems)
+    }
+
+    private enum Read {
+        case notModified, absent
+        case denied(BucketError)
+        case found(Data, etag: String)
+        /// Refused as read: too large.
+        case problem(AgentError)
+    }
+
+    private func read(_ key: String, etag: String?, cap: Int, what: String) throws(AgentError) -> Read {
+        do {
+            switch try bucket.read(key: key, ifNoneMatch: etag, cap: cap) {
+            case .notModified: return .notModified
+            case .absent: return .absent
+            case .found(let data, let etag): return .found(data, etag: etag)
+            }
+        } catch where error.code == .tooLarge {
+            return .problem(AgentError(.refused, "\(what) was refused: \(error.message)", next: .needsPerson))
+        } catch where error.cause?.status == 403 {
+            return .denied(error)
+        } catch {
+            throw AgentError(.service, "reading \(what) failed: \(error)",
+                             next: error.isTransient ? .transient : .needsPerson, cause: error)
+        }
+    }
+}

@@ -1,0 +1,207 @@
+import Archive
+import Foundation
+import Manifest
+
+/// Everything `ferry agent run` / `once` is configured with, after flags, the YAML file
+/// and `FERRY_*` environment were merged (flags win over the file, the file over the
+/// environment; see `AgentSettings.Layer`). Pure: reading the file and the key files is
+/// the command line's job.
+public struct AgentSettings: Equatable, Sendable {
+    /// The shared release bucket.
+    public var bucket: String
+    /// The key prefix in the bucket (`ferry/`; a missing slash is added).
+    public var prefix: String
+    public var pipelines: [String]
+    public var channel: String
+    /// This silo's name in pins and reports; nil: `<account id>-<region>` of the agent.
+    public var silo: String?
+    /// Trusted public keys, `FILE.pub[=ROLE,...]` (all roles when none is named).
+    public var trust: [String]
+    public var stateDirectory: String
+    /// Seconds between ticks of `agent run` (jittered by ±10 %).
+    public var interval: Double
+    /// A role the agent assumes for stack operations (bucket reads keep its own identity).
+    public var deployRoleArn: String?
+    /// A service role CloudFormation acts as (`RoleARN` of CreateChangeSet, DeleteStack).
+    public var cloudFormationRoleArn: String?
+    /// Each stack `S` of a release is deployed as the CloudFormation stack `<stackPrefix>S`.
+    public var stackPrefix: String
+    /// This silo's parameter overrides, per stack (the manifest's stack name) and key.
+    public var parameters: [String: [String: String]]
+    public var limits: ExtractLimits
+    public var logFormat: LogFormat
+    public var logLevel: String
+    /// AWS settings from the file (flags and AWS_* are read by the AWS module).
+    public var region: String?
+    public var profile: String?
+    public var endpointURL: String?
+
+    public static let defaultStateDirectory = "/var/lib/ferry"
+    public static let defaultInterval = 30.0
+}
+
+extension AgentSettings {
+    /// One source of settings; nil (or empty) means "not set here".
+    public struct Layer: Equatable, Sendable {
+        public var bucket: String?
+        public var prefix: String?
+        public var pipelines: [String]?
+        public var channel: String?
+        public var silo: String?
+        public var trust: [String]?
+        public var stateDirectory: String?
+        public var interval: String?
+        public var deployRoleArn: String?
+        public var cloudFormationRoleArn: String?
+        public var stackPrefix: String?
+        /// `STACK.KEY=VALUE` overrides are merged key by key across layers.
+        public var parameters: [String: [String: String]] = [:]
+        public var maxEntries: String?
+        public var maxUnpackedBytes: String?
+        public var maxRatio: String?
+        public var logFormat: String?
+        public var logLevel: String?
+        public var region: String?
+        public var profile: String?
+        public var endpointURL: String?
+
+        public init() {}
+
+        /// Adds `STACK.KEY=VALUE` arguments (`--parameter`) to this layer.
+        public mutating func addParameters(_ arguments: [String], from source: String) throws(AgentError) {
+            for argument in arguments {
+                guard let equals = argument.firstIndex(of: "="),
+                      let dot = argument[..<equals].firstIndex(of: "."),
+                      dot != argument.startIndex, argument.index(after: dot) != equals else {
+                    throw AgentError(.configuration, "\(source): '\(argument)' is not STACK.KEY=VALUE, e.g. "
+                        + "app.InstanceType=t3.small", next: .needsPerson)
+                }
+                let stack = String(argument[..<dot])
+                let key = String(argument[argument.index(after: dot)..<equals])
+                parameters[stack, default: [:]][key] = String(argument[argument.index(after: equals)...])
+            }
+        }
+    }
+
+    /// Merges `flags` over `file` over `environment` over the defaults, and checks the result.
+    public static func resolve(flags: Layer, file: Layer = Layer(), environment: Layer = Layer())
+        throws(AgentError) -> AgentSettings {
+        let layers = [flags, file, environment]
+        func first<T>(_ path: KeyPath<Layer, T?>) -> T? {
+            for layer in layers {
+                if let value = layer[keyPath: path] {
+                    if let text = value as? String, text.isEmpty { continue }
+                    return value
+                }
+            }
+            return nil
+        }
+        var parameters: [String: [String: String]] = [:]
+        for layer in layers.reversed() {
+            for (stack, values) in layer.parameters { parameters[stack, default: [:]].merge(values) { $1 } }
+        }
+        guard let bucket = first(\.bucket) else {
+            throw missing("bucket", flag: "--bucket NAME", key: "bucket", variable: "FERRY_BUCKET")
+        }
+        let pipelines = first(\.pipelines) ?? []
+        guard !pipelines.isEmpty else {
+            throw missing("pipeline", flag: "--pipeline NAME (repeatable)", key: "pipelines", variable: "FERRY_PIPELINES")
+        }
+        let trust = first(\.trust) ?? []
+        guard !trust.isEmpty else {
+            throw missing("trusted key", flag: "--trust FILE.pub[=ROLE,...]", key: "trust", variable: "FERRY_TRUST")
+        }
+        let defaults = ExtractLimits()
+        let settings = AgentSettings(
+            bucket: bucket, prefix: first(\.prefix) ?? "ferry/", pipelines: pipelines,
+            channel: first(\.channel) ?? "stable", silo: first(\.silo), trust: trust,
+            stateDirectory: first(\.stateDirectory) ?? defaultStateDirectory,
+            interval: try first(\.interval).map { (text) throws(AgentError) in try seconds(text) } ?? defaultInterval,
+            deployRoleArn: first(\.deployRoleArn), cloudFormationRoleArn: first(\.cloudFormationRoleArn),
+            stackPrefix: first(\.stackPrefix) ?? "", parameters: parameters,
+            limits: ExtractLimits(
+                maxEntries: try first(\.maxEntries).map { (text) throws(AgentError) in
+                    Int(try count(text, setting: "max-entries")) } ?? defaults.maxEntries,
+                maxBytes: try first(\.maxUnpackedBytes).map { (text) throws(AgentError) in
+                    try count(text, setting: "max-unpacked-bytes") } ?? defaults.maxBytes,
+                maxRatio: try first(\.maxRatio).map { (text) throws(AgentError) in try ratio(text) } ?? defaults.maxRatio,
+                ratioFloorBytes: defaults.ratioFloorBytes),
+            logFormat: try first(\.logFormat).map { (text) throws(AgentError) in try LogFormat.parse(text) } ?? .text,
+            logLevel: first(\.logLevel) ?? "info",
+            region: first(\.region), profile: first(\.profile), endpointURL: first(\.endpointURL))
+        try settings.validate()
+        return settings
+    }
+
+    /// Checks names, roles and limits; the message says which setting to fix.
+    public func validate() throws(AgentError) {
+        func name(_ value: String, _ kind: String) throws(AgentError) {
+            do {
+                try Name.validate(value, as: kind)
+            } catch {
+                throw AgentError(.configuration, error.message, next: .needsPerson)
+            }
+        }
+        for pipeline in pipelines { try name(pipeline, "pipeline") }
+        try name(channel, "channel")
+        if let silo { try name(silo, "silo") }
+        let stackName = stackPrefix.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" }
+        guard stackName, stackPrefix.first.map({ $0.isLetter }) ?? true, stackPrefix.count <= 64 else {
+            throw AgentError(.configuration, "the stack prefix '\(stackPrefix)' is not allowed: CloudFormation stack "
+                + "names start with a letter and hold letters, digits and '-' (e.g. ferry-)", next: .needsPerson)
+        }
+        for role in [deployRoleArn, cloudFormationRoleArn].compactMap({ $0 }) where !role.hasPrefix("arn:") {
+            throw AgentError(.configuration, "'\(role)' is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                             next: .needsPerson)
+        }
+        guard interval >= 0.1, interval <= 86_400 else {
+            throw AgentError(.configuration, "the interval must be between 0.1 s and 24 h (e.g. 30 or 2m)",
+                             next: .needsPerson)
+        }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
+            throw AgentError(.configuration, "unknown log level '\(logLevel)'; use debug, info, warning or error",
+                             next: .needsPerson)
+        }
+        guard limits.maxEntries >= 1, limits.maxBytes >= 1, limits.maxRatio >= 1 else {
+            throw AgentError(.configuration, "unpack limits must be positive (max-entries, max-unpacked-bytes, "
+                + "max-ratio >= 1)", next: .needsPerson)
+        }
+    }
+
+    /// Seconds from `30`, `30s`, `2m` or `1h`.
+    static func seconds(_ text: String) throws(AgentError) -> Double {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let unit = trimmed.last.flatMap { units[$0] }
+        guard let value = Double(unit == nil ? trimmed : String(trimmed.dropLast())), value.isFinite else {
+            throw AgentError(.configuration, "the interval '\(text)' is not a duration; write 30, 30s, 2m or 1h",
+                             next: .needsPerson)
+        }
+        return value * (unit ?? 1)
+    }
+
+    /// A count from `1000`, `512K`, `200M` or `2G` (powers of 1024).
+    static func count(_ text: String, setting: String) throws(AgentError) -> Int64 {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let unit = trimmed.last.flatMap { units[$0] }
+        guard let value = Int64(unit == nil ? trimmed : String(trimmed.dropLast())), value >= 0,
+              value <= Int64.max / (unit ?? 1) else {
+            throw AgentError(.configuration, "\(setting) '\(text)' is not a count; write e.g. 10000, 512M or 2G",
+                             next: .needsPerson)
+        }
+        return value * (unit ?? 1)
+    }
+
+    static func ratio(_ text: String) throws(AgentError) -> Double {
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            throw AgentError(.configuration, "max-ratio '\(text)' is not a number (e.g. 100)", next: .needsPerson)
+        }
+        return value
+    }
+
+    private static func missing(_ what: String, flag: String, key: String, variable: String) -> AgentError {
+        AgentError(.configuration, "no \(what): pass \(flag), set `\(key):` in the --config file, or set \(variable)",
+                   next: .needsPerson)
+    }
+}

@@ -1,0 +1,45 @@
+import Bucket
+import Foundation
+import Manifest
+
+/// Writes `PREFIX/status/<pipeline>/<silo>.json` after each change of state: builds the
+/// report from the journal (`StatusBuilder.report`) and writes it only when something
+/// but its time changed (`StatusBuilder.shouldWrite`), remembering what it wrote.
+final class StatusReporter {
+    private let bucket: SharedBucket
+    private let journal: Journal
+    private let silo: String
+    private let channel: String
+    private let intervalSeconds: Int
+    /// Whether target selection last followed a pin, per pipeline.
+    var pinned: [String: Bool] = [:]
+
+    init(bucket: SharedBucket, journal: Journal, silo: String, channel: String, intervalSeconds: Int) {
+        self.bucket = bucket
+        self.journal = journal
+        self.silo = silo
+        self.channel = channel
+        self.intervalSeconds = intervalSeconds
+    }
+
+    /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
+    /// changed. Returns the report when it was written.
+    @discardableResult
+    func update(pipeline: String, refusals: [AgentError] = [], now: Date = Date()) throws(AgentError) -> StatusReport? {
+        let facts = StatusFacts(
+            pipeline: pipeline, silo: silo, channel: channel, intervalSeconds: intervalSeconds, now: now,
+            pinned: pinned[pipeline] ?? false, applied: try journal.lastApplied(pipeline: pipeline),
+            latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
+            refusals: refusals)
+        let report = StatusBuilder.report(facts)
+        guard StatusBuilder.shouldWrite(report, last: try journal.lastReport(pipeline: pipeline)) else { return nil }
+        do {
+            try bucket.putStatus(report)
+        } catch {
+            throw AgentError(.service, "writing the status report of \(pipeline) failed: \(error)",
+                             next: error.isTransient ? .transient : .needsPerson, cause: error)
+        }
+        try journal.reportWritten(report)
+        return report
+    }
+}

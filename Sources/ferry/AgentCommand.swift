@@ -1,0 +1,204 @@
+import AWS
+import Agent
+import ArgumentParser
+import Foundation
+import Logging
+import Manifest
+
+/// `ferry agent`: the silo leg. `run` is the daemon, `once` one reconcile (cron, a
+/// scheduled task), `history` the local journal.
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "The silo agent: poll the bucket, verify and apply releases, report.",
+        discussion: "Settings: flags, else the --config YAML file, else FERRY_* (see docs/agent.md).",
+        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self,
+                      AgentUnpackBenchCommand.self, AgentBenchFixtureCommand.self])
+}
+
+/// `ferry agent run`: reconciles every interval until SIGTERM or SIGINT.
+struct AgentRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: one reconcile every interval until SIGTERM/SIGINT (a deploy in flight resumes at the next start).")
+
+    @OptionGroup var options: AgentOptions
+
+    func run() throws {
+        let stop = StopSignal()
+        let agent = try options.start(stop: stop)
+        agent.run()
+    }
+}
+
+/// `ferry agent once`: one reconcile; exits 1 when something was refused or failed.
+struct AgentOnceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "once",
+        abstract: "One reconcile of every pipeline (for cron or a scheduled task); exit status 1 when something was refused or failed.")
+
+    @OptionGroup var options: AgentOptions
+
+    @Flag(help: "Print the outcome of each pipeline as JSON.")
+    var json = false
+
+    func run() throws {
+        let stop = StopSignal()
+        let agent = try options.start(stop: stop)
+        let outcomes = agent.once()
+        if json {
+            let objects = outcomes.map { outcome -> [String: String] in
+                var object = ["pipeline": outcome.pipeline, "outcome": outcome.kind.rawValue]
+                if let target = outcome.target { object["target"] = target.description }
+                if let error = outcome.error { object["error"] = error.message; object["code"] = error.code.description }
+                return object
+            }
+            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for outcome in outcomes {
+                let target = outcome.target.map { " \($0)" } ?? ""
+                let why = outcome.error.map { ": \($0.message)" } ?? ""
+                print("\(outcome.pipeline): \(outcome.kind.rawValue)\(target)\(why)")
+            }
+        }
+        if outcomes.contains(where: \.isProblem) { throw ExitCode(1) }
+    }
+}
+
+/// The settings `run` and `once` share: each flag also has a key in the `--config`
+/// YAML file and a `FERRY_*` variable.
+struct AgentOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A YAML file of settings (keys as the flags). Default: FERRY_CONFIG.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("The shared release bucket (FERRY_BUCKET).", valueName: "name"))
+    var bucket: String?
+
+    @Option(help: ArgumentHelp("The key prefix in the bucket, e.g. ferry/ (FERRY_PREFIX).", valueName: "prefix"))
+    var prefix: String?
+
+    @Option(name: .customLong("pipeline"), help: ArgumentHelp("A pipeline to run; repeat for more (FERRY_PIPELINES).", valueName: "name"))
+    var pipelines: [String] = []
+
+    @Option(help: ArgumentHelp("The channel to follow. Default: stable (FERRY_CHANNEL).", valueName: "name"))
+    var channel: String?
+
+    @Option(help: ArgumentHelp("This silo's name. Default: <account id>-<region> (FERRY_SILO).", valueName: "name"))
+    var silo: String?
+
+    @Option(help: ArgumentHelp("A trusted public key and its roles; repeatable. All roles when none is named (FERRY_TRUST).",
+                               valueName: "file.pub[=role,...]"))
+    var trust: [String] = []
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The journal, lock and releases. Default: /var/lib/ferry (FERRY_STATE_DIR).", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(help: ArgumentHelp("Between reconciles of agent run, jittered ±10 %: 30, 30s, 2m. Default: 30 s (FERRY_INTERVAL).", valueName: "duration"))
+    var interval: String?
+
+    @Option(name: .customLong("deploy-role-arn"), help: ArgumentHelp("A role to assume for stack operations; bucket reads keep the agent's identity (FERRY_DEPLOY_ROLE_ARN).", valueName: "arn"))
+    var deployRoleArn: String?
+
+    @Option(name: .customLong("cloudformation-role-arn"), help: ArgumentHelp("A service role CloudFormation acts as for the stacks (FERRY_CLOUDFORMATION_ROLE_ARN).", valueName: "arn"))
+    var cloudFormationRoleArn: String?
+
+    @Option(name: .customLong("stack-prefix"), help: ArgumentHelp("Deploy stack S as <prefix>S (FERRY_STACK_PREFIX).", valueName: "prefix"))
+    var stackPrefix: String?
+
+    @Option(name: .customLong("parameter"), help: ArgumentHelp("This silo's value of a stack parameter; repeatable (FERRY_PARAMETERS).", valueName: "stack.key=value"))
+    var parameters: [String] = []
+
+    @Option(name: .customLong("max-entries"), help: ArgumentHelp("Unpack limit: entries in a bundle. Default: 10000.", valueName: "n"))
+    var maxEntries: String?
+
+    @Option(name: .customLong("max-unpacked-bytes"), help: ArgumentHelp("Unpack limit: bytes a bundle unpacks to: 2G, 512M. Default: 2G.", valueName: "size"))
+    var maxUnpackedBytes: String?
+
+    @Option(name: .customLong("max-ratio"), help: ArgumentHelp("Unpack limit: unpacked/packed ratio (zip bombs). Default: 100.", valueName: "n"))
+    var maxRatio: String?
+
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("json (one object per line) or text. Default: text (FERRY_LOG_FORMAT).", valueName: "format"))
+    var logFormat: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp("debug, info, warning or error. Default: info (FERRY_LOG_LEVEL).", valueName: "level"))
+    var logLevel: String?
+
+    @OptionGroup var aws: AWSOptions
+
+    /// Flags over the YAML file over FERRY_*.
+    func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentSettings {
+        var flags = AgentSettings.Layer()
+        flags.bucket = bucket
+        flags.prefix = prefix
+        flags.pipelines = pipelines.isEmpty ? nil : pipelines
+        flags.channel = channel
+        flags.silo = silo
+        flags.trust = trust.isEmpty ? nil : trust
+        flags.stateDirectory = stateDir
+        flags.interval = interval
+        flags.deployRoleArn = deployRoleArn
+        flags.cloudFormationRoleArn = cloudFormationRoleArn
+        flags.stackPrefix = stackPrefix
+        try flags.addParameters(parameters, from: "--parameter")
+        flags.maxEntries = maxEntries
+        flags.maxUnpackedBytes = maxUnpackedBytes
+        flags.maxRatio = maxRatio
+        flags.logFormat = logFormat
+        flags.logLevel = logLevel
+        flags.region = aws.region
+        flags.profile = aws.profile
+        flags.endpointURL = aws.endpointURL
+        return try AgentSettings.resolve(flags: flags, file: try Self.file(config, environment: environment),
+                                         environment: try .environment(environment))
+    }
+
+    /// The `--config` (or FERRY_CONFIG) file's settings; none without a file.
+    static func file(_ path: String?, environment: [String: String]) throws -> AgentSettings.Layer {
+        guard let path = path ?? environment["FERRY_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return AgentSettings.Layer()
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ValidationError("cannot read the config file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        let cap = 1 << 20
+        let data = (try? handle.read(upToCount: cap + 1)) ?? Data()
+        guard data.count <= cap else { throw ValidationError("\(path) is larger than 1 MiB: not an agent config file") }
+        return try .yaml(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Resolves the settings, the trusted keys and AWS, sets up the log, the stop signal
+    /// and the test hook, and opens the agent (taking the state folder).
+    func start(stop: StopSignal) throws -> Agent {
+        let settings = try settings()
+        let logger = Logger(label: "ferry.agent") { _ in
+            LogLineHandler(format: settings.logFormat, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
+        }
+        let trustStore = try KeyFiles.trust(settings.trust)
+        let config = try AWSConfig.resolve(profile: settings.profile, region: settings.region,
+                                           endpointURL: settings.endpointURL)
+        stop.install { [logger] name in
+            logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
+        }
+        return try Agent(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
+                         checkpoint: Self.testKillHook())
+    }
+
+    /// `FERRY_TEST_KILL_AT=<checkpoint>[#n]` (tests only): SIGKILL right after the n-th
+    /// time the agent reaches the checkpoint (see `KillPoint`, docs/agent.md).
+    static func testKillHook() -> (String) -> Void {
+        guard let text = ProcessInfo.processInfo.environment["FERRY_TEST_KILL_AT"], let point = KillPoint(text) else {
+            return { _ in }
+        }
+        let box = KillPointBox(point)
+        return { name in
+            if box.point.reached(name) { kill(getpid(), SIGKILL) }
+        }
+    }
+}
+
+private final class KillPointBox {
+    var point: KillPoint
+    init(_ point: KillPoint) { self.point = point }
+}

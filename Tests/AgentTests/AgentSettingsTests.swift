@@ -1,0 +1,130 @@
+import Agent
+import Archive
+import Foundation
+import Testing
+
+/// Settings: flags over the YAML file over FERRY_*; every mistake named.
+@Suite struct AgentSettingsTests {
+    static let yaml = """
+        bucket: from-file
+        prefix: ferry/
+        pipelines: [dropzone, ingest]
+        channel: stable
+        trust:
+          - /etc/ferry/builder.pub=builder
+          - /etc/ferry/release.pub=release,oncall
+        state-dir: /srv/ferry
+        interval: 2m
+        deploy-role-arn: arn:aws:iam::111111111111:role/ferry-deploy
+        stack-prefix: ferry-
+        parameters:
+          ingest: {BatchSize: "500", Mode: fast}
+          dropzone:
+            Retention: 7
+        max-entries: 500
+        max-unpacked-bytes: 512M
+        max-ratio: 50
+        log-format: json
+        region: eu-west-1
+        """
+
+    @Test func theFileAloneGivesEverySetting() throws {
+        let settings = try AgentSettings.resolve(flags: .init(), file: .yaml(Self.yaml, file: "agent.yaml"))
+        #expect(settings.bucket == "from-file")
+        #expect(settings.pipelines == ["dropzone", "ingest"])
+        #expect(settings.trust == ["/etc/ferry/builder.pub=builder", "/etc/ferry/release.pub=release,oncall"])
+        #expect(settings.stateDirectory == "/srv/ferry")
+        #expect(settings.interval == 120)
+        #expect(settings.deployRoleArn == "arn:aws:iam::111111111111:role/ferry-deploy")
+        #expect(settings.stackPrefix == "ferry-")
+        #expect(settings.parameters == ["ingest": ["BatchSize": "500", "Mode": "fast"], "dropzone": ["Retention": "7"]])
+        #expect(settings.limits == ExtractLimits(maxEntries: 500, maxBytes: 512 << 20, maxRatio: 50))
+        #expect(settings.logFormat == .json)
+        #expect(settings.region == "eu-west-1")
+        #expect(settings.silo == nil)
+    }
+
+    @Test func flagsOverrideTheFileWhichOverridesTheEnvironment() throws {
+        let environment = try AgentSettings.Layer.environment([
+            "FERRY_BUCKET": "from-env", "FERRY_CHANNEL": "canary", "FERRY_SILO": "silo-from-env",
+            "FERRY_PIPELINES": "a,b", "FERRY_TRUST": "/k/a.pub /k/b.pub=oncall", "FERRY_INTERVAL": "45",
+            "FERRY_PARAMETERS": "ingest.BatchSize=9 ingest.Extra=1", "FERRY_LOG_FORMAT": "text",
+        ])
+        var flags = AgentSettings.Layer()
+        flags.bucket = "from-flag"
+        flags.pipelines = ["only"]
+        try flags.addParameters(["ingest.Mode=slow", "app.Size=t3.small=big"], from: "--parameter")
+        let settings = try AgentSettings.resolve(flags: flags, file: .yaml(Self.yaml, file: "agent.yaml"),
+                                                 environment: environment)
+        #expect(settings.bucket == "from-flag")
+        #expect(settings.pipelines == ["only"])
+        #expect(settings.channel == "stable")         // file over environment
+        #expect(settings.silo == "silo-from-env")      // only the environment has it
+        #expect(settings.interval == 120)
+        #expect(settings.logFormat == .json)
+        #expect(settings.parameters["ingest"] == ["BatchSize": "500", "Mode": "slow", "Extra": "1"])
+        #expect(settings.parameters["app"] == ["Size": "t3.small=big"])
+
+        let fromEnvironment = try AgentSettings.resolve(flags: .init(), environment: environment)
+        #expect(fromEnvironment.pipelines == ["a", "b"])
+        #expect(fromEnvironment.trust == ["/k/a.pub", "/k/b.pub=oncall"])
+        #expect(fromEnvironment.interval == 45)
+        #expect(fromEnvironment.prefix == "ferry/")
+        #expect(fromEnvironment.stateDirectory == AgentSettings.defaultStateDirectory)
+        #expect(fromEnvironment.limits == ExtractLimits())
+    }
+
+    @Test(arguments: [
+        ("bukket: x\n", "unknown setting 'bukket'"),
+        ("bucket: [a, b]\n", "agent.yaml: bucket must be a single value"),
+        ("- just\n- a list\n", "must be a mapping of settings"),
+        ("parameters: {app: 3}\n", "agent.yaml: parameters.app must map parameter names to values"),
+        ("bucket: 'unterminated\n", "is not valid YAML"),
+    ])
+    func aBadFileIsRefusedWithTheReason(text: String, expected: String) throws {
+        let error = #expect(throws: AgentError.self) { try AgentSettings.Layer.yaml(text, file: "agent.yaml") }
+        #expect(error?.code == .configuration)
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+    }
+
+    @Test(arguments: [
+        ("bucket", nil, "no bucket: pass --bucket NAME"),
+        ("pipelines", nil, "no pipeline"),
+        ("trust", nil, "no trusted key"),
+        ("pipelines", "web app", "pipeline name \"web app\""),
+        ("stack-prefix", "9lives", "stack prefix '9lives'"),
+        ("interval", "soon", "interval 'soon' is not a duration"),
+        ("interval", "0", "between 0.1 s and 24 h"),
+        ("deploy-role-arn", "ferry-deploy", "is not a role ARN"),
+        ("max-unpacked-bytes", "lots", "max-unpacked-bytes 'lots'"),
+        ("log-format", "xml", "unknown log format 'xml'"),
+        ("log-level", "loud", "unknown log level 'loud'"),
+    ] as [(String, String?, String)])
+    func aMissingOrBadSettingSaysWhatToDo(setting: String, value: String?, expected: String) {
+        var flags = AgentSettings.Layer()
+        flags.bucket = "b"
+        flags.pipelines = ["webapp"]
+        flags.trust = ["k.pub"]
+        switch setting {
+        case "bucket": flags.bucket = value
+        case "pipelines": flags.pipelines = value.map { [$0] }
+        case "trust": flags.trust = value.map { [$0] }
+        case "stack-prefix": flags.stackPrefix = value
+        case "interval": flags.interval = value
+        case "deploy-role-arn": flags.deployRoleArn = value
+        case "max-unpacked-bytes": flags.maxUnpackedBytes = value
+        case "log-format": flags.logFormat = value
+        default: flags.logLevel = value
+        }
+        let error = #expect(throws: AgentError.self) { try AgentSettings.resolve(flags: flags) }
+        #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func aParameterArgumentMustBeStackDotKeyEqualsValue() {
+        var layer = AgentSettings.Layer()
+        for bad in ["Size=1", ".Size=1", "app.=1", "app.Size"] {
+            let error = #expect(throws: AgentError.self) { try layer.addParameters([bad], from: "--parameter") }
+            #expect(error?.message.contains("'\(bad)' is not STACK.KEY=VALUE") == true)
+        }
+    }
+}
