@@ -25,6 +25,8 @@ public final class Agent {
     let stop: StopSignal
     let timing: Timing
     private var services: [String: CloudFormationStacks] = [:]
+    /// When each pipeline's pin was last read (`agent run` reads it every `pinInterval`).
+    var pinReadAt: [String: Date] = [:]
 
     /// Takes the state folder (refused with `.locked` while another agent holds it),
     /// opens the journal and resolves the silo name.
@@ -52,7 +54,8 @@ public final class Agent {
         store = ReleaseStore(bucket: bucket, trust: trust, root: settings.stateDirectory + "/releases",
                              limits: settings.limits, checkpoint: checkpoint)
         reporter = StatusReporter(bucket: bucket, journal: journal, silo: silo, channel: settings.channel,
-                                  intervalSeconds: Int(settings.interval.rounded()))
+                                  intervalSeconds: Int(settings.interval.rounded()),
+                                  heartbeatSeconds: Int(settings.heartbeat.rounded()))
         journal.onStep = { [logger] entry in
             var metadata: Logger.Metadata = ["pipeline": "\(entry.pipeline)", "step": "\(entry.step)",
                                              "phase": "\(entry.phase.rawValue)"]

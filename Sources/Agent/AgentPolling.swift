@@ -15,8 +15,10 @@ extension Agent {
     /// DESIGN.md step 1: a conditional GET (`If-None-Match` with the last ETag) of the
     /// pin and of the channel pointer; what changed is opened (signature, issuer, expiry).
     /// A `403` on the pin means "no pin" (a silo may not list the bucket, so S3 hides a
-    /// missing key as 403); a `403` on the channel pointer is reported.
-    func poll(_ pipeline: String, lastPointer: AcceptedDocument?, lastPin: AcceptedDocument?) throws(AgentError) -> Polled {
+    /// missing key as 403); a `403` on the channel pointer is reported. The pin is read
+    /// only when `readPin` (every `pinInterval`); otherwise it counts as unchanged.
+    func poll(_ pipeline: String, lastPointer: AcceptedDocument?, lastPin: AcceptedDocument?,
+              readPin: Bool = true) throws(AgentError) -> Polled {
         let layout = bucket.layout
         let pinKey: String
         let pointerKey: String
@@ -29,7 +31,8 @@ extension Agent {
         var problems: [AgentError] = []
         let pinETag = lastPin.flatMap { $0.removed || $0.name != silo ? nil : $0.etag }
         let pin: Observation<Pin>
-        switch try read(pinKey, etag: pinETag, cap: SizeCap.pin, what: "the pin of \(pipeline)/\(silo)") {
+        switch readPin ? try read(pinKey, etag: pinETag, cap: SizeCap.pin, what: "the pin of \(pipeline)/\(silo)")
+                       : .notModified {
         case .notModified: pin = .notModified
         case .absent, .denied: pin = .absent
         case .found(let data, let etag):

@@ -54,7 +54,10 @@ extension Agent {
     /// One reconcile of `pipeline` (DESIGN.md steps 1–9).
     func reconcile(_ pipeline: String) throws -> PipelineOutcome {
         let accepted = try journal.acceptedDocuments(pipeline: pipeline)
-        let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin)
+        let now = Date()
+        let readPin = pinReadAt[pipeline].map { now.timeIntervalSince($0) >= settings.pinInterval } ?? true
+        let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin)
+        if readPin { pinReadAt[pipeline] = now }
         let inFlight = try journal.inFlight(pipeline: pipeline)
         let selection = selectTarget(SelectionInput(
             pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
@@ -68,6 +71,11 @@ extension Agent {
             switch selection.verdict {
             case .unchanged, .alreadyFailed, .nothing:
                 logger.debug("idle: nothing changed", metadata: ["pipeline": "\(pipeline)"])
+                // The heartbeat: an idle silo rewrites its report now and then, so
+                // on-call can tell it from a silent one (`ferry status`: stale).
+                if try reporter.heartbeatDue(pipeline: pipeline, now: now), let error = report(pipeline) {
+                    return PipelineOutcome(pipeline: pipeline, kind: .error, error: error)
+                }
                 return PipelineOutcome(pipeline: pipeline, kind: .idle)
             case .deploy:
                 break

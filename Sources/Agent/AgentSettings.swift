@@ -20,6 +20,11 @@ public struct AgentSettings: Equatable, Sendable {
     public var stateDirectory: String
     /// Seconds between ticks of `agent run` (jittered by ±10 %).
     public var interval: Double
+    /// Seconds between reads of the silo's pin in `agent run` (the channel pointer is read
+    /// every tick). `agent once` always reads both.
+    public var pinInterval: Double
+    /// Seconds an idle agent may stay silent: it rewrites its status report this often.
+    public var heartbeat: Double
     /// A role the agent assumes for stack operations (bucket reads keep its own identity).
     public var deployRoleArn: String?
     /// A service role CloudFormation acts as (`RoleARN` of CreateChangeSet, DeleteStack).
@@ -38,6 +43,10 @@ public struct AgentSettings: Equatable, Sendable {
 
     public static let defaultStateDirectory = "/var/lib/ferry"
     public static let defaultInterval = 30.0
+    /// Pins are rare; reading one every 3 minutes instead of every tick keeps an idle silo
+    /// under $0.05 a month of S3 requests (docs/agent.md, "What idling costs").
+    public static let defaultPinInterval = 180.0
+    public static let defaultHeartbeat = 1_800.0
 }
 
 extension AgentSettings {
@@ -51,6 +60,8 @@ extension AgentSettings {
         public var trust: [String]?
         public var stateDirectory: String?
         public var interval: String?
+        public var pinInterval: String?
+        public var heartbeat: String?
         public var deployRoleArn: String?
         public var cloudFormationRoleArn: String?
         public var stackPrefix: String?
@@ -117,6 +128,9 @@ extension AgentSettings {
             channel: first(\.channel) ?? "stable", silo: first(\.silo), trust: trust,
             stateDirectory: first(\.stateDirectory) ?? defaultStateDirectory,
             interval: try first(\.interval).map { (text) throws(AgentError) in try seconds(text) } ?? defaultInterval,
+            pinInterval: try first(\.pinInterval).map { (text) throws(AgentError) in try seconds(text) }
+                ?? defaultPinInterval,
+            heartbeat: try first(\.heartbeat).map { (text) throws(AgentError) in try seconds(text) } ?? defaultHeartbeat,
             deployRoleArn: first(\.deployRoleArn), cloudFormationRoleArn: first(\.cloudFormationRoleArn),
             stackPrefix: first(\.stackPrefix) ?? "", parameters: parameters,
             limits: ExtractLimits(
@@ -157,6 +171,10 @@ extension AgentSettings {
         guard interval >= 0.1, interval <= 86_400 else {
             throw AgentError(.configuration, "the interval must be between 0.1 s and 24 h (e.g. 30 or 2m)",
                              next: .needsPerson)
+        }
+        guard pinInterval >= 0, pinInterval <= 86_400, heartbeat >= interval, heartbeat <= 7 * 86_400 else {
+            throw AgentError(.configuration, "the pin interval must be between 0 and 24 h, and the heartbeat between "
+                + "the interval and 7 days (e.g. --pin-interval 3m --heartbeat 30m)", next: .needsPerson)
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw AgentError(.configuration, "unknown log level '\(logLevel)'; use debug, info, warning or error",

@@ -6,7 +6,8 @@ import Yams
 extension AgentSettings.Layer {
     /// The YAML file's keys, each the name of a flag.
     public static let fileKeys: [String] = [
-        "bucket", "prefix", "pipelines", "channel", "silo", "trust", "state-dir", "interval", "deploy-role-arn",
+        "bucket", "prefix", "pipelines", "channel", "silo", "trust", "state-dir", "interval", "pin-interval",
+        "heartbeat", "deploy-role-arn",
         "cloudformation-role-arn", "stack-prefix", "parameters", "max-entries", "max-unpacked-bytes", "max-ratio",
         "log-format", "log-level", "region", "profile", "endpoint-url",
     ]
@@ -48,6 +49,8 @@ extension AgentSettings.Layer {
             case "trust": layer.trust = try list(value, at, commas: false)
             case "state-dir": layer.stateDirectory = try scalar(value, at)
             case "interval": layer.interval = try scalar(value, at)
+            case "pin-interval": layer.pinInterval = try scalar(value, at)
+            case "heartbeat": layer.heartbeat = try scalar(value, at)
             case "deploy-role-arn": layer.deployRoleArn = try scalar(value, at)
             case "cloudformation-role-arn": layer.cloudFormationRoleArn = try scalar(value, at)
             case "stack-prefix": layer.stackPrefix = try scalar(value, at)
@@ -70,7 +73,7 @@ extension AgentSettings.Layer {
 
     /// The `FERRY_*` variables: `FERRY_BUCKET`, `FERRY_PREFIX`, `FERRY_PIPELINES` (commas),
     /// `FERRY_CHANNEL`, `FERRY_SILO`, `FERRY_TRUST` (spaces), `FERRY_STATE_DIR`,
-    /// `FERRY_INTERVAL`, `FERRY_DEPLOY_ROLE_ARN`, `FERRY_CLOUDFORMATION_ROLE_ARN`,
+    /// `FERRY_INTERVAL`, `FERRY_PIN_INTERVAL`, `FERRY_HEARTBEAT`, `FERRY_DEPLOY_ROLE_ARN`, `FERRY_CLOUDFORMATION_ROLE_ARN`,
     /// `FERRY_STACK_PREFIX`, `FERRY_PARAMETERS` (spaces), `FERRY_MAX_ENTRIES`,
     /// `FERRY_MAX_UNPACKED_BYTES`, `FERRY_MAX_RATIO`, `FERRY_LOG_FORMAT`, `FERRY_LOG_LEVEL`.
     public static func environment(_ environment: [String: String]) throws(AgentError) -> Self {
@@ -91,6 +94,8 @@ extension AgentSettings.Layer {
         layer.trust = words("TRUST", commas: false)
         layer.stateDirectory = value("STATE_DIR")
         layer.interval = value("INTERVAL")
+        layer.pinInterval = value("PIN_INTERVAL")
+        layer.heartbeat = value("HEARTBEAT")
         layer.deployRoleArn = value("DEPLOY_ROLE_ARN")
         layer.cloudFormationRoleArn = value("CLOUDFORMATION_ROLE_ARN")
         layer.stackPrefix = value("STACK_PREFIX")

@@ -7,6 +7,8 @@ public struct StatusFacts: Sendable {
     public var silo: String
     public var channel: String
     public var intervalSeconds: Int
+    /// How often an idle agent rewrites its report (`StatusReport.heartbeatSeconds`).
+    public var heartbeatSeconds: Int
     public var now: Date
     /// Whether target selection followed a pin (used when no release names a target).
     public var pinned: Bool
@@ -19,13 +21,15 @@ public struct StatusFacts: Sendable {
     /// How many stack events the report carries at most.
     public var eventLimit: Int
 
-    public init(pipeline: String, silo: String, channel: String, intervalSeconds: Int, now: Date, pinned: Bool,
+    public init(pipeline: String, silo: String, channel: String, intervalSeconds: Int, heartbeatSeconds: Int,
+                now: Date, pinned: Bool,
                 applied: ReleaseRecord?, latest: ReleaseRecord?, inFlight: DeploymentState?,
                 refusals: [AgentError] = [], eventLimit: Int = 10) {
         self.pipeline = pipeline
         self.silo = silo
         self.channel = channel
         self.intervalSeconds = intervalSeconds
+        self.heartbeatSeconds = heartbeatSeconds
         self.now = now
         self.pinned = pinned
         self.applied = applied
@@ -46,7 +50,8 @@ public enum StatusBuilder {
     public static func report(_ facts: StatusFacts) -> StatusReport {
         var report = StatusReport(pipeline: facts.pipeline, silo: facts.silo, channel: facts.channel,
                                   pinned: facts.pinned, applied: facts.applied?.target.version, state: .inSync,
-                                  reportedAt: Timestamp.format(facts.now), intervalSeconds: facts.intervalSeconds)
+                                  reportedAt: Timestamp.format(facts.now), intervalSeconds: facts.intervalSeconds,
+                                  heartbeatSeconds: facts.heartbeatSeconds)
         func aim(at target: Target?) {
             guard let target else { return }
             report.target = target.version
@@ -82,11 +87,22 @@ public enum StatusBuilder {
         return report
     }
 
-    /// Write only when something but the report time changed (or nothing was written yet).
+    /// Write when something but the report time changed, when nothing was written yet,
+    /// or when the last report is a heartbeat old (`heartbeatDue`).
     public static func shouldWrite(_ report: StatusReport, last: StatusReport?) -> Bool {
         guard var last else { return true }
+        if heartbeatDue(last: last, heartbeatSeconds: report.heartbeatSeconds,
+                        now: Timestamp.parse(report.reportedAt) ?? Date()) { return true }
         last.reportedAt = report.reportedAt
         return last != report
+    }
+
+    /// Whether an idle agent must rewrite its report: the last one is `heartbeatSeconds`
+    /// old or more (nil or 0: never).
+    public static func heartbeatDue(last: StatusReport?, heartbeatSeconds: Int?, now: Date) -> Bool {
+        guard let last, let heartbeatSeconds, heartbeatSeconds > 0,
+              let written = Timestamp.parse(last.reportedAt) else { return false }
+        return now.timeIntervalSince(written) >= Double(heartbeatSeconds)
     }
 
     private static func failure(_ record: FailureRecord) -> StatusReport.Failure {

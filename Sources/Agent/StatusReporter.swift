@@ -11,15 +11,24 @@ final class StatusReporter {
     private let silo: String
     private let channel: String
     private let intervalSeconds: Int
+    private let heartbeatSeconds: Int
     /// Whether target selection last followed a pin, per pipeline.
     var pinned: [String: Bool] = [:]
 
-    init(bucket: SharedBucket, journal: Journal, silo: String, channel: String, intervalSeconds: Int) {
+    init(bucket: SharedBucket, journal: Journal, silo: String, channel: String, intervalSeconds: Int,
+         heartbeatSeconds: Int) {
         self.bucket = bucket
         self.journal = journal
         self.silo = silo
         self.channel = channel
         self.intervalSeconds = intervalSeconds
+        self.heartbeatSeconds = heartbeatSeconds
+    }
+
+    /// Whether the idle `pipeline` owes its heartbeat: its last report is a heartbeat old.
+    func heartbeatDue(pipeline: String, now: Date = Date()) throws(AgentError) -> Bool {
+        StatusBuilder.heartbeatDue(last: try journal.lastReport(pipeline: pipeline),
+                                   heartbeatSeconds: heartbeatSeconds, now: now)
     }
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
@@ -27,7 +36,8 @@ final class StatusReporter {
     @discardableResult
     func update(pipeline: String, refusals: [AgentError] = [], now: Date = Date()) throws(AgentError) -> StatusReport? {
         let facts = StatusFacts(
-            pipeline: pipeline, silo: silo, channel: channel, intervalSeconds: intervalSeconds, now: now,
+            pipeline: pipeline, silo: silo, channel: channel, intervalSeconds: intervalSeconds,
+            heartbeatSeconds: heartbeatSeconds, now: now,
             pinned: pinned[pipeline] ?? false, applied: try journal.lastApplied(pipeline: pipeline),
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
             refusals: refusals)

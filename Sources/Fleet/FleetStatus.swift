@@ -10,11 +10,13 @@ public struct SiloRow: Sendable, Equatable, Codable {
     public var applied: SemVer?
     /// The state the silo last reported.
     public var reportedState: StatusReport.State
-    /// Silent for more than `Staleness.multiplier` poll intervals.
+    /// Silent for more than `Staleness.multiplier` poll intervals past its heartbeat.
     public var stale: Bool
     /// Seconds since the report was written (0 for a report from the future: clock skew).
     public var ageSeconds: Int
     public var intervalSeconds: Int
+    /// How often the idle agent rewrites its report (nil: it does not say).
+    public var heartbeatSeconds: Int?
     public var reportedAt: String
     public var targetSerial: Int?
     public var error: StatusReport.Failure?
@@ -30,7 +32,9 @@ public struct SiloRow: Sendable, Equatable, Codable {
         reportedState = report.state
         ageSeconds = max(0, Int(age.rounded(.down)))
         intervalSeconds = report.intervalSeconds
-        stale = Staleness.isStale(ageSeconds: ageSeconds, intervalSeconds: report.intervalSeconds)
+        heartbeatSeconds = report.heartbeatSeconds
+        stale = Staleness.isStale(ageSeconds: ageSeconds, intervalSeconds: report.intervalSeconds,
+                                  heartbeatSeconds: report.heartbeatSeconds)
         reportedAt = report.reportedAt
         targetSerial = report.targetSerial
         error = report.error
@@ -74,11 +78,12 @@ public enum Staleness {
     /// The interval assumed for a report that says 0 (an agent run by cron): the agent's default.
     public static let defaultIntervalSeconds = 30
 
-    /// Whether a report `ageSeconds` old, from an agent polling every `intervalSeconds`,
-    /// is stale: older than three intervals.
-    public static func isStale(ageSeconds: Int, intervalSeconds: Int) -> Bool {
+    /// Whether a report `ageSeconds` old is stale: its next report was due after
+    /// `heartbeatSeconds` (an idle agent rewrites its report that often; 0 when it does
+    /// not say) and is now more than three poll intervals late.
+    public static func isStale(ageSeconds: Int, intervalSeconds: Int, heartbeatSeconds: Int? = nil) -> Bool {
         let interval = intervalSeconds > 0 ? intervalSeconds : defaultIntervalSeconds
-        return ageSeconds > multiplier * interval
+        return ageSeconds > (heartbeatSeconds ?? 0) + multiplier * interval
     }
 }
 

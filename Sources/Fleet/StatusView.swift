@@ -61,8 +61,9 @@ public enum StatusView {
     static func note(for row: SiloRow, color: Bool) -> String? {
         var parts: [String] = []
         if row.stale {
+            let interval = row.intervalSeconds > 0 ? row.intervalSeconds : Staleness.defaultIntervalSeconds
             parts.append("no report for \(Age.format(seconds: row.ageSeconds)) (expected every "
-                + "\(Age.format(seconds: row.intervalSeconds > 0 ? row.intervalSeconds : Staleness.defaultIntervalSeconds)))"
+                + "\(Age.format(seconds: max(row.heartbeatSeconds ?? 0, interval))))"
                 + (row.reportedState == .inSync ? "" : "; last reported \(row.reportedState.rawValue)"))
         }
         if let error = row.error, row.reportedState == .failed || row.reportedState == .refused {

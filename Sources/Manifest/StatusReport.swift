@@ -74,6 +74,10 @@ public struct StatusReport: FerryDocument, Equatable {
     public var finishedAt: String?
     /// The agent's poll interval: on-call expects a new report within about this long.
     public var intervalSeconds: Int
+    /// The longest an idle agent stays silent: it writes its report again at least this
+    /// often even when nothing changed, so on-call can tell a silent silo from a quiet one.
+    /// Absent in reports of agents without a heartbeat.
+    public var heartbeatSeconds: Int?
     /// The last few stack events, oldest first.
     public var events: [Event]
     /// The serial of the pointer or pin that named `target`.
@@ -82,7 +86,7 @@ public struct StatusReport: FerryDocument, Equatable {
     public init(pipeline: String, silo: String, channel: String, pinned: Bool = false, target: SemVer? = nil,
                 applied: SemVer? = nil, state: State, error: Failure? = nil, reportedAt: String,
                 startedAt: String? = nil, finishedAt: String? = nil, intervalSeconds: Int, events: [Event] = [],
-                targetSerial: Int? = nil, schema: String = StatusReport.currentSchema) {
+                targetSerial: Int? = nil, heartbeatSeconds: Int? = nil, schema: String = StatusReport.currentSchema) {
         self.schema = schema
         self.pipeline = pipeline
         self.silo = silo
@@ -98,6 +102,7 @@ public struct StatusReport: FerryDocument, Equatable {
         self.intervalSeconds = intervalSeconds
         self.events = events
         self.targetSerial = targetSerial
+        self.heartbeatSeconds = heartbeatSeconds
     }
 
     public func validate() throws(ManifestError) {
@@ -108,6 +113,7 @@ public struct StatusReport: FerryDocument, Equatable {
         if let startedAt { try Check.timestamp(startedAt, "startedAt") }
         if let finishedAt { try Check.timestamp(finishedAt, "finishedAt") }
         try Check.nonNegative(intervalSeconds, "intervalSeconds")
+        if let heartbeatSeconds { try Check.nonNegative(heartbeatSeconds, "heartbeatSeconds") }
         if (state == .failed || state == .refused) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")

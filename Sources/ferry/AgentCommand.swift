@@ -97,6 +97,12 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Between reconciles of agent run, jittered ±10 %: 30, 30s, 2m. Default: 30 s (FERRY_INTERVAL).", valueName: "duration"))
     var interval: String?
 
+    @Option(name: .customLong("pin-interval"), help: ArgumentHelp("agent run reads this silo's pin this often (the channel every tick). Default: 3m (FERRY_PIN_INTERVAL).", valueName: "duration"))
+    var pinInterval: String?
+
+    @Option(help: ArgumentHelp("An idle agent rewrites its status report this often, so on-call can tell it from a silent one. Default: 30m (FERRY_HEARTBEAT).", valueName: "duration"))
+    var heartbeat: String?
+
     @Option(name: .customLong("deploy-role-arn"), help: ArgumentHelp("A role to assume for stack operations; bucket reads keep the agent's identity (FERRY_DEPLOY_ROLE_ARN).", valueName: "arn"))
     var deployRoleArn: String?
 
@@ -137,6 +143,8 @@ struct AgentOptions: ParsableArguments {
         flags.trust = trust.isEmpty ? nil : trust
         flags.stateDirectory = stateDir
         flags.interval = interval
+        flags.pinInterval = pinInterval
+        flags.heartbeat = heartbeat
         flags.deployRoleArn = deployRoleArn
         flags.cloudFormationRoleArn = cloudFormationRoleArn
         flags.stackPrefix = stackPrefix

@@ -8,8 +8,8 @@ import Testing
 
     func facts(applied: ReleaseRecord? = nil, latest: ReleaseRecord? = nil, inFlight: DeploymentState? = nil,
                refusals: [AgentError] = []) -> StatusFacts {
-        StatusFacts(pipeline: "webapp", silo: "silo-1", channel: "stable", intervalSeconds: 30, now: Self.now,
-                    pinned: false, applied: applied, latest: latest, inFlight: inFlight, refusals: refusals)
+        StatusFacts(pipeline: "webapp", silo: "silo-1", channel: "stable", intervalSeconds: 30, heartbeatSeconds: 1800,
+                    now: Self.now, pinned: false, applied: applied, latest: latest, inFlight: inFlight, refusals: refusals)
     }
 
     /// Real records: a silo that applied 1.0.0, then failed 1.1.0 on app/Queue.
@@ -64,11 +64,18 @@ import Testing
         let first = StatusBuilder.report(facts(applied: applied, latest: applied))
         #expect(StatusBuilder.shouldWrite(first, last: nil))
         var later = facts(applied: applied, latest: applied)
-        later.now = Self.now.addingTimeInterval(3600)
+        later.now = Self.now.addingTimeInterval(1799)
         let same = StatusBuilder.report(later)
-        #expect(same.reportedAt != first.reportedAt)
+        #expect(same.reportedAt != first.reportedAt && same.heartbeatSeconds == 1800)
         #expect(!StatusBuilder.shouldWrite(same, last: first))
         #expect(StatusBuilder.shouldWrite(StatusBuilder.report(facts(applied: applied, latest: failed)), last: first))
+        // A heartbeat after it: the same report is written again, so on-call sees the silo alive.
+        later.now = Self.now.addingTimeInterval(1800)
+        #expect(StatusBuilder.shouldWrite(StatusBuilder.report(later), last: first))
+        #expect(StatusBuilder.heartbeatDue(last: first, heartbeatSeconds: 1800, now: later.now))
+        #expect(!StatusBuilder.heartbeatDue(last: first, heartbeatSeconds: 1800, now: Self.now.addingTimeInterval(1799)))
+        #expect(!StatusBuilder.heartbeatDue(last: first, heartbeatSeconds: 0, now: later.now))
+        #expect(!StatusBuilder.heartbeatDue(last: nil, heartbeatSeconds: 1800, now: later.now))
     }
 }
 

@@ -16,6 +16,16 @@ struct StatusTests {
         #expect(Staleness.isStale(ageSeconds: age, intervalSeconds: interval) == stale)
     }
 
+    @Test(arguments: [
+        // (age, interval, heartbeat, stale): an idle agent reports every heartbeat, so it is
+        // stale only once its next report is three intervals late.
+        (1_800, 30, 1_800, false), (1_890, 30, 1_800, false), (1_891, 30, 1_800, true),
+        (91, 30, 0, true), (3_600, 60, 3_600, false), (3_781, 60, 3_600, true),
+    ])
+    func aHeartbeatMovesTheDeadline(age: Int, interval: Int, heartbeat: Int, stale: Bool) {
+        #expect(Staleness.isStale(ageSeconds: age, intervalSeconds: interval, heartbeatSeconds: heartbeat) == stale)
+    }
+
     @Test func aRowCarriesTheReportJudgedAtNow() {
         let row = SiloRow(Fixture.report("silo-a", state: .failed, age: 95), now: Fixture.now)
         #expect(row.ageSeconds == 95 && row.stale && row.reportedState == .failed)

@@ -47,6 +47,34 @@ import Testing
         #expect(silo.http.requestCounts.total == 2)
     }
 
+    @Test func anIdleDaemonReadsItsPinEveryPinIntervalAndRewritesItsReportEveryHeartbeat() throws {
+        let silo = try SiloHarness()
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app"))])
+        let agent = try silo.agent(settings: try silo.settings { flags in
+            flags.interval = "0.1"
+            flags.pinInterval = "1h"
+            flags.heartbeat = "1"
+        })
+        #expect(agent.once().map(\.kind) == [.applied])
+        let applied = try #require(try silo.report())
+        #expect(applied.heartbeatSeconds == 1)
+
+        // Within the pin interval and the heartbeat: the channel pointer only, one GET.
+        silo.http.resetRequestCounts()
+        #expect(agent.tick().map(\.kind) == [.idle])
+        #expect(silo.http.requestCounts.total == 1 && silo.http.requestCounts[.get] == 1)
+        #expect(try silo.report()?.reportedAt == applied.reportedAt)
+
+        // A heartbeat later, the idle agent writes the same report again, newer.
+        Thread.sleep(forTimeInterval: 1.1)
+        silo.http.resetRequestCounts()
+        #expect(agent.tick().map(\.kind) == [.idle])
+        #expect(silo.http.requestCounts[.get] == 1 && silo.http.requestCounts[.put] == 1)
+        let beat = try #require(try silo.report())
+        #expect(beat.state == .inSync && beat.applied == applied.applied)
+        #expect(try #require(Timestamp.parse(beat.reportedAt)) > (try #require(Timestamp.parse(applied.reportedAt))))
+    }
+
     @Test func aNewReleaseUpdatesOnlyTheStacksWhoseDigestChanged() throws {
         let proxy = try CloudFormationFailureStandIn()  // here only to count ExecuteChangeSet calls
         let silo = try SiloHarness(endpoint: proxy.endpoint)

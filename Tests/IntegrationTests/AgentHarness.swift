@@ -66,6 +66,7 @@ final class SiloHarness {
         flags.trust = try trustArguments()
         flags.stateDirectory = stateDirectory
         flags.stackPrefix = stackPrefix
+        flags.pinInterval = "0"  // read the pin every tick, as `agent once` does: exact request counts
         try extra(&flags)
         return try AgentSettings.resolve(flags: flags)
     }
