@@ -26,12 +26,18 @@ public enum TemplatePackager {
     /// Local paths in it are relative to its folder. Nested templates
     /// (`AWS::CloudFormation::Stack` `TemplateURL`, `AWS::Serverless::Application`
     /// `Location`) are packaged first and stored with `sink.storeBytes`.
-    public static func package(templateAt path: String, sink: some ArtifactSink) throws(PackagerError) -> PackagedTemplate {
+    ///
+    /// With `within`, every path a template names — nested templates included — must
+    /// lie inside that folder (lexically); anything else is `.outsideSource`, so a
+    /// template cannot pack up files of the machine it is built on.
+    public static func package(templateAt path: String, sink: some ArtifactSink,
+                               within folder: String? = nil) throws(PackagerError) -> PackagedTemplate {
         let file = TemplateFile(root: path)
+        let boundary = folder.map { PackagerPaths.normalize(TemplateFile(root: $0).absolute) }
         // A first pass checks every template and path and stores nothing, so a mistake
         // fails the packaging before anything is uploaded.
-        _ = try PackagingRun(sink: sink, checkOnly: true).package(file)
-        let run = PackagingRun(sink: sink, checkOnly: false)
+        _ = try PackagingRun(sink: sink, checkOnly: true, boundary: boundary).package(file)
+        let run = PackagingRun(sink: sink, checkOnly: false, boundary: boundary)
         let document = try run.package(file)
         let text: String
         do {
@@ -78,13 +84,26 @@ struct TemplateFile {
 final class PackagingRun<Sink: ArtifactSink> {
     let sink: Sink
     let checkOnly: Bool
+    /// The folder every path must stay in, when set.
+    let boundary: String?
     private(set) var artifacts: [ArtifactLocation] = []
     private var storedKeys: Set<String> = []
     private var open: [TemplateFile] = []
 
-    init(sink: Sink, checkOnly: Bool) {
+    init(sink: Sink, checkOnly: Bool, boundary: String? = nil) {
         self.sink = sink
         self.checkOnly = checkOnly
+        self.boundary = boundary
+    }
+
+    /// Refuses a path outside `boundary`.
+    private func checkInside(_ target: TemplateFile, value: String, in template: TemplateFile?,
+                             resource: String?, property: String?) throws(PackagerError) {
+        guard let boundary, target.absolute != boundary, !target.absolute.hasPrefix(boundary == "/" ? "/" : boundary + "/")
+        else { return }
+        throw PackagerError(code: .outsideSource, template: template?.display ?? target.display, resource: resource,
+                            property: property,
+                            message: "'\(value)' is outside the pipeline's source folder; point only at files under source.path")
     }
 
     /// Stands in for a stored artifact in a `checkOnly` pass.
@@ -97,6 +116,7 @@ final class PackagingRun<Sink: ArtifactSink> {
             throw PackagerError(code: .nestedTemplateCycle, template: open[start].display,
                                 message: "nested templates contain each other: \(cycle); a template cannot contain itself")
         }
+        if open.isEmpty { try checkInside(file, value: file.display, in: nil, resource: nil, property: nil) }
         open.append(file)
         defer { open.removeLast() }
 
@@ -128,6 +148,7 @@ final class PackagingRun<Sink: ArtifactSink> {
     /// Stores a local file or folder for a property and returns its location.
     func store(_ target: TemplateFile, value: String, forceZip: Bool, in template: TemplateFile,
                resource: String, property: String) throws(PackagerError) -> ArtifactLocation {
+        try checkInside(target, value: value, in: template, resource: resource, property: property)
         let kind = PackagerPaths.kind(of: target.absolute)
         guard kind != .missing else {
             throw PackagerError(
@@ -157,6 +178,7 @@ final class PackagingRun<Sink: ArtifactSink> {
     /// Packages a nested template, stores it, and returns its object URL.
     func storeNested(_ target: TemplateFile, value: String, in template: TemplateFile,
                      resource: String, property: String) throws(PackagerError) -> String {
+        try checkInside(target, value: value, in: template, resource: resource, property: property)
         switch PackagerPaths.kind(of: target.absolute) {
         case .missing:
             throw PackagerError(

@@ -15,6 +15,7 @@ struct Ferry: ParsableCommand {
         Set-up:      ferry keys | bootstrap | aws whoami
         """,
         version: "0.1.0",
-        subcommands: [KeysCommand.self, AWSCommand.self]
+        subcommands: [BuildCommand.self, PublishCommand.self, ReleaseCommand.self, VerifyCommand.self,
+                      KeysCommand.self, AWSCommand.self]
     )
 }

@@ -1,0 +1,70 @@
+import Foundation
+import Manifest
+
+/// One stack's packaged template.
+struct PackagedStack {
+    let stack: PipelineDefinition.Stack
+    let template: PackagedTemplate
+    /// The template's path in the bundle, `templates/<stack>.<yaml|json>`.
+    var bundlePath: String { BundleLayout.template(stack: stack.name, ext: template.format == .json ? "json" : "yaml") }
+}
+
+/// Packages every stack's template of a pipeline through the cache sink: a first,
+/// storing-nothing pass finds the code folders the templates point to, so that those
+/// not cached yet are zipped in parallel; then each template is packaged for real.
+/// A template over the inline limit is stored as an artifact too (the agent deploys it
+/// from `PREFIX/artifacts/sha256/<sha256 of the template>`).
+enum StackPackaging {
+    static func package(_ definition: PipelineDefinition, sourceFolder: String, sink: CacheArtifactSink,
+                        width: Int) throws(BuildError) -> [PackagedStack] {
+        let templates = definition.stacks.map { (stack: $0, path: sourceFolder + "/" + $0.template) }
+        let planner = FolderPlanner()
+        for (_, path) in templates {
+            do {
+                _ = try TemplatePackager.package(templateAt: path, sink: planner, within: sourceFolder)
+            } catch {
+                throw failure(error, sourceFolder: sourceFolder, path: definition.source.path)
+            }
+        }
+        try sink.prepare(folders: planner.folders, width: width)
+        var packaged: [PackagedStack] = []
+        for (stack, path) in templates {
+            let template: PackagedTemplate
+            do {
+                template = try TemplatePackager.package(templateAt: path, sink: sink, within: sourceFolder)
+            } catch {
+                throw failure(error, sourceFolder: sourceFolder, path: definition.source.path)
+            }
+            if template.needsURL { _ = try sink.storeTemplate(template.bytes) }
+            packaged.append(PackagedStack(stack: stack, template: template))
+        }
+        return packaged
+    }
+
+    /// A packaging error, naming files as the repository does rather than the export.
+    private static func failure(_ error: PackagerError, sourceFolder: String, path: String) -> BuildError {
+        let shown = path.isEmpty ? "" : path + "/"
+        let text = error.description.replacingOccurrences(of: sourceFolder + "/", with: shown)
+        return BuildError(.packaging, "packaging failed: \(text)")
+    }
+}
+
+/// A sink that stores nothing and remembers the folders asked for: the planning pass.
+final class FolderPlanner: ArtifactSink {
+    private(set) var folders: [String] = []
+    let objectURLBase = "https://planning.invalid"
+
+    func storeFolder(at path: String) throws -> ArtifactLocation {
+        folders.append(PackagerPaths.normalize(path))
+        return placeholder(path)
+    }
+
+    func storeZippedFile(at path: String) throws -> ArtifactLocation { placeholder(path) }
+    func storeFile(at path: String) throws -> ArtifactLocation { placeholder(path) }
+    func storeBytes(_ data: Data, suggestedName: String) throws -> ArtifactLocation { placeholder(suggestedName) }
+
+    private func placeholder(_ name: String) -> ArtifactLocation {
+        let digest = sha256Hex(Data(name.utf8))
+        return ArtifactLocation(bucket: "planning", key: "artifacts/sha256/" + digest, sha256: digest, size: 0)
+    }
+}
