@@ -28,7 +28,7 @@ public struct StoredObject: Sendable, Hashable, Codable {
 ///
 /// A git tree id names a folder's exact content, and the zip of a folder depends on
 /// nothing else (`FolderZip`), so a folder whose tree id is in `trees/` needs neither
-/// exporting nor zipping nor hashing again: a re-release zips nothing. `<format>` names
+/// reading nor zipping nor hashing again: a re-release zips nothing. `<format>` names
 /// the zip rules; it changes when they do. Everything is written to `tmp/` and renamed,
 /// so a crash never leaves a partial object under its final name, and several builds
 /// may share the cache.
@@ -38,9 +38,10 @@ public struct ArtifactCache: Sendable {
     /// The version of the folder-zip rules in tree entries' names.
     static let zipFormat = "zip1"
 
-    /// Opens (creating) the cache at `folder`.
+    /// Opens (creating) the cache at `folder` (relative: to the current folder).
     public init(folder: String) throws(BuildError) {
-        self.folder = folder.hasSuffix("/") && folder.count > 1 ? String(folder.dropLast()) : folder
+        let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
+        self.folder = PackagerPaths.normalize(absolute)
         for sub in ["objects", "trees", "tmp"] {
             do {
                 try FileManager.default.createDirectory(atPath: self.folder + "/" + sub, withIntermediateDirectories: true)
@@ -100,17 +101,6 @@ public struct ArtifactCache: Sendable {
         let object = StoredObject(sha256: sha256Hex(data), size: data.count)
         if !has(object) { try writeAtomically(data, to: path(of: object.sha256)) }
         return object
-    }
-
-    /// Copies a file in as an object.
-    func store(file: String) throws(BuildError) -> StoredObject {
-        let temporary = temporaryPath()
-        do {
-            try FileManager.default.copyItem(atPath: file, toPath: temporary)
-        } catch {
-            throw BuildError(.cache, "cannot copy \(file) into the artifact cache \(folder)", cause: "\(error)")
-        }
-        return try adopt(temporary)
     }
 
     private func treeEntry(_ treeId: String) -> String { folder + "/trees/\(Self.zipFormat)-\(treeId)" }

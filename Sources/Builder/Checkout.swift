@@ -2,32 +2,38 @@ import Foundation
 import Git
 
 /// Reading a pipeline out of a commit: its definition (from the commit, never the
-/// working tree, so the same commit always builds the same way) and its source folder.
+/// working tree, so the same commit always builds the same way) and, for its tests, a
+/// checkout of its source folder.
 enum Checkout {
     /// `pipelines/<name>.yaml` as the commit has it, parsed and checked. Its templates
-    /// are checked later, in the exported source (`checkTemplates`).
-    static func definition(_ name: String, commit: Commit, repository: Repository,
-                           scratch: String) throws(BuildError) -> PipelineDefinition {
+    /// are checked against the commit when packaging.
+    static func definition(_ name: String, commit: Commit, repository: Repository) throws(BuildError) -> PipelineDefinition {
         let file = "pipelines/\(name).yaml"
-        let folder = scratch + "/definition"
+        let listing: [TreeEntry]
         do {
-            _ = try repository.exportTree(commit: commit, subpath: "pipelines", to: folder + "/pipelines")
+            listing = try repository.listTree(commit: commit, path: "pipelines")
         } catch where error.code == .pathNotFound {
             throw BuildError(.pipeline, "commit \(commit.id.prefix(12)) has no pipelines/ folder: commit "
                 + "\(file) (see docs/pipelines.md) and build again")
         } catch {
             throw BuildError(error, doing: "reading pipelines/ of commit \(commit.id.prefix(12))")
         }
-        guard FileManager.default.fileExists(atPath: folder + "/" + file) else {
-            let known = ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/pipelines")) ?? [])
-                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        guard let entry = listing.first(where: { $0.path == "\(name).yaml" && $0.kind != .folder }) else {
+            let known = listing.filter { !$0.path.contains("/") && $0.path.hasSuffix(".yaml") && $0.kind != .folder }
+                .map { String($0.path.dropLast(5)) }
             throw BuildError(.pipeline, "commit \(commit.id.prefix(12)) has no \(file)"
                 + (known.isEmpty ? "" : "; its pipelines are: \(known.joined(separator: ", "))")
                 + ". Pipelines are read from the commit being built: commit the file first")
         }
+        let yaml: String
+        do {
+            yaml = String(decoding: try repository.blob(entry.id), as: UTF8.self)
+        } catch {
+            throw BuildError(error, doing: "reading \(file) of commit \(commit.id.prefix(12))")
+        }
         let definition: PipelineDefinition
         do {
-            definition = try PipelineDefinition.load(file: file, repositoryRoot: folder, sourceExists: { _ in true })
+            definition = try PipelineDefinitionParser(file: file, sourceExists: { _ in true }, expectedName: name).parse(yaml)
         } catch {
             throw BuildError(.pipeline, "\(error.description) (in commit \(commit.id.prefix(12)))")
         }
@@ -39,32 +45,14 @@ enum Checkout {
         return definition
     }
 
-    /// Exports the pipeline's source folder of `commit` into `folder`. With a cache,
-    /// a code folder whose zip the cache holds by tree id is left empty (not even read),
-    /// unless a stack's template lies in it.
-    static func export(_ definition: PipelineDefinition, _ commit: Commit, _ repository: Repository, to folder: String,
-                       cache: ArtifactCache?) throws(BuildError) -> ExportSummary {
-        let templates = definition.stacks.map(\.template)
-        let skip: ((String, String) -> Bool)? = cache.map { cache in
-            { path, treeId in
-                !templates.contains { $0.hasPrefix(path + "/") } && cache.zipOfTree(treeId) != nil
-            }
-        }
+    /// Writes the pipeline's source folder of `commit` into `folder` (for the tests).
+    static func export(_ definition: PipelineDefinition, _ commit: Commit, _ repository: Repository,
+                       to folder: String) throws(BuildError) -> ExportSummary {
         do {
-            return try repository.exportTree(commit: commit, subpath: definition.source.path, to: folder,
-                                             skippingFolders: skip)
+            return try repository.exportTree(commit: commit, subpath: definition.source.path, to: folder)
         } catch {
             throw BuildError(error, doing: "exporting \(definition.source.path.isEmpty ? "the source" : definition.source.path) "
                 + "of commit \(commit.id.prefix(12))")
-        }
-    }
-
-    /// Every stack's template exists in the exported source (docs/pipelines.md `missingTemplate`).
-    static func checkTemplates(_ definition: PipelineDefinition, in folder: String) throws(BuildError) {
-        for stack in definition.stacks where PackagerPaths.kind(of: folder + "/" + stack.template) != .file {
-            throw BuildError(.pipeline, "pipelines/\(definition.name).yaml: template '\(stack.template)' of stack "
-                + "'\(stack.name)' does not exist in the commit (looked for "
-                + "\(definition.source.repositoryPath(of: stack.template))); paths are relative to source.path")
         }
     }
 }

@@ -75,44 +75,26 @@ public enum ReleaseBuilder {
             throw BuildError(error, doing: "opening the repository at \(request.repository)")
         }
         let snapshot = try SourceSnapshot.resolve(request.ref, in: repository, planned: request.plannedTag)
-        let scratch = try Scratch(in: request.cache)
-        let definition = try Checkout.definition(request.pipeline, commit: snapshot.commit, repository: repository,
-                                                 scratch: scratch.path)
+        let definition = try Checkout.definition(request.pipeline, commit: snapshot.commit, repository: repository)
+        let files = try CommitFiles(repository: repository, commit: snapshot.commit, sourcePath: definition.source.path)
+        progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
+            + "\(files.entries.count) files and folders, read from the commit")
 
-        // The tests get a full export of their own: what they write never reaches a zip.
+        // The tests get a checkout of their own: what they write never reaches a zip,
+        // which is made from the commit itself.
         var tests = TestsGate.Record(runs: [], log: Data())
         if !definition.tests.isEmpty {
-            let folder = scratch.path + "/tests"
-            let summary = try Checkout.export(definition, snapshot.commit, repository, to: folder, cache: nil)
+            let scratch = try Scratch(in: request.cache)
+            let summary = try Checkout.export(definition, snapshot.commit, repository, to: scratch.path + "/source")
             progress.phase("export", clock.lap(), "\(summary.files.count) files of \(snapshot.commit.id.prefix(12)) for the tests")
-            tests = try TestsGate.run(definition.tests, in: folder, environment: request.environment, progress: progress)
+            tests = try TestsGate.run(definition.tests, in: scratch.path + "/source", environment: request.environment,
+                                      progress: progress)
             progress.phase("tests", clock.lap(), "\(tests.runs.count) passed")
         }
 
-        var packaged: [PackagedStack] = []
-        var sink: CacheArtifactSink!
-        for attempt in [true, false] {
-            let folder = scratch.path + "/source" + (attempt ? "" : "-full")
-            let summary = try Checkout.export(definition, snapshot.commit, repository, to: folder,
-                                              cache: attempt ? request.cache : nil)
-            progress.phase("export", clock.lap(), "\(summary.files.count) files of \(snapshot.commit.id.prefix(12))"
-                + (summary.skippedFolders.isEmpty ? "" : ", \(summary.skippedFolders.count) cached folders skipped"))
-            sink = CacheArtifactSink(
-                bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase, cache: request.cache,
-                root: folder, skipped: summary.skippedFolders,
-                treeId: { relative in
-                    try? repository.treeId(commit: snapshot.commit, path: definition.source.repositoryPath(of: relative))
-                })
-            do {
-                try Checkout.checkTemplates(definition, in: folder)
-                packaged = try StackPackaging.package(definition, sourceFolder: folder, sink: sink, width: request.width)
-                break
-            } catch where attempt && !summary.skippedFolders.isEmpty {
-                // Something needed a file inside a folder the export skipped: export it all.
-                progress.note("a cached folder was needed in full; exporting everything")
-                continue
-            }
-        }
+        let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
+                                      cache: request.cache, files: files, repositoryPath: repository.path)
+        let packaged = try StackPackaging.package(definition, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
 

@@ -15,15 +15,22 @@ struct PackagedStack {
 /// A template over the inline limit is stored as an artifact too (the agent deploys it
 /// from `PREFIX/artifacts/sha256/<sha256 of the template>`).
 enum StackPackaging {
-    static func package(_ definition: PipelineDefinition, sourceFolder: String, sink: CacheArtifactSink,
+    static func package(_ definition: PipelineDefinition, sink: CommitArtifactSink,
                         width: Int) throws(BuildError) -> [PackagedStack] {
-        let templates = definition.stacks.map { (stack: $0, path: sourceFolder + "/" + $0.template) }
+        let files = sink.files
+        let root = files.root
+        let templates = definition.stacks.map { (stack: $0, path: PackagerPaths.normalize(root + "/" + $0.template)) }
+        for (stack, path) in templates where files.kind(of: path) != .file {
+            throw BuildError(.pipeline, "pipelines/\(definition.name).yaml: template '\(stack.template)' of stack "
+                + "'\(stack.name)' does not exist in the commit (looked for \(CommitFiles.repositoryPath(path))); "
+                + "paths are relative to source.path")
+        }
         let planner = FolderPlanner()
         for (_, path) in templates {
             do {
-                _ = try TemplatePackager.package(templateAt: path, sink: planner, within: sourceFolder)
+                _ = try TemplatePackager.package(templateAt: path, sink: planner, within: root, files: files)
             } catch {
-                throw failure(error, sourceFolder: sourceFolder, path: definition.source.path)
+                throw failure(error)
             }
         }
         try sink.prepare(folders: planner.folders, width: width)
@@ -31,9 +38,9 @@ enum StackPackaging {
         for (stack, path) in templates {
             let template: PackagedTemplate
             do {
-                template = try TemplatePackager.package(templateAt: path, sink: sink, within: sourceFolder)
+                template = try TemplatePackager.package(templateAt: path, sink: sink, within: root, files: files)
             } catch {
-                throw failure(error, sourceFolder: sourceFolder, path: definition.source.path)
+                throw failure(error)
             }
             if template.needsURL { _ = try sink.storeTemplate(template.bytes) }
             packaged.append(PackagedStack(stack: stack, template: template))
@@ -41,11 +48,11 @@ enum StackPackaging {
         return packaged
     }
 
-    /// A packaging error, naming files as the repository does rather than the export.
-    private static func failure(_ error: PackagerError, sourceFolder: String, path: String) -> BuildError {
-        let shown = path.isEmpty ? "" : path + "/"
-        let text = error.description.replacingOccurrences(of: sourceFolder + "/", with: shown)
-        return BuildError(.packaging, "packaging failed: \(text)")
+    /// A packaging error; its paths are the repository's (without the virtual root's `/`).
+    private static func failure(_ error: PackagerError) -> BuildError {
+        var error = error
+        if error.template.hasPrefix("/") { error.template.removeFirst() }
+        return BuildError(.packaging, "packaging failed: \(error.description)")
     }
 }
 

@@ -30,14 +30,16 @@ public enum TemplatePackager {
     /// With `within`, every path a template names — nested templates included — must
     /// lie inside that folder (lexically); anything else is `.outsideSource`, so a
     /// template cannot pack up files of the machine it is built on.
-    public static func package(templateAt path: String, sink: some ArtifactSink,
-                               within folder: String? = nil) throws(PackagerError) -> PackagedTemplate {
+    ///
+    /// `files` is where templates are read and paths checked: the disk by default.
+    public static func package(templateAt path: String, sink: some ArtifactSink, within folder: String? = nil,
+                               files: some PackagerFiles = DiskFiles()) throws(PackagerError) -> PackagedTemplate {
         let file = TemplateFile(root: path)
         let boundary = folder.map { PackagerPaths.normalize(TemplateFile(root: $0).absolute) }
         // A first pass checks every template and path and stores nothing, so a mistake
         // fails the packaging before anything is uploaded.
-        _ = try PackagingRun(sink: sink, checkOnly: true, boundary: boundary).package(file)
-        let run = PackagingRun(sink: sink, checkOnly: false, boundary: boundary)
+        _ = try PackagingRun(sink: sink, checkOnly: true, boundary: boundary, files: files).package(file)
+        let run = PackagingRun(sink: sink, checkOnly: false, boundary: boundary, files: files)
         let document = try run.package(file)
         let text: String
         do {
@@ -86,14 +88,17 @@ final class PackagingRun<Sink: ArtifactSink> {
     let checkOnly: Bool
     /// The folder every path must stay in, when set.
     let boundary: String?
+    /// Where templates are read and paths checked.
+    let files: any PackagerFiles
     private(set) var artifacts: [ArtifactLocation] = []
     private var storedKeys: Set<String> = []
     private var open: [TemplateFile] = []
 
-    init(sink: Sink, checkOnly: Bool, boundary: String? = nil) {
+    init(sink: Sink, checkOnly: Bool, boundary: String? = nil, files: any PackagerFiles = DiskFiles()) {
         self.sink = sink
         self.checkOnly = checkOnly
         self.boundary = boundary
+        self.files = files
     }
 
     /// Refuses a path outside `boundary`.
@@ -122,7 +127,10 @@ final class PackagingRun<Sink: ArtifactSink> {
 
         let text: String
         do {
-            text = try String(contentsOfFile: file.absolute, encoding: .utf8)
+            guard let decoded = String(data: try files.contents(of: file.absolute), encoding: .utf8) else {
+                throw CocoaError(.fileReadInapplicableStringEncoding)
+            }
+            text = decoded
         } catch {
             throw PackagerError(code: .unreadableTemplate, template: file.display,
                                 message: "cannot read the template; check that it exists and is UTF-8 text",
@@ -149,7 +157,7 @@ final class PackagingRun<Sink: ArtifactSink> {
     func store(_ target: TemplateFile, value: String, forceZip: Bool, in template: TemplateFile,
                resource: String, property: String) throws(PackagerError) -> ArtifactLocation {
         try checkInside(target, value: value, in: template, resource: resource, property: property)
-        let kind = PackagerPaths.kind(of: target.absolute)
+        let kind = files.kind(of: target.absolute)
         guard kind != .missing else {
             throw PackagerError(
                 code: .missingPath, template: template.display, resource: resource, property: property,
@@ -161,7 +169,7 @@ final class PackagingRun<Sink: ArtifactSink> {
             let location: ArtifactLocation
             if kind == .folder {
                 location = try sink.storeFolder(at: target.absolute)
-            } else if forceZip, !PackagerPaths.isZip(target.absolute) {
+            } else if forceZip, !files.isZip(target.absolute) {
                 location = try sink.storeZippedFile(at: target.absolute)
             } else {
                 location = try sink.storeFile(at: target.absolute)
@@ -179,7 +187,7 @@ final class PackagingRun<Sink: ArtifactSink> {
     func storeNested(_ target: TemplateFile, value: String, in template: TemplateFile,
                      resource: String, property: String) throws(PackagerError) -> String {
         try checkInside(target, value: value, in: template, resource: resource, property: property)
-        switch PackagerPaths.kind(of: target.absolute) {
+        switch files.kind(of: target.absolute) {
         case .missing:
             throw PackagerError(
                 code: .missingPath, template: template.display, resource: resource, property: property,

@@ -21,14 +21,10 @@ public struct ExportSummary: Sendable, Hashable {
     public let treeId: String
     /// Every file written, sorted by path (byte order).
     public let files: [ExportedFile]
-    /// Folders the caller chose to skip (`exportTree(…skippingFolders:)`): created empty,
-    /// their content not written. Sorted by path.
-    public let skippedFolders: [String]
 
-    public init(treeId: String, files: [ExportedFile], skippedFolders: [String] = []) {
+    public init(treeId: String, files: [ExportedFile]) {
         self.treeId = treeId
         self.files = files
-        self.skippedFolders = skippedFolders
     }
 
     /// The sum of the files' sizes.
@@ -45,20 +41,15 @@ extension Repository {
     ///   both naming the path, before anything is written: a link's meaning depends on
     ///   the machine it lands on, and the bundle zip carries regular files only.
     /// - On any failure the folder is removed: nothing half-written is left.
-    /// - `skippingFolders`: asked for every folder below the root with its path (relative
-    ///   to `folder`) and git tree id; when it answers true the folder is created empty and
-    ///   nothing under it is read or written. A tree id names a folder's exact content, so
-    ///   a caller that already holds what it made of that content (a zip) skips it.
     ///
     /// The corresponding C functions are `git_tree_lookup`, `git_tree_entry_byindex`,
     /// `git_blob_lookup` and `git_blob_rawcontent`; each file is one open/write/close.
-    public func exportTree(commit: Commit, subpath: String? = nil, to folder: String,
-                           skippingFolders skip: ((_ path: String, _ treeId: String) -> Bool)? = nil) throws(GitError) -> ExportSummary {
+    public func exportTree(commit: Commit, subpath: String? = nil, to folder: String) throws(GitError) -> ExportSummary {
         let prefix = Self.normalisedPath(subpath ?? "")
         guard let root = try handle.treeID(commit: try Self.objectID(commit), path: prefix) else {
             throw GitError(.pathNotFound, "there is no folder '\(prefix)' in commit \(commit.id): check the path in the pipeline definition")
         }
-        var plan = ExportPlan(skip: skip)
+        var plan = ExportPlan()
         try plan.collect(tree: root, relative: "", prefix: prefix, from: handle)
 
         var status = stat()
@@ -86,8 +77,7 @@ extension Repository {
             throw error
         }
         return ExportSummary(treeId: root.hex,
-                             files: files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) },
-                             skippedFolders: plan.skipped.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+                             files: files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) })
     }
 }
 
@@ -100,10 +90,8 @@ private struct ExportPlan {
         let executable: Bool
     }
 
-    let skip: ((_ path: String, _ treeId: String) -> Bool)?
     var directories: [String] = []
     var files: [File] = []
-    var skipped: [String] = []
 
     mutating func collect(tree: ObjectID, relative: String, prefix: String, from repository: LibGit2Repository) throws(GitError) {
         for item in try repository.entries(ofTree: tree) {
@@ -112,10 +100,6 @@ private struct ExportPlan {
             switch item.kind {
             case .tree:
                 directories.append(path)
-                if let skip, skip(path, item.id.hex) {
-                    skipped.append(path)
-                    continue
-                }
                 try collect(tree: item.id, relative: path, prefix: prefix, from: repository)
             case .file, .executable:
                 files.append(File(path: path, id: item.id, executable: item.kind == .executable))

@@ -66,7 +66,7 @@ import Testing
         #expect(dirty.bundle.manifest.stacks[0].parameters == ["Stage": "prod"])
     }
 
-    @Test func aRebuildZipsNothingSkipsCachedFoldersAndGivesTheSameBytes() throws {
+    @Test func aRebuildZipsNothingAndGivesTheSameBytes() throws {
         let fixture = try PipelineFixture()
         let build = try LocalBuild(fixture)
         let first = try build.build(out: "one")
@@ -83,7 +83,7 @@ import Testing
         #expect(third.bundle.manifest.artifacts != first.bundle.manifest.artifacts)
     }
 
-    @Test func aFolderHoldingACachedFolderIsZippedWholeAfterAFullExport() throws {
+    @Test func aFolderHoldingCachedFoldersIsZippedWhole() throws {
         let fixture = try PipelineFixture()
         let build = try LocalBuild(fixture)
         _ = try build.build(out: "warm")  // caches src/fn and src/worker by tree id
@@ -132,6 +132,7 @@ import Testing
         let error = try #require(throws: BuildError.self) { try LocalBuild(fixture).build() }
         #expect(error.code == .source)
         #expect(error.message.contains("app/vendor is a git submodule"))
+        #expect(error.message.contains("vendor the code"))
     }
 
     @Test func aMissingPipelineNamesTheOnesTheCommitHas() throws {

@@ -1,47 +1,42 @@
 import Archive
 import Foundation
+import Git
 import Manifest
 import TestSupport
 import Testing
 @testable import Builder
 
 @Suite struct FolderZipTests {
-    /// A code folder written in the given order, with the given file times.
-    func makeFolder(in directory: TemporaryDirectory, named name: String, reversed: Bool, mtime: Date) throws -> String {
-        var files: [(String, Data)] = [
-            ("handler.py", Data("print('hi')\n".utf8)),
-            ("lib/util.py", Data(String(repeating: "x = 1\n", count: 5000).utf8)),
-            ("lib/blob.bin", PipelineFixture.pseudoRandom(count: 40_000, seed: 3)),
-            ("run.sh", Data("#!/bin/sh\n".utf8)),
-        ]
-        if reversed { files.reverse() }
-        for (path, data) in files {
-            let full = directory.url("\(name)/\(path)")
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            try data.write(to: URL(fileURLWithPath: full))
-            try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: full)
-        }
-        chmod(directory.url("\(name)/run.sh"), 0o755)
-        return directory.url(name)
+    /// The zip of `app/src/fn` of the fixture's HEAD.
+    static func zipOfFunction(_ fixture: PipelineFixture, to path: String) throws {
+        let repository = try Repository.open(fixture.path)
+        let files = try CommitFiles(repository: repository, commit: try repository.resolve("HEAD"), sourcePath: "app")
+        try FolderZip.zip(files.files(under: "/app/src/fn"), from: repository, to: path)
     }
 
-    @Test func theSameFilesGiveTheSameZipWhateverOrderTimesOrPlace() throws {
-        let directory = try TemporaryDirectory()
-        let a = try makeFolder(in: directory, named: "a", reversed: false, mtime: Date(timeIntervalSince1970: 1_000_000))
-        let b = try makeFolder(in: directory, named: "elsewhere/b", reversed: true, mtime: Date())
-        try FolderZip.zip(folder: a, to: directory.url("a.zip"))
-        try FolderZip.zip(folder: b, to: directory.url("b.zip"))
-        let first = try Data(contentsOf: URL(fileURLWithPath: directory.url("a.zip")))
-        #expect(first == (try Data(contentsOf: URL(fileURLWithPath: directory.url("b.zip")))))
-
-        let entries = try listEntries(zip: directory.url("a.zip"))
-        #expect(entries.map(\.name) == ["handler.py", "lib/blob.bin", "lib/util.py", "run.sh"])
-        #expect(entries.map(\.executable) == [false, false, false, true])
+    @Test func aFoldersZipHoldsItsCommittedFilesWithFixedTimesAndModes() throws {
+        let fixture = try PipelineFixture()
+        let out = try TemporaryDirectory()
+        try Self.zipOfFunction(fixture, to: out.url("fn.zip"))
+        let entries = try listEntries(zip: out.url("fn.zip"))
+        #expect(entries.map(\.name) == ["data.bin", "handler.py", "run.sh"])
+        #expect(entries.map(\.executable) == [false, false, true])
         // Every entry's DOS time is 1980-01-01 00:00:00 (date 0x0021, time 0): the fixed mtime.
-        let dates = Self.centralDirectoryTimes([UInt8](first))
-        #expect(dates.count == 4)
-        #expect(dates.allSatisfy { $0 == 0x0021_0000 })
+        let times = Self.centralDirectoryTimes([UInt8](try Data(contentsOf: URL(fileURLWithPath: out.url("fn.zip")))))
+        #expect(times == [0x0021_0000, 0x0021_0000, 0x0021_0000])
+        let unpacked = try extract(zip: out.url("fn.zip"), into: out.url("x"))
+        #expect(unpacked.first { $0.path == "data.bin" }?.sha256 == sha256Hex(PipelineFixture.pseudoRandom(count: 4096, seed: 7)))
+    }
+
+    @Test func theSameFolderInALaterCommitGivesTheSameBytes() throws {
+        let fixture = try PipelineFixture()
+        let out = try TemporaryDirectory()
+        try Self.zipOfFunction(fixture, to: out.url("one.zip"))
+        // Another commit, much later, that changes other files only.
+        try fixture.commit("app/storage.yaml", PipelineFixture.storageTemplate + "# later\n", date: 1_800_000_000)
+        try Self.zipOfFunction(fixture, to: out.url("two.zip"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out.url("one.zip")))
+            == (try Data(contentsOf: URL(fileURLWithPath: out.url("two.zip")))))
     }
 
     /// The DOS date and time (`date << 16 | time`) of every central-directory record.
@@ -60,24 +55,12 @@ import Testing
         return times
     }
 
-    @Test func randomBytesAreStoredAndTextIsDeflated() throws {
-        let directory = try TemporaryDirectory()
-        let random = directory.url("random.bin"), text = directory.url("text.txt"), tiny = directory.url("tiny.bin")
-        try PipelineFixture.pseudoRandom(count: 100_000, seed: 9).write(to: URL(fileURLWithPath: random))
-        try Data(String(repeating: "hello world\n", count: 10_000).utf8).write(to: URL(fileURLWithPath: text))
-        try PipelineFixture.pseudoRandom(count: 100, seed: 9).write(to: URL(fileURLWithPath: tiny))
-        #expect(FolderZip.compression(of: random) == .store)
-        #expect(FolderZip.compression(of: text) == .deflate)
-        #expect(FolderZip.compression(of: tiny) == .deflate)
+    @Test func randomBytesAreStoredAndTextIsDeflated() {
+        #expect(FolderZip.compression(of: PipelineFixture.pseudoRandom(count: 100_000, seed: 9)) == .store)
+        #expect(FolderZip.compression(of: Data(String(repeating: "hello world\n", count: 10_000).utf8)) == .deflate)
+        #expect(FolderZip.compression(of: PipelineFixture.pseudoRandom(count: 100, seed: 9)) == .deflate)
         #expect(FolderZip.entropy([UInt8](repeating: 7, count: 100)) == 0)
         #expect(abs(FolderZip.entropy((0..<256 * 16).map { UInt8($0 % 256) }) - 8) < 1e-9)
-    }
-
-    @Test func aSingleFileZipHoldsOneEntryNamedByTheFile() throws {
-        let directory = try TemporaryDirectory()
-        let file = try directory.write("deep/path/handler.js", "exports.handler = () => 1\n")
-        try FolderZip.zip(file: file, to: directory.url("one.zip"))
-        #expect(try listEntries(zip: directory.url("one.zip")).map(\.name) == ["handler.js"])
     }
 
     @Test func theCacheFindsAFoldersZipByTreeIdOnlyWhileTheObjectIsThere() throws {

@@ -16,7 +16,8 @@ import Testing
     }
 
     /// Runs `ferry arguments...` through `/bin/sh` with `umask` and extra environment.
-    static func ferry(_ arguments: [String], umask: String = "022", environment: [String: String] = [:]) throws -> Run {
+    static func ferry(_ arguments: [String], umask: String = "022", environment: [String: String] = [:],
+                      in folder: String? = nil) throws -> Run {
         let scratch = try TemporaryDirectory("ferry-cli")
         let out = scratch.url("stdout"), err = scratch.url("stderr")
         _ = FileManager.default.createFile(atPath: out, contents: nil)
@@ -25,6 +26,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", try TestEnvironment.ferryBinary()] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
         try process.run()
@@ -49,17 +51,19 @@ import Testing
         try GitFixture.run(["clone", "-q", fixture.path, elsewhere.url("somewhere/else")])
         let files = try TemporaryDirectory()
         let (key, _) = try Self.keyFiles(in: files)
-        func build(repo: String, out: String, cache: String, umask: String, zone: String) throws -> Run {
+        // The second build runs in another folder, with relative paths.
+        func build(repo: String, out: String, cache: String, umask: String, zone: String, in folder: String) throws -> Run {
             try Self.ferry(["build", "webapp", "--ref", "v1.0.0", "--repo", repo, "--key", key, "--bucket", "releases",
-                            "--out", files.url(out), "--cache-dir", files.url(cache), "--region", "eu-west-1",
+                            "--out", out, "--cache-dir", cache, "--region", "eu-west-1",
                             "--endpoint-url", "https://s3.eu-west-1.amazonaws.com"],
-                           umask: umask, environment: ["TZ": zone])
+                           umask: umask, environment: ["TZ": zone], in: folder)
         }
-        let one = try build(repo: fixture.path, out: "one", cache: "cache-one", umask: "022", zone: "UTC")
+        let one = try build(repo: fixture.path, out: files.url("one"), cache: files.url("cache-one"), umask: "022",
+                            zone: "UTC", in: "/")
         #expect(one.status == 0, "\(one.stderr)")
         Thread.sleep(forTimeInterval: 1.1)
-        let two = try build(repo: elsewhere.url("somewhere/else/app"), out: "two", cache: "cache-two", umask: "077",
-                            zone: "Asia/Kathmandu")
+        let two = try build(repo: "somewhere/else/app", out: "../" + URL(fileURLWithPath: files.path).lastPathComponent + "/two",
+                            cache: "cache-two", umask: "077", zone: "Asia/Kathmandu", in: elsewhere.path)
         #expect(two.status == 0, "\(two.stderr)")
         for name in ["bundle.zip", "manifest.json", "manifest.sig"] {
             #expect(try Self.sha256(files.url("one/\(name)")) == (try Self.sha256(files.url("two/\(name)"))), "\(name)")
