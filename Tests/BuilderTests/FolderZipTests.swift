@@ -59,8 +59,25 @@ import Testing
         #expect(FolderZip.compression(of: PipelineFixture.pseudoRandom(count: 100_000, seed: 9)) == .store)
         #expect(FolderZip.compression(of: Data(String(repeating: "hello world\n", count: 10_000).utf8)) == .deflate)
         #expect(FolderZip.compression(of: PipelineFixture.pseudoRandom(count: 100, seed: 9)) == .deflate)
-        #expect(FolderZip.entropy([UInt8](repeating: 7, count: 100)) == 0)
-        #expect(abs(FolderZip.entropy((0..<256 * 16).map { UInt8($0 % 256) }) - 8) < 1e-9)
+        #expect([UInt8](repeating: 7, count: 100).withUnsafeBytes { FolderZip.entropy($0) } == 0)
+        #expect(abs((0..<256 * 16).map { UInt8($0 % 256) }.withUnsafeBytes { FolderZip.entropy($0) } - 8) < 1e-9)
+    }
+
+    @Test func theFastDeflateLevelTakesEffectAndUnpacksTheSame() throws {
+        let out = try TemporaryDirectory()
+        var generator = SystemRandomNumberGenerator()
+        let words = (0..<500).map { _ in String((0..<8).map { _ in "abcdefghij".randomElement(using: &generator)! }) }
+        let text = Data((0..<40_000).map { words[$0 * 7919 % words.count] }.joined(separator: " ").utf8)
+        for level in [DeflateLevel.standard, .fastest] {
+            let writer = try ZipWriter(path: out.url("\(level).zip"), mtime: FolderZip.mtime, deflate: level)
+            try writer.add(name: "t.txt", data: text)
+            try writer.close()
+            #expect(try extract(zip: out.url("\(level).zip"), into: out.url("\(level)")).map(\.sha256) == [sha256Hex(text)])
+        }
+        let slow = try Data(contentsOf: URL(fileURLWithPath: out.url("standard.zip")))
+        let fast = try Data(contentsOf: URL(fileURLWithPath: out.url("fastest.zip")))
+        #expect(fast.count > slow.count, "level 1 should compress text less than the default level")
+        #expect(fast.count < text.count / 2)
     }
 
     @Test func theCacheFindsAFoldersZipByTreeIdOnlyWhileTheObjectIsThere() throws {
