@@ -22,6 +22,9 @@ final class CommitArtifactSink: ArtifactSink {
     let files: CommitFiles
     /// Where to open the repository again, for threads.
     let repositoryPath: String
+    /// Told of each artifact the moment it exists (any thread), so it can be uploaded
+    /// while the build goes on.
+    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
 
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
@@ -30,13 +33,14 @@ final class CommitArtifactSink: ArtifactSink {
     private var folders: [String: StoredObject] = [:]
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
-         repositoryPath: String) {
+         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)? = nil) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
         self.cache = cache
         self.files = files
         self.repositoryPath = repositoryPath
+        self.onArtifact = onArtifact
     }
 
     /// Zips, on up to `width` threads, those of `paths` (virtual folder paths) whose
@@ -53,7 +57,7 @@ final class CommitArtifactSink: ArtifactSink {
             }
         }
         guard !todo.isEmpty else { return }
-        let cache = self.cache, repositoryPath = self.repositoryPath
+        let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
         // More threads than cores when there are more folders: equal shares of the CPU
         // finish together, where one thread per core would leave one folder for last.
         let made = try parallelMap(todo.map { ($0.tree, $0.items) }, width: min(todo.count, max(width, 4))) {
@@ -68,6 +72,7 @@ final class CommitArtifactSink: ArtifactSink {
             try FolderZip.zip(work.1, from: repository, to: temporary)
             let object = try cache.adopt(temporary)
             try cache.recordTree(work.0, zip: object)
+            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache)) }
             return object
         }
         for (item, object) in zip(todo, made) { folders[item.path] = object }
@@ -111,14 +116,20 @@ final class CommitArtifactSink: ArtifactSink {
     }
 
     private func location(_ object: StoredObject) throws(BuildError) -> ArtifactLocation {
-        let key: String
+        let entry = try Self.entry(object, layout: layout, cache: cache)
+        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry) }
+        return ArtifactLocation(bucket: bucket, key: entry.key, sha256: object.sha256, size: object.size)
+    }
+
+    /// An object as an artifact to upload: its key and its file in the cache.
+    static func entry(_ object: StoredObject, layout: BucketLayout,
+                      cache: ArtifactCache) throws(BuildError) -> BuildFolder.Artifacts.Entry {
         do {
-            key = try layout.artifact(sha256: object.sha256)
+            return BuildFolder.Artifacts.Entry(key: try layout.artifact(sha256: object.sha256), sha256: object.sha256,
+                                               size: object.size, file: cache.path(of: object.sha256))
         } catch {
             throw BuildError(error, doing: "naming an artifact")
         }
-        stored[key] = object
-        return ArtifactLocation(bucket: bucket, key: key, sha256: object.sha256, size: object.size)
     }
 }
 

@@ -20,9 +20,12 @@ public struct PublishRequest: Sendable {
     public var now: Date
     /// Uploads at once.
     public var width: Int
+    /// Artifacts already checked or uploaded (by `ferry release` while it built): key →
+    /// whether it was uploaded. They are not looked at again.
+    public var handled: [String: Bool]
 
     public init(folder: BuildFolder, bucket: SharedBucket, channel: String?, key: SigningKey, reason: String? = nil,
-                dryRun: Bool = false, now: Date = Date(), width: Int = 8) {
+                dryRun: Bool = false, now: Date = Date(), width: Int = 8, handled: [String: Bool] = [:]) {
         self.folder = folder
         self.bucket = bucket
         self.channel = channel
@@ -31,6 +34,7 @@ public struct PublishRequest: Sendable {
         self.dryRun = dryRun
         self.now = now
         self.width = width
+        self.handled = handled
     }
 }
 
@@ -68,7 +72,7 @@ public enum Publisher {
         let pipeline = release.manifest.pipeline, version = release.manifest.version
 
         // 1. Artifacts.
-        let upload = try uploadArtifacts(release.artifacts, to: bucket, dryRun: request.dryRun,
+        let upload = try uploadArtifacts(release.artifacts, to: bucket, dryRun: request.dryRun, handled: request.handled,
                                          width: request.width, progress: progress)
         let verb = request.dryRun ? "would upload" : "uploaded"
         progress.phase("upload", clock.lap(), "\(verb) \(upload.uploaded.count) artifacts (\(megabytes(upload.bytes))), "
@@ -128,42 +132,29 @@ public enum Publisher {
                              alreadyThere: alreadyThere, pointer: pointer, wouldMoveTo: wouldMoveTo, dryRun: request.dryRun)
     }
 
-    /// HEADs every artifact on `width` threads; uploads (write-once) the missing ones from
-    /// their local files, after checking each file still has its digest.
+    /// HEADs every artifact not yet `handled` on `width` threads; uploads the missing ones.
     static func uploadArtifacts(_ artifacts: [BuildFolder.Artifacts.Entry], to bucket: SharedBucket, dryRun: Bool,
-                                width: Int, progress: BuildProgress) throws(BuildError)
+                                handled: [String: Bool], width: Int, progress: BuildProgress) throws(BuildError)
         -> (uploaded: [String], present: [String], bytes: Int64)
     {
         let done = Mutex<Int64>(0)
-        let outcomes = try parallelMap(artifacts, width: width) { (artifact) throws(BuildError) -> Bool in
-            let there: Bool
-            do throws(BucketError) {
-                there = try bucket.exists(key: artifact.key)
-            } catch {
-                throw BuildError(error, doing: "checking artifact \(artifact.key)")
+        let total = artifacts.reduce(0) { $0 + Int64($1.size) }
+        let todo = artifacts.filter { handled[$0.key] == nil }
+        let outcomes = try parallelMap(todo, width: width) { (artifact) throws(BuildError) -> Bool in
+            let uploaded = try ensure(artifact, in: bucket, dryRun: dryRun)
+            if uploaded {
+                let sent = done.withLock { value -> Int64 in
+                    value += Int64(artifact.size)
+                    return value
+                }
+                progress.transfer(sent, total)
             }
-            if there { return false }
-            let local = try ArtifactCache.digest(ofFile: artifact.file)
-            guard local.sha256 == artifact.sha256, local.size == artifact.size else {
-                throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
-                    + "recorded (\(artifact.sha256)): the cache was changed; build again")
-            }
-            guard !dryRun else { return true }
-            do throws(BucketError) {
-                _ = try bucket.writeOnce(key: artifact.key, file: artifact.file, sha256: artifact.sha256)
-            } catch {
-                throw BuildError(error, doing: "uploading artifact \(artifact.key)")
-            }
-            let total = done.withLock { value -> Int64 in
-                value += Int64(artifact.size)
-                return value
-            }
-            progress.transfer(total, artifacts.reduce(0) { $0 + Int64($1.size) })
-            return true
+            return uploaded
         }
+        let checked = handled.merging(zip(todo.map(\.key), outcomes)) { $1 }
         var uploaded: [String] = [], present: [String] = [], bytes: Int64 = 0
-        for (artifact, sent) in zip(artifacts, outcomes) {
-            if sent {
+        for artifact in artifacts {
+            if checked[artifact.key] == true {
                 uploaded.append(artifact.key)
                 bytes += Int64(artifact.size)
             } else {
@@ -171,6 +162,31 @@ public enum Publisher {
             }
         }
         return (uploaded, present, bytes)
+    }
+
+    /// One artifact in the bucket: a HEAD; when missing, its local file is checked
+    /// against its digest and written once. True when it was (or, in a dry run, would
+    /// be) uploaded.
+    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+        let there: Bool
+        do throws(BucketError) {
+            there = try bucket.exists(key: artifact.key)
+        } catch {
+            throw BuildError(error, doing: "checking artifact \(artifact.key)")
+        }
+        if there { return false }
+        let local = try ArtifactCache.digest(ofFile: artifact.file)
+        guard local.sha256 == artifact.sha256, local.size == artifact.size else {
+            throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
+                + "recorded (\(artifact.sha256)): the cache was changed; build again")
+        }
+        guard !dryRun else { return true }
+        do throws(BucketError) {
+            _ = try bucket.writeOnce(key: artifact.key, file: artifact.file, sha256: artifact.sha256)
+        } catch {
+            throw BuildError(error, doing: "uploading artifact \(artifact.key)")
+        }
+        return true
     }
 
     static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }

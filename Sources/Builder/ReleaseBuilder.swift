@@ -29,6 +29,9 @@ public struct BuildRequest: Sendable {
     public var environment: [String: String]
     /// Threads that zip code folders at once.
     public var width: Int
+    /// Told of each artifact the moment it exists, from any thread (`ferry release`
+    /// uploads them while the build goes on).
+    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
@@ -48,6 +51,7 @@ public struct BuildRequest: Sendable {
         self.plannedTag = plannedTag
         self.environment = environment
         self.width = width
+        onArtifact = nil
     }
 }
 
@@ -93,7 +97,8 @@ public enum ReleaseBuilder {
         }
 
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
-                                      cache: request.cache, files: files, repositoryPath: repository.path)
+                                      cache: request.cache, files: files, repositoryPath: repository.path,
+                                      onArtifact: request.onArtifact)
         let packaged = try StackPackaging.package(definition, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
@@ -110,9 +115,8 @@ public enum ReleaseBuilder {
             key: request.key, to: folder.file(BuildFolder.bundle))
         let list = BuildFolder.Artifacts(
             bucket: request.bucket, prefix: request.layout.prefix,
-            artifacts: sink.stored.keys.sorted().map { key in
-                let object = sink.stored[key]!
-                return .init(key: key, sha256: object.sha256, size: object.size, file: request.cache.path(of: object.sha256))
+            artifacts: try sink.stored.keys.sorted().map { (key) throws(BuildError) in
+                try CommitArtifactSink.entry(sink.stored[key]!, layout: request.layout, cache: request.cache)
             })
         try folder.write(bundle, artifacts: list)
         progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")

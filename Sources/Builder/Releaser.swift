@@ -20,6 +20,9 @@ public struct ReleaseResult: Sendable {
 /// 3. only then create the annotated tag `v<version>` — a failed test or build leaves no tag;
 /// 4. publish (artifacts, release objects, pointer).
 ///
+/// The artifacts are uploaded as soon as each exists, while the build is still packaging
+/// (after the tests: a failed test still leaves the bucket untouched).
+///
 /// If the publish fails after the tag was created, the tag stays (it names the commit
 /// the release was built from): run `ferry publish` on the build folder, or
 /// `ferry release` again with the same version, which finds the tag on this commit.
@@ -38,7 +41,19 @@ public enum Releaser {
         var request = build
         request.plannedTag = PlannedTag(version: version, tagger: tagger,
                                         message: "Release \(version) (ferry release \(build.pipeline))")
-        let built = try ReleaseBuilder.build(request, progress: progress)
+        // Artifacts go up while the build still zips others (after the tests passed:
+        // packaging starts only then). Content-addressed, they are harmless should the
+        // build fail later: nothing points at them.
+        let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
+        if let uploader { request.onArtifact = { uploader.submit($0) } }
+        let built: BuildResult
+        do {
+            built = try ReleaseBuilder.build(request, progress: progress)
+        } catch {
+            _ = try? uploader?.finish()
+            throw error
+        }
+        let handled = try uploader?.finish() ?? [:]
 
         var createdTag: String?
         let tagName = request.plannedTag!.name
@@ -57,7 +72,7 @@ public enum Releaser {
         }
         let published = try Publisher.publish(
             PublishRequest(folder: built.folder, bucket: bucket, channel: channel, key: publishKey, reason: reason,
-                           dryRun: dryRun, now: now),
+                           dryRun: dryRun, now: now, handled: handled),
             progress: progress)
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)
     }
