@@ -10,8 +10,9 @@ struct PackagedStack {
 }
 
 /// Packages every stack's template of a pipeline through the cache sink: a first,
-/// storing-nothing pass finds the code folders the templates point to, so that those
-/// not cached yet are zipped in parallel; then each template is packaged for real.
+/// storing-nothing pass checks every template and path and finds the code folders the
+/// templates point to, so that those not cached yet are zipped in parallel; then each
+/// template is packaged for real.
 /// A template over the inline limit is stored as an artifact too (the agent deploys it
 /// from `PREFIX/artifacts/sha256/<sha256 of the template>`).
 enum StackPackaging {
@@ -28,7 +29,9 @@ enum StackPackaging {
         let planner = FolderPlanner()
         for (_, path) in templates {
             do {
-                _ = try TemplatePackager.package(templateAt: path, sink: planner, within: root, files: files)
+                // The planner stores nothing: this pass is the check that everything exists.
+                _ = try TemplatePackager.package(templateAt: path, sink: planner, within: root, files: files,
+                                                 checkFirst: false)
             } catch {
                 throw failure(error)
             }
@@ -38,7 +41,8 @@ enum StackPackaging {
         for (stack, path) in templates {
             let template: PackagedTemplate
             do {
-                template = try TemplatePackager.package(templateAt: path, sink: sink, within: root, files: files)
+                template = try TemplatePackager.package(templateAt: path, sink: sink, within: root, files: files,
+                                                        checkFirst: false)
             } catch {
                 throw failure(error)
             }

@@ -32,13 +32,18 @@ public enum TemplatePackager {
     /// template cannot pack up files of the machine it is built on.
     ///
     /// `files` is where templates are read and paths checked: the disk by default.
+    /// `checkFirst: false` skips the first pass, for a caller that has just packaged the
+    /// same template with a sink that stores nothing (and so has checked it).
     public static func package(templateAt path: String, sink: some ArtifactSink, within folder: String? = nil,
-                               files: some PackagerFiles = DiskFiles()) throws(PackagerError) -> PackagedTemplate {
+                               files: some PackagerFiles = DiskFiles(),
+                               checkFirst: Bool = true) throws(PackagerError) -> PackagedTemplate {
         let file = TemplateFile(root: path)
         let boundary = folder.map { PackagerPaths.normalize(TemplateFile(root: $0).absolute) }
         // A first pass checks every template and path and stores nothing, so a mistake
         // fails the packaging before anything is uploaded.
-        _ = try PackagingRun(sink: sink, checkOnly: true, boundary: boundary, files: files).package(file)
+        if checkFirst {
+            _ = try PackagingRun(sink: sink, checkOnly: true, boundary: boundary, files: files).package(file)
+        }
         let run = PackagingRun(sink: sink, checkOnly: false, boundary: boundary, files: files)
         let document = try run.package(file)
         let text: String
