@@ -23,7 +23,8 @@ struct BuildCommand: ParsableCommand {
         packaged templates name it.
 
         Example:
-          ferry build dropzone --ref v1.4.2 --key ~/.ferry/builder.key --bucket my-releases --out build/
+          ferry build dropzone --ref v1.4.2 --out build/ \\
+              --key ~/.ferry/builder.key --bucket my-releases
         """)
 
     @Argument(help: "The pipeline: pipelines/<PIPELINE>.yaml in the repository.")

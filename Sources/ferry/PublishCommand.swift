@@ -19,7 +19,8 @@ struct PublishCommand: ParsableCommand {
         moves the channel at the same moment, nothing is lost: run the command again.
 
         Example:
-          ferry publish build/ --channel canary --key ~/.ferry/release.key --bucket my-releases
+          ferry publish build/ --channel canary \\
+              --key ~/.ferry/release.key --bucket my-releases
         """)
 
     @Argument(help: ArgumentHelp("The folder ferry build wrote.", valueName: "bundle-dir"))

@@ -20,7 +20,8 @@ struct ReleaseCommand: ParsableCommand {
         v is accepted. Who tags comes from git's user.name and user.email.
 
         Example:
-          ferry release dropzone 1.4.2 --channel canary --key ~/.ferry/ferry.key --bucket my-releases
+          ferry release dropzone 1.4.2 --channel canary \\
+              --key ~/.ferry/ferry.key --bucket my-releases
         """)
 
     @Argument(help: "The pipeline: pipelines/<PIPELINE>.yaml in the repository.")

@@ -20,7 +20,8 @@ struct VerifyCommand: ParsableCommand {
 
         Examples:
           ferry verify build/ --trust ~/.ferry/builder.pub
-          ferry verify s3://my-releases/ferry/releases/dropzone/1.4.2 --trust builder.pub=builder --trust release.pub=release
+          ferry verify s3://my-releases/ferry/releases/dropzone/1.4.2 \\
+              --trust builder.pub=builder --trust release.pub=release
         """)
 
     @Argument(help: ArgumentHelp("A folder ferry build wrote, or s3://BUCKET/PREFIX/releases/PIPELINE/VERSION.",
