@@ -175,6 +175,10 @@ public enum Publisher {
             throw BuildError(error, doing: "checking artifact \(artifact.key)")
         }
         if there { return false }
+        guard FileManager.default.fileExists(atPath: artifact.file) else {
+            throw BuildError(.cache, "artifact \(artifact.key) is not in the bucket, and its file \(artifact.file) is not "
+                + "in the artifact cache of this machine: publish where you built, or build again here")
+        }
         let local = try ArtifactCache.digest(ofFile: artifact.file)
         guard local.sha256 == artifact.sha256, local.size == artifact.size else {
             throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "

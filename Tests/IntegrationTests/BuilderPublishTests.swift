@@ -82,6 +82,17 @@ import Testing
         #expect(try moto.pointerSerials() == [2, 1])
     }
 
+    @Test func anArtifactMissingFromBucketAndCacheStopsThePublishBeforeTheReleaseObjects() throws {
+        let moto = try MotoPipeline(try PipelineFixture())
+        let built = try moto.build(out: "b")
+        let artifact = try #require(built.bundle.manifest.artifacts.first)
+        try FileManager.default.removeItem(atPath: moto.cache.path(of: artifact.sha256))
+        let error = try #require(throws: BuildError.self) { try moto.publish(built.folder) }
+        #expect(error.code == .cache)
+        #expect(error.message.contains("publish where you built, or build again here"))
+        #expect(try moto.keys().allSatisfy { $0.contains("/artifacts/") }, "release objects or pointer were written")
+    }
+
     @Test func aDryRunReadsTheBucketAndWritesNothing() throws {
         let moto = try MotoPipeline(try PipelineFixture())
         let built = try moto.build(out: "dry")
