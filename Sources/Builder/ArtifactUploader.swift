@@ -19,6 +19,9 @@ final class ArtifactUploader: Sendable {
         var submitted: Set<String> = []
         var outcomes: [String: Bool] = [:]
         var failure: BuildError?
+        /// Bytes handed over so far, and bytes uploaded: the progress bar's total and done.
+        var total: Int64 = 0
+        var done: Int64 = 0
     }
 
     init(bucket: SharedBucket, width: Int = 8, progress: BuildProgress = .silent) {
@@ -30,7 +33,9 @@ final class ArtifactUploader: Sendable {
     /// Queues an artifact (again is a no-op). After a failure, nothing more is started.
     func submit(_ artifact: BuildFolder.Artifacts.Entry) {
         let fresh = state.withLock { state in
-            state.failure == nil && state.submitted.insert(artifact.key).inserted
+            guard state.failure == nil, state.submitted.insert(artifact.key).inserted else { return false }
+            state.total += Int64(artifact.size)
+            return true
         }
         guard fresh else { return }
         group.enter()
@@ -43,8 +48,12 @@ final class ArtifactUploader: Sendable {
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
                 let uploaded = try Publisher.ensure(artifact, in: bucket, dryRun: false)
-                state.withLock { $0.outcomes[artifact.key] = uploaded }
-                if uploaded { progress.note("uploaded \(artifact.key) (\(Publisher.megabytes(Int64(artifact.size))))") }
+                let (done, total) = state.withLock { state in
+                    state.outcomes[artifact.key] = uploaded
+                    state.done += Int64(artifact.size)
+                    return (state.done, state.total)
+                }
+                if uploaded { progress.transfer(done, total) }
             } catch {
                 state.withLock { if $0.failure == nil { $0.failure = error } }
             }
