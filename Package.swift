@@ -40,7 +40,7 @@ let package = Package(
 
         // The three legs.
         .target(name: "Builder", dependencies: [
-            "Git", "Archive", "AWS", "Manifest", "Bucket", "Yams",
+            "Git", "Archive", "AWS", "HTTP", "Manifest", "Bucket", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Agent", dependencies: [

@@ -27,9 +27,10 @@ final class ArchiveWriteHandle {
     private let archive: OpaquePointer
     private let entry: OpaquePointer
 
-    /// `archive_write_new`, zip format, UTF-8 names (`hdrcharset=UTF-8`), 1 MiB output
-    /// blocks with no padding, `archive_write_open_fd`.
-    init(fd: Int32, path: String) throws(ArchiveError) {
+    /// `archive_write_new`, zip format, UTF-8 names (`hdrcharset=UTF-8`), zlib level 1
+    /// when `fastest` (`zip:compression-level`, before opening), 1 MiB output blocks
+    /// with no padding, `archive_write_open_fd`.
+    init(fd: Int32, path: String, fastest: Bool = false) throws(ArchiveError) {
         guard let archive = archive_write_new() else {
             throw ArchiveError(.library, "libarchive could not allocate a writer for \(path)", function: "archive_write_new")
         }
@@ -43,6 +44,10 @@ final class ArchiveWriteHandle {
         // The name converter is made here, from the thread's locale: make it UTF-8 to UTF-8.
         try inUTF8Locale { () throws(ArchiveError) in
             try check(archive_write_set_options(archive, "hdrcharset=UTF-8"), "archive_write_set_options", path: path)
+        }
+        if fastest {
+            try check(archive_write_set_format_option(archive, "zip", "compression-level", "1"),
+                      "archive_write_set_format_option", path: path)
         }
         try check(archive_write_set_bytes_per_block(archive, 1 << 20), "archive_write_set_bytes_per_block", path: path)
         try check(archive_write_set_bytes_in_last_block(archive, 1), "archive_write_set_bytes_in_last_block", path: path)

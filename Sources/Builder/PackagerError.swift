@@ -17,6 +17,8 @@ public struct PackagerError: Error, Hashable, Sendable, CustomStringConvertible 
         case invalidForEach
         /// The artifact sink failed to store something.
         case storeFailed
+        /// A path leaves the folder the packaging is confined to (`within:`).
+        case outsideSource
     }
 
     public var code: Code

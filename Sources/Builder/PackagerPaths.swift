@@ -57,7 +57,14 @@ enum PackagerPaths {
         let tail = min(size, 65_557)
         guard (try? handle.seek(toOffset: size - tail)) != nil,
               let data = try? handle.read(upToCount: Int(tail)) else { return false }
-        let bytes = [UInt8](data)
+        return hasZipEnd(data)
+    }
+
+    /// Whether `data` (a file, or at least its last 64 KiB + 22 bytes) ends like a zip:
+    /// an end-of-central-directory record in its last 65,557 bytes.
+    static func hasZipEnd(_ data: Data) -> Bool {
+        guard data.count >= 22 else { return false }
+        let bytes = [UInt8](data.suffix(65_557))
         let signature: [UInt8] = [0x50, 0x4B, 0x05, 0x06]
         var index = bytes.count - 22
         while index >= 0 {

@@ -26,12 +26,25 @@ public enum TemplatePackager {
     /// Local paths in it are relative to its folder. Nested templates
     /// (`AWS::CloudFormation::Stack` `TemplateURL`, `AWS::Serverless::Application`
     /// `Location`) are packaged first and stored with `sink.storeBytes`.
-    public static func package(templateAt path: String, sink: some ArtifactSink) throws(PackagerError) -> PackagedTemplate {
+    ///
+    /// With `within`, every path a template names — nested templates included — must
+    /// lie inside that folder (lexically); anything else is `.outsideSource`, so a
+    /// template cannot pack up files of the machine it is built on.
+    ///
+    /// `files` is where templates are read and paths checked: the disk by default.
+    /// `checkFirst: false` skips the first pass, for a caller that has just packaged the
+    /// same template with a sink that stores nothing (and so has checked it).
+    public static func package(templateAt path: String, sink: some ArtifactSink, within folder: String? = nil,
+                               files: some PackagerFiles = DiskFiles(),
+                               checkFirst: Bool = true) throws(PackagerError) -> PackagedTemplate {
         let file = TemplateFile(root: path)
+        let boundary = folder.map { PackagerPaths.normalize(TemplateFile(root: $0).absolute) }
         // A first pass checks every template and path and stores nothing, so a mistake
         // fails the packaging before anything is uploaded.
-        _ = try PackagingRun(sink: sink, checkOnly: true).package(file)
-        let run = PackagingRun(sink: sink, checkOnly: false)
+        if checkFirst {
+            _ = try PackagingRun(sink: sink, checkOnly: true, boundary: boundary, files: files).package(file)
+        }
+        let run = PackagingRun(sink: sink, checkOnly: false, boundary: boundary, files: files)
         let document = try run.package(file)
         let text: String
         do {
@@ -78,13 +91,29 @@ struct TemplateFile {
 final class PackagingRun<Sink: ArtifactSink> {
     let sink: Sink
     let checkOnly: Bool
+    /// The folder every path must stay in, when set.
+    let boundary: String?
+    /// Where templates are read and paths checked.
+    let files: any PackagerFiles
     private(set) var artifacts: [ArtifactLocation] = []
     private var storedKeys: Set<String> = []
     private var open: [TemplateFile] = []
 
-    init(sink: Sink, checkOnly: Bool) {
+    init(sink: Sink, checkOnly: Bool, boundary: String? = nil, files: any PackagerFiles = DiskFiles()) {
         self.sink = sink
         self.checkOnly = checkOnly
+        self.boundary = boundary
+        self.files = files
+    }
+
+    /// Refuses a path outside `boundary`.
+    private func checkInside(_ target: TemplateFile, value: String, in template: TemplateFile?,
+                             resource: String?, property: String?) throws(PackagerError) {
+        guard let boundary, target.absolute != boundary, !target.absolute.hasPrefix(boundary == "/" ? "/" : boundary + "/")
+        else { return }
+        throw PackagerError(code: .outsideSource, template: template?.display ?? target.display, resource: resource,
+                            property: property,
+                            message: "'\(value)' is outside the pipeline's source folder; point only at files under source.path")
     }
 
     /// Stands in for a stored artifact in a `checkOnly` pass.
@@ -97,12 +126,16 @@ final class PackagingRun<Sink: ArtifactSink> {
             throw PackagerError(code: .nestedTemplateCycle, template: open[start].display,
                                 message: "nested templates contain each other: \(cycle); a template cannot contain itself")
         }
+        if open.isEmpty { try checkInside(file, value: file.display, in: nil, resource: nil, property: nil) }
         open.append(file)
         defer { open.removeLast() }
 
         let text: String
         do {
-            text = try String(contentsOfFile: file.absolute, encoding: .utf8)
+            guard let decoded = String(data: try files.contents(of: file.absolute), encoding: .utf8) else {
+                throw CocoaError(.fileReadInapplicableStringEncoding)
+            }
+            text = decoded
         } catch {
             throw PackagerError(code: .unreadableTemplate, template: file.display,
                                 message: "cannot read the template; check that it exists and is UTF-8 text",
@@ -128,7 +161,8 @@ final class PackagingRun<Sink: ArtifactSink> {
     /// Stores a local file or folder for a property and returns its location.
     func store(_ target: TemplateFile, value: String, forceZip: Bool, in template: TemplateFile,
                resource: String, property: String) throws(PackagerError) -> ArtifactLocation {
-        let kind = PackagerPaths.kind(of: target.absolute)
+        try checkInside(target, value: value, in: template, resource: resource, property: property)
+        let kind = files.kind(of: target.absolute)
         guard kind != .missing else {
             throw PackagerError(
                 code: .missingPath, template: template.display, resource: resource, property: property,
@@ -140,7 +174,7 @@ final class PackagingRun<Sink: ArtifactSink> {
             let location: ArtifactLocation
             if kind == .folder {
                 location = try sink.storeFolder(at: target.absolute)
-            } else if forceZip, !PackagerPaths.isZip(target.absolute) {
+            } else if forceZip, !files.isZip(target.absolute) {
                 location = try sink.storeZippedFile(at: target.absolute)
             } else {
                 location = try sink.storeFile(at: target.absolute)
@@ -157,7 +191,8 @@ final class PackagingRun<Sink: ArtifactSink> {
     /// Packages a nested template, stores it, and returns its object URL.
     func storeNested(_ target: TemplateFile, value: String, in template: TemplateFile,
                      resource: String, property: String) throws(PackagerError) -> String {
-        switch PackagerPaths.kind(of: target.absolute) {
+        try checkInside(target, value: value, in: template, resource: resource, property: property)
+        switch files.kind(of: target.absolute) {
         case .missing:
             throw PackagerError(
                 code: .missingPath, template: template.display, resource: resource, property: property,

@@ -181,7 +181,7 @@ struct TemplateRewriter<Sink: ArtifactSink> {
               !PackagerPaths.isRemote(location) else { return nil }
         let resource = path.isEmpty ? "AWS::Include" : "AWS::Include at \(path.joined(separator: "."))"
         let target = file.resolve(location)
-        if PackagerPaths.kind(of: target.absolute) == .folder {
+        if run.files.kind(of: target.absolute) == .folder {
             throw PackagerError(code: .invalidPath, template: file.display, resource: resource, property: "Location",
                                 message: "'\(location)' is a folder; AWS::Include needs a template snippet file")
         }

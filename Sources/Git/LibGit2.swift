@@ -4,7 +4,14 @@
 internal import CGit2
 
 /// libgit2 must be initialised once per process before any other call (never shut down).
-private let libgit2Initialised: Int32 = git_libgit2_init()
+private let libgit2Initialised: Int32 = {
+    let result = git_libgit2_init()
+    // Objects read are not hashed again with SHA-1 (git itself does not either, outside
+    // fsck): that was a fifth of the time of zipping code from a commit. What Ferry
+    // ships is hashed with SHA-256 from then on.
+    _ = ferry_git_set_strict_hash_verification(0)
+    return result
+}()
 
 /// A git object id, kept in libgit2's binary form so lookups need no parsing.
 struct ObjectID: Hashable {

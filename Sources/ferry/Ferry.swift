@@ -15,7 +15,8 @@ struct Ferry: ParsableCommand {
         Set-up:      ferry keys | bootstrap | aws whoami
         """,
         version: "0.1.0",
-        subcommands: [AgentCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
+        subcommands: [BuildCommand.self, PublishCommand.self, ReleaseCommand.self, VerifyCommand.self,
+                      AgentCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
                       PromoteCommand.self, PinCommand.self, UnpinCommand.self, KeysCommand.self, BootstrapCommand.self,
                       AWSCommand.self]
     )

@@ -1,0 +1,71 @@
+import Bucket
+import Foundation
+import Synchronization
+
+/// Uploads artifacts while the build is still making others: `ferry release` hands each
+/// artifact over the moment it exists, so uploads overlap with zipping. Each is the same
+/// as publish's step 1 — a HEAD, and a write-once upload only when missing — on up to
+/// `width` threads of a private dispatch queue (never the Swift concurrency pool).
+/// `finish()` waits for all and reports, for each key, whether it was uploaded.
+final class ArtifactUploader: Sendable {
+    private let bucket: SharedBucket
+    private let queue = DispatchQueue(label: "ferry.artifact-upload", attributes: .concurrent)
+    private let slots: DispatchSemaphore
+    private let group = DispatchGroup()
+    private let state = Mutex(State())
+    private let progress: BuildProgress
+
+    private struct State {
+        var submitted: Set<String> = []
+        var outcomes: [String: Bool] = [:]
+        var failure: BuildError?
+        /// Bytes handed over so far, and bytes uploaded: the progress bar's total and done.
+        var total: Int64 = 0
+        var done: Int64 = 0
+    }
+
+    init(bucket: SharedBucket, width: Int = 8, progress: BuildProgress = .silent) {
+        self.bucket = bucket
+        slots = DispatchSemaphore(value: width)
+        self.progress = progress
+    }
+
+    /// Queues an artifact (again is a no-op). After a failure, nothing more is started.
+    func submit(_ artifact: BuildFolder.Artifacts.Entry) {
+        let fresh = state.withLock { state in
+            guard state.failure == nil, state.submitted.insert(artifact.key).inserted else { return false }
+            state.total += Int64(artifact.size)
+            return true
+        }
+        guard fresh else { return }
+        group.enter()
+        queue.async { [self] in
+            slots.wait()
+            defer {
+                slots.signal()
+                group.leave()
+            }
+            guard state.withLock({ $0.failure == nil }) else { return }
+            do throws(BuildError) {
+                let uploaded = try Publisher.ensure(artifact, in: bucket, dryRun: false)
+                let (done, total) = state.withLock { state in
+                    state.outcomes[artifact.key] = uploaded
+                    state.done += Int64(artifact.size)
+                    return (state.done, state.total)
+                }
+                if uploaded { progress.transfer(done, total) }
+            } catch {
+                state.withLock { if $0.failure == nil { $0.failure = error } }
+            }
+        }
+    }
+
+    /// Waits for every queued upload; the first failure is thrown. Key → uploaded (true)
+    /// or already in the bucket (false).
+    func finish() throws(BuildError) -> [String: Bool] {
+        group.wait()
+        let (outcomes, failure) = state.withLock { ($0.outcomes, $0.failure) }
+        if let failure { throw failure }
+        return outcomes
+    }
+}

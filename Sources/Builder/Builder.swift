@@ -1,1 +1,0 @@
-// Builder: see README.md, "Architecture".

@@ -1,0 +1,144 @@
+import AWS
+import Foundation
+import Git
+import HTTP
+import Manifest
+
+/// The builder's `ArtifactSink`: makes each artifact — deterministic zips of code
+/// folders (`FolderZip`), files as they are, packaged nested templates — into an object
+/// of the local `ArtifactCache`, named by its SHA-256 under
+/// `PREFIX/artifacts/sha256/<hex>`. Everything is read from the commit (`CommitFiles`).
+/// Uploading is `ferry publish`'s job.
+///
+/// A code folder is looked up by its git tree id first: one the cache already zipped
+/// is neither read nor zipped again. `prepare(folders:)` zips the folders the cache
+/// lacks in parallel, each thread with its own `Repository`, before the packager asks
+/// for them one by one.
+final class CommitArtifactSink: ArtifactSink {
+    let bucket: String
+    let layout: BucketLayout
+    let objectURLBase: String
+    let cache: ArtifactCache
+    let files: CommitFiles
+    /// Where to open the repository again, for threads.
+    let repositoryPath: String
+    /// Told of each artifact the moment it exists (any thread), so it can be uploaded
+    /// while the build goes on.
+    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
+
+    /// Every object stored, by key.
+    private(set) var stored: [String: StoredObject] = [:]
+    private(set) var zippedFolders = 0
+    private(set) var reusedFolders = 0
+    private var folders: [String: StoredObject] = [:]
+
+    init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
+         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)? = nil) {
+        self.bucket = bucket
+        self.layout = layout
+        self.objectURLBase = objectURLBase
+        self.cache = cache
+        self.files = files
+        self.repositoryPath = repositoryPath
+        self.onArtifact = onArtifact
+    }
+
+    /// Zips, on up to `width` threads, those of `paths` (virtual folder paths) whose
+    /// tree id the cache does not know.
+    func prepare(folders paths: [String], width: Int) throws(BuildError) {
+        var todo: [(path: String, tree: String, items: [FolderZip.Item])] = []
+        for path in Set(paths.map(PackagerPaths.normalize)).sorted() where folders[path] == nil {
+            let tree = try files.treeId(of: path)
+            if let object = cache.zipOfTree(tree) {
+                folders[path] = object
+                reusedFolders += 1
+            } else {
+                todo.append((path, tree, files.files(under: path)))
+            }
+        }
+        guard !todo.isEmpty else { return }
+        let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
+        // More threads than cores when there are more folders: equal shares of the CPU
+        // finish together, where one thread per core would leave one folder for last.
+        let made = try parallelMap(todo.map { ($0.tree, $0.items) }, width: min(todo.count, max(width, 4))) {
+            (work) throws(BuildError) -> StoredObject in
+            let repository: Repository
+            do throws(GitError) {
+                repository = try Repository.open(repositoryPath)
+            } catch {
+                throw BuildError(error, doing: "opening the repository at \(repositoryPath)")
+            }
+            let temporary = cache.temporaryPath()
+            try FolderZip.zip(work.1, from: repository, to: temporary)
+            let object = try cache.adopt(temporary)
+            try cache.recordTree(work.0, zip: object)
+            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache)) }
+            return object
+        }
+        for (item, object) in zip(todo, made) { folders[item.path] = object }
+        zippedFolders += todo.count
+    }
+
+    func storeFolder(at path: String) throws -> ArtifactLocation {
+        let path = PackagerPaths.normalize(path)
+        if folders[path] == nil { try prepare(folders: [path], width: 1) }
+        return try location(folders[path]!)
+    }
+
+    func storeZippedFile(at path: String) throws -> ArtifactLocation {
+        let entry = try file(path)
+        let temporary = cache.temporaryPath()
+        try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
+                                          blob: entry.id)],
+                          from: files.repository, to: temporary)
+        return try location(try cache.adopt(temporary))
+    }
+
+    func storeFile(at path: String) throws -> ArtifactLocation {
+        let entry = try file(path)
+        return try location(try cache.store(try files.repository.blob(entry.id)))
+    }
+
+    func storeBytes(_ data: Data, suggestedName: String) throws -> ArtifactLocation {
+        try location(try cache.store(data))
+    }
+
+    /// Stores a packaged template too large to pass inline (the agent deploys it by URL).
+    func storeTemplate(_ data: Data) throws(BuildError) -> ArtifactLocation {
+        try location(try cache.store(data))
+    }
+
+    private func file(_ path: String) throws(BuildError) -> TreeEntry {
+        guard let entry = files.entry(path), entry.kind != .folder else {
+            throw BuildError(.packaging, "\(CommitFiles.repositoryPath(path)) is not a file of the commit")
+        }
+        return entry
+    }
+
+    private func location(_ object: StoredObject) throws(BuildError) -> ArtifactLocation {
+        let entry = try Self.entry(object, layout: layout, cache: cache)
+        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry) }
+        return ArtifactLocation(bucket: bucket, key: entry.key, sha256: object.sha256, size: object.size)
+    }
+
+    /// An object as an artifact to upload: its key and its file in the cache.
+    static func entry(_ object: StoredObject, layout: BucketLayout,
+                      cache: ArtifactCache) throws(BuildError) -> BuildFolder.Artifacts.Entry {
+        do {
+            return BuildFolder.Artifacts.Entry(key: try layout.artifact(sha256: object.sha256), sha256: object.sha256,
+                                               size: object.size, file: cache.path(of: object.sha256))
+        } catch {
+            throw BuildError(error, doing: "naming an artifact")
+        }
+    }
+}
+
+extension ArtifactLocation {
+    /// The base of artifact URLs for templates (`TemplateURL`): the S3 endpoint as
+    /// configured. On AWS `https://s3.<region>.amazonaws.com`; with a custom endpoint
+    /// (`--endpoint-url`, e.g. moto's `http://localhost:PORT`) that endpoint.
+    public static func urlBase(for config: AWSConfig) throws(AWSError) -> String {
+        let endpoint = try config.endpoint(for: .s3)
+        return endpoint.isCustom ? endpoint.description : awsURLBase(region: config.region)
+    }
+}

@@ -1,0 +1,234 @@
+import Bucket
+import Foundation
+import HTTP
+import Manifest
+import Synchronization
+
+/// What `ferry publish` needs.
+public struct PublishRequest: Sendable {
+    /// The folder `ferry build` wrote.
+    public var folder: BuildFolder
+    public var bucket: SharedBucket
+    /// The channel to move to this release; nil publishes without moving any channel.
+    public var channel: String?
+    /// Signs the channel pointer (the `release` role).
+    public var key: SigningKey
+    /// Why the channel moves (the pointer's `reason`); default "publish <version>".
+    public var reason: String?
+    /// Read the bucket, write nothing; the result says what would be written.
+    public var dryRun: Bool
+    public var now: Date
+    /// Uploads at once.
+    public var width: Int
+    /// Artifacts already checked or uploaded (by `ferry release` while it built): key →
+    /// whether it was uploaded. They are not looked at again.
+    public var handled: [String: Bool]
+
+    public init(folder: BuildFolder, bucket: SharedBucket, channel: String?, key: SigningKey, reason: String? = nil,
+                dryRun: Bool = false, now: Date = Date(), width: Int = 8, handled: [String: Bool] = [:]) {
+        self.folder = folder
+        self.bucket = bucket
+        self.channel = channel
+        self.key = key
+        self.reason = reason
+        self.dryRun = dryRun
+        self.now = now
+        self.width = width
+        self.handled = handled
+    }
+}
+
+/// What a publish did (or, in a dry run, would do).
+public struct PublishResult: Sendable {
+    public var release: ReleaseRef
+    /// `PREFIX/releases/<pipeline>/<version>/`.
+    public var releaseKey: String
+    /// Artifact keys uploaded, and the bytes they held.
+    public var uploaded: [String]
+    public var uploadedBytes: Int64
+    /// Artifact keys that were already in the bucket (one HEAD each, no upload).
+    public var present: [String]
+    /// Release objects written, and those that already held these exact bytes.
+    public var written: [String]
+    public var alreadyThere: [String]
+    /// The channel's pointer after the publish; nil without a channel or in a dry run.
+    public var pointer: Move<ChannelPointer>?
+    /// In a dry run, the serial the pointer would get (nil when it would not move).
+    public var wouldMoveTo: Int?
+    public var dryRun: Bool
+}
+
+/// The master leg from a built bundle to the bucket, in the order that never exposes a
+/// half-published release: content-addressed artifacts (HEAD first; only missing ones
+/// are uploaded), then the release objects (bundle, signature, manifest: write-once —
+/// identical bytes already there are fine, different bytes are refused), then the
+/// channel pointer last (compare-and-swap, serial + 1; a channel already at this
+/// release does not move).
+public enum Publisher {
+    public static func publish(_ request: PublishRequest, progress: BuildProgress = .silent) throws(BuildError) -> PublishResult {
+        var clock = PhaseClock()
+        let release = try PublishPlan.load(request.folder, for: request.bucket)
+        let bucket = request.bucket
+        let pipeline = release.manifest.pipeline, version = release.manifest.version
+
+        // 1. Artifacts.
+        let upload = try uploadArtifacts(release.artifacts, to: bucket, dryRun: request.dryRun, handled: request.handled,
+                                         width: request.width, progress: progress)
+        let verb = request.dryRun ? "would upload" : "uploaded"
+        progress.phase("upload", clock.lap(), "\(verb) \(upload.uploaded.count) artifacts (\(megabytes(upload.bytes))), "
+            + "\(upload.present.count) already in the bucket")
+
+        // 2. Release objects: the bundle, then the signature, the manifest last.
+        let objects: [(key: String, source: ReleaseObject)] = [
+            (release.keys.bundle, .file(request.folder.file(BuildFolder.bundle), release.bundleSha256)),
+            (release.keys.signature, .bytes(release.signature)),
+            (release.keys.manifest, .bytes(release.manifestBytes)),
+        ]
+        var written: [String] = [], alreadyThere: [String] = []
+        for (key, source) in objects {
+            if try source.write(to: bucket, key: key, dryRun: request.dryRun) { written.append(key) } else { alreadyThere.append(key) }
+        }
+        progress.phase("release", clock.lap(), "\(request.dryRun ? "would write" : "wrote") \(written.count) release objects"
+            + (alreadyThere.isEmpty ? "" : ", \(alreadyThere.count) already there with these bytes")
+            + " under s3://\(bucket.name)/\(release.keys.folder)")
+
+        // 3. The pointer, last.
+        let ref = ReleaseRef(pipeline: pipeline, version: version, manifestSha256: sha256Hex(release.manifestBytes),
+                             bundleSha256: release.bundleSha256)
+        var pointer: Move<ChannelPointer>?
+        var wouldMoveTo: Int?
+        if let channel = request.channel {
+            do {
+                if request.dryRun {
+                    let current = try bucket.currentPointer(pipeline: pipeline, channel: channel)?.0
+                    let same = current.map { $0.version == version && $0.bundleSha256 == ref.bundleSha256
+                        && $0.manifestSha256 == ref.manifestSha256 && $0.expiresAt == nil } ?? false
+                    wouldMoveTo = same ? nil : (current?.serial ?? 0) + 1
+                    progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
+                        : "would move channel \(channel) from \(current.map { "\($0.version) (serial \($0.serial))" } ?? "nothing") "
+                            + "to \(version) (serial \(wouldMoveTo!))")
+                } else {
+                    let move = try bucket.moveChannel(pipeline: pipeline, channel: channel, to: ref,
+                                                      reason: request.reason ?? "publish \(version)", key: request.key,
+                                                      now: request.now)
+                    pointer = move
+                    switch move {
+                    case .moved(let document):
+                        progress.phase("pointer", clock.lap(), "channel \(channel) -> \(version) (serial \(document.serial))")
+                    case .unchanged(let document):
+                        progress.phase("pointer", clock.lap(), "channel \(channel) already at \(version) (serial \(document.serial))")
+                    }
+                }
+            } catch where error.code == .channelMoved {
+                throw BuildError(.channelMoved, "channel \(channel) of \(pipeline) moved while this publish ran (someone "
+                    + "else moved it at the same moment): nothing of the pointer was written and the release objects are "
+                    + "in place. Run ferry publish again to retry; it will build on the new pointer")
+            } catch {
+                throw BuildError(error, doing: "moving channel \(channel) of \(pipeline)")
+            }
+        }
+        return PublishResult(release: ref, releaseKey: release.keys.folder, uploaded: upload.uploaded,
+                             uploadedBytes: upload.bytes, present: upload.present, written: written,
+                             alreadyThere: alreadyThere, pointer: pointer, wouldMoveTo: wouldMoveTo, dryRun: request.dryRun)
+    }
+
+    /// HEADs every artifact not yet `handled` on `width` threads; uploads the missing ones.
+    static func uploadArtifacts(_ artifacts: [BuildFolder.Artifacts.Entry], to bucket: SharedBucket, dryRun: Bool,
+                                handled: [String: Bool], width: Int, progress: BuildProgress) throws(BuildError)
+        -> (uploaded: [String], present: [String], bytes: Int64)
+    {
+        let done = Mutex<Int64>(0)
+        let total = artifacts.reduce(0) { $0 + Int64($1.size) }
+        let todo = artifacts.filter { handled[$0.key] == nil }
+        let outcomes = try parallelMap(todo, width: width) { (artifact) throws(BuildError) -> Bool in
+            let uploaded = try ensure(artifact, in: bucket, dryRun: dryRun)
+            if uploaded {
+                let sent = done.withLock { value -> Int64 in
+                    value += Int64(artifact.size)
+                    return value
+                }
+                progress.transfer(sent, total)
+            }
+            return uploaded
+        }
+        let checked = handled.merging(zip(todo.map(\.key), outcomes)) { $1 }
+        var uploaded: [String] = [], present: [String] = [], bytes: Int64 = 0
+        for artifact in artifacts {
+            if checked[artifact.key] == true {
+                uploaded.append(artifact.key)
+                bytes += Int64(artifact.size)
+            } else {
+                present.append(artifact.key)
+            }
+        }
+        return (uploaded, present, bytes)
+    }
+
+    /// One artifact in the bucket: a HEAD; when missing, its local file is checked
+    /// against its digest and written once. True when it was (or, in a dry run, would
+    /// be) uploaded.
+    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+        let there: Bool
+        do throws(BucketError) {
+            there = try bucket.exists(key: artifact.key)
+        } catch {
+            throw BuildError(error, doing: "checking artifact \(artifact.key)")
+        }
+        if there { return false }
+        guard FileManager.default.fileExists(atPath: artifact.file) else {
+            throw BuildError(.cache, "artifact \(artifact.key) is not in the bucket, and its file \(artifact.file) is not "
+                + "in the artifact cache of this machine: publish where you built, or build again here")
+        }
+        let local = try ArtifactCache.digest(ofFile: artifact.file)
+        guard local.sha256 == artifact.sha256, local.size == artifact.size else {
+            throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
+                + "recorded (\(artifact.sha256)): the cache was changed; build again")
+        }
+        guard !dryRun else { return true }
+        do throws(BucketError) {
+            _ = try bucket.writeOnce(key: artifact.key, file: artifact.file, sha256: artifact.sha256)
+        } catch {
+            throw BuildError(error, doing: "uploading artifact \(artifact.key)")
+        }
+        return true
+    }
+
+    static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+}
+
+/// A release object's bytes: a file (with its digest) or data.
+enum ReleaseObject {
+    case file(String, String)
+    case bytes(Data)
+
+    /// Writes once; true when written, false when the same bytes were there. A dry run
+    /// only reads (one HEAD) and throws `.releaseExists` as the write would.
+    func write(to bucket: SharedBucket, key: String, dryRun: Bool) throws(BuildError) -> Bool {
+        do throws(BucketError) {
+            if dryRun {
+                let sha256 = switch self {
+                case .file(_, let digest): digest
+                case .bytes(let data): sha256Hex(data)
+                }
+                let existing: String?
+                do {
+                    existing = try bucket.digest(of: key)
+                } catch where error.code == .notFound {
+                    return true
+                }
+                guard existing == sha256 else {
+                    throw BucketError(.releaseExists, "s3://\(bucket.name)/\(key) already exists with different bytes: "
+                        + "a published release is never replaced; publish a new version")
+                }
+                return false
+            }
+            let outcome = switch self {
+            case .file(let path, let digest): try bucket.writeOnce(key: key, file: path, sha256: digest)
+            case .bytes(let data): try bucket.writeOnce(key: key, data: data)
+            }
+            return outcome == .written
+        } catch {
+            throw BuildError(error, doing: "publishing \(key)")
+        }
+    }
+}

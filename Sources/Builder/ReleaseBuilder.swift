@@ -1,0 +1,142 @@
+import Foundation
+import Git
+import Manifest
+
+/// What `ferry build` needs.
+public struct BuildRequest: Sendable {
+    /// A folder in the repository (it is discovered upward, as git does).
+    public var repository: String
+    /// The pipeline's name: its definition is `pipelines/<name>.yaml` in the commit built.
+    public var pipeline: String
+    /// A tag, branch, commit id or `HEAD`.
+    public var ref: String
+    /// Where bundle.zip, manifest.json, manifest.sig and artifacts.json go (created).
+    public var output: String
+    /// The bucket and layout the artifacts' keys and URLs name.
+    public var bucket: String
+    public var layout: BucketLayout
+    /// The base of artifact URLs (`ArtifactLocation.urlBase(for:)`).
+    public var objectURLBase: String
+    public var cache: ArtifactCache
+    /// Signs the manifest (the `builder` role).
+    public var key: SigningKey
+    /// The manifest's `source.repository`; default the pipeline's name. Not the folder's
+    /// name: the same commit must give the same bundle wherever it is checked out.
+    public var repositoryName: String?
+    /// For `ferry release`: the tag that will be created after the build.
+    public var plannedTag: PlannedTag?
+    /// The environment tests run with (plus each test's `env`).
+    public var environment: [String: String]
+    /// Threads that zip code folders at once.
+    public var width: Int
+    /// Told of each artifact the moment it exists, from any thread (`ferry release`
+    /// uploads them while the build goes on).
+    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
+
+    public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
+                layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
+                repositoryName: String? = nil, plannedTag: PlannedTag? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment,
+                width: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.repository = repository
+        self.pipeline = pipeline
+        self.ref = ref
+        self.output = output
+        self.bucket = bucket
+        self.layout = layout
+        self.objectURLBase = objectURLBase
+        self.cache = cache
+        self.key = key
+        self.repositoryName = repositoryName
+        self.plannedTag = plannedTag
+        self.environment = environment
+        self.width = width
+        onArtifact = nil
+    }
+}
+
+/// What a build made.
+public struct BuildResult: Sendable {
+    public var snapshot: SourceSnapshot
+    public var bundle: BuiltBundle
+    public var folder: BuildFolder
+    /// Code folders zipped in this build, and those whose zip the cache already had.
+    public var zippedFolders: Int
+    public var reusedFolders: Int
+}
+
+/// The master leg up to a local, signed bundle: resolve the commit, read its pipeline
+/// definition, run the tests gate, package the templates, write the bundle.
+public enum ReleaseBuilder {
+    /// Builds `request.ref`. Nothing is written to the bucket. Throws `.testFailed`
+    /// when a test fails (nothing is written to `output` then).
+    public static func build(_ request: BuildRequest, progress: BuildProgress = .silent) throws(BuildError) -> BuildResult {
+        var clock = PhaseClock()
+        let repository: Repository
+        do {
+            repository = try Repository.open(request.repository)
+        } catch {
+            throw BuildError(error, doing: "opening the repository at \(request.repository)")
+        }
+        let snapshot = try SourceSnapshot.resolve(request.ref, in: repository, planned: request.plannedTag)
+        let definition = try Checkout.definition(request.pipeline, commit: snapshot.commit, repository: repository)
+        let files = try CommitFiles(repository: repository, commit: snapshot.commit, sourcePath: definition.source.path)
+        progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
+            + "\(files.entries.count) files and folders, read from the commit")
+
+        // The tests get a checkout of their own: what they write never reaches a zip,
+        // which is made from the commit itself.
+        var tests = TestsGate.Record(runs: [], log: Data())
+        if !definition.tests.isEmpty {
+            let scratch = try Scratch(in: request.cache)
+            let summary = try Checkout.export(definition, snapshot.commit, repository, to: scratch.path + "/source")
+            progress.phase("export", clock.lap(), "\(summary.files.count) files of \(snapshot.commit.id.prefix(12)) for the tests")
+            tests = try TestsGate.run(definition.tests, in: scratch.path + "/source", environment: request.environment,
+                                      progress: progress)
+            progress.phase("tests", clock.lap(), "\(tests.runs.count) passed")
+        }
+
+        let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
+                                      cache: request.cache, files: files, repositoryPath: repository.path,
+                                      onArtifact: request.onArtifact)
+        let packaged = try StackPackaging.package(definition, sink: sink, width: request.width)
+        progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
+            + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
+
+        do {
+            try FileManager.default.createDirectory(atPath: request.output, withIntermediateDirectories: true)
+        } catch {
+            throw BuildError(.invalidInput, "cannot create the output folder \(request.output)", cause: "\(error)")
+        }
+        let folder = BuildFolder(request.output)
+        let bundle = try BundleWriter.write(
+            pipeline: definition.name, snapshot: snapshot, repositoryName: request.repositoryName ?? definition.name,
+            tests: tests, stacks: packaged, order: definition.deploymentOrder(), artifacts: sink.stored,
+            key: request.key, to: folder.file(BuildFolder.bundle))
+        let list = BuildFolder.Artifacts(
+            bucket: request.bucket, prefix: request.layout.prefix,
+            artifacts: try sink.stored.keys.sorted().map { (key) throws(BuildError) in
+                try CommitArtifactSink.entry(sink.stored[key]!, layout: request.layout, cache: request.cache)
+            })
+        try folder.write(bundle, artifacts: list)
+        progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")
+        return BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
+                           reusedFolders: sink.reusedFolders)
+    }
+}
+
+/// A private working folder in the cache's `tmp/`, removed when released.
+final class Scratch {
+    let path: String
+
+    init(in cache: ArtifactCache) throws(BuildError) {
+        path = cache.temporaryPath()
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        } catch {
+            throw BuildError(.cache, "cannot create a working folder in \(cache.folder)", cause: "\(error)")
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}

@@ -1,0 +1,79 @@
+import Bucket
+import Foundation
+import Git
+import Manifest
+
+/// What a release did.
+public struct ReleaseResult: Sendable {
+    public var build: BuildResult
+    public var publish: PublishResult
+    /// The tag created (nil in a dry run, or when it already existed on this commit).
+    public var createdTag: String?
+}
+
+/// `ferry release`: build, tag, publish — in the order that leaves nothing behind when
+/// something fails before the publish:
+///
+/// 1. check the version and that the tag `v<version>` is free or already on this commit,
+///    and that git knows who tags (`user.name`, `user.email`);
+/// 2. build (tests gate, packaging, bundle) as if the tag existed;
+/// 3. only then create the annotated tag `v<version>` — a failed test or build leaves no tag;
+/// 4. publish (artifacts, release objects, pointer).
+///
+/// The artifacts are uploaded as soon as each exists, while the build is still packaging
+/// (after the tests: a failed test still leaves the bucket untouched).
+///
+/// If the publish fails after the tag was created, the tag stays (it names the commit
+/// the release was built from): run `ferry publish` on the build folder, or
+/// `ferry release` again with the same version, which finds the tag on this commit.
+public enum Releaser {
+    public static func release(_ build: BuildRequest, version: SemVer, bucket: SharedBucket, channel: String?,
+                               publishKey: SigningKey, reason: String? = nil, dryRun: Bool = false, now: Date = Date(),
+                               progress: BuildProgress = .silent) throws(BuildError) -> ReleaseResult {
+        let repository: Repository
+        let tagger: Signature
+        do {
+            repository = try Repository.open(build.repository)
+            tagger = try repository.defaultSignature()
+        } catch {
+            throw BuildError(error, doing: "preparing the release tag v\(version)")
+        }
+        var request = build
+        request.plannedTag = PlannedTag(version: version, tagger: tagger,
+                                        message: "Release \(version) (ferry release \(build.pipeline))")
+        // Artifacts go up while the build still zips others (after the tests passed:
+        // packaging starts only then). Content-addressed, they are harmless should the
+        // build fail later: nothing points at them.
+        let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
+        if let uploader { request.onArtifact = { uploader.submit($0) } }
+        let built: BuildResult
+        do {
+            built = try ReleaseBuilder.build(request, progress: progress)
+        } catch {
+            _ = try? uploader?.finish()
+            throw error
+        }
+        let handled = try uploader?.finish() ?? [:]
+
+        var createdTag: String?
+        let tagName = request.plannedTag!.name
+        if dryRun {
+            progress.note("dry run: would create tag \(tagName) on \(built.snapshot.commit.id.prefix(12))")
+        } else {
+            do {
+                if try repository.tag(named: tagName) == nil {
+                    try repository.createAnnotatedTag(name: tagName, commit: built.snapshot.commit,
+                                                      message: request.plannedTag!.message, tagger: tagger)
+                    createdTag = tagName
+                }
+            } catch {
+                throw BuildError(error, doing: "creating tag \(tagName)")
+            }
+        }
+        let published = try Publisher.publish(
+            PublishRequest(folder: built.folder, bucket: bucket, channel: channel, key: publishKey, reason: reason,
+                           dryRun: dryRun, now: now, handled: handled),
+            progress: progress)
+        return ReleaseResult(build: built, publish: published, createdTag: createdTag)
+    }
+}

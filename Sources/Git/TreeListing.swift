@@ -1,0 +1,72 @@
+import Foundation
+
+/// One folder or file of a commit's tree, listed without reading any content.
+public struct TreeEntry: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case folder
+        case file
+        /// A file git records as executable (mode 100755).
+        case executable
+    }
+
+    /// The path relative to the listed folder, `/`-separated.
+    public let path: String
+    public let kind: Kind
+    /// The git object id (a tree for a folder, a blob for a file), 40 lowercase hex digits.
+    /// A folder's tree id names its exact content.
+    public let id: String
+
+    public init(path: String, kind: Kind, id: String) {
+        self.path = path
+        self.kind = kind
+        self.id = id
+    }
+}
+
+extension Repository {
+    /// Every folder and file under `path` (relative to the repository root; "" for the
+    /// root) of `commit`, recursively, sorted by path (byte order), without reading any
+    /// file's content. Like `exportTree`, a submodule throws `.submodule` and a symbolic
+    /// link `.symlink`, naming the path; a missing folder throws `.pathNotFound`.
+    /// The corresponding C functions are `git_tree_entry_bypath`, `git_tree_lookup` and
+    /// `git_tree_entry_byindex`.
+    public func listTree(commit: Commit, path: String = "") throws(GitError) -> [TreeEntry] {
+        let prefix = Self.normalisedPath(path)
+        guard let root = try handle.treeID(commit: try Self.objectID(commit), path: prefix) else {
+            throw GitError(.pathNotFound, "there is no folder '\(prefix)' in commit \(commit.id): check the path")
+        }
+        var entries: [TreeEntry] = []
+        try collect(tree: root, relative: "", prefix: prefix, into: &entries)
+        return entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// The content of the blob `id` (a file's id from `listTree`), copied out of libgit2.
+    /// The corresponding C functions are `git_blob_lookup` and `git_blob_rawcontent`.
+    public func blob(_ id: String) throws(GitError) -> Data {
+        guard let object = ObjectID(hex: id) else { throw GitError(.library, "'\(id)' is not a git object id") }
+        return try handle.withBlob(object) { bytes in Data(bytes) }
+    }
+
+    private func collect(tree: ObjectID, relative: String, prefix: String, into entries: inout [TreeEntry]) throws(GitError) {
+        for item in try handle.entries(ofTree: tree) {
+            let path = relative.isEmpty ? item.name : relative + "/" + item.name
+            let shown = prefix.isEmpty ? path : prefix + "/" + path
+            switch item.kind {
+            case .tree:
+                entries.append(TreeEntry(path: path, kind: .folder, id: item.id.hex))
+                try collect(tree: item.id, relative: path, prefix: prefix, into: &entries)
+            case .file:
+                entries.append(TreeEntry(path: path, kind: .file, id: item.id.hex))
+            case .executable:
+                entries.append(TreeEntry(path: path, kind: .executable, id: item.id.hex))
+            case .submodule:
+                throw GitError(.submodule,
+                               "\(shown) is a git submodule; submodules are not supported: vendor the code into the repository, "
+                                   + "or point the pipeline at a folder without submodules")
+            case .symlink:
+                throw GitError(.symlink,
+                               "\(shown) is a symbolic link; links are not exported: commit the file it points to instead")
+            }
+        }
+    }
+}

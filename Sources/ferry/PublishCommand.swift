@@ -1,0 +1,91 @@
+import ArgumentParser
+import Bucket
+import Builder
+import Foundation
+import Manifest
+
+/// `ferry publish`: a built bundle folder into the shared bucket, then a channel moved to it.
+struct PublishCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Upload a built bundle to the shared bucket and move a channel to it.",
+        discussion: """
+        Writes in this order, so an agent never sees half a release: the artifacts the \
+        templates point to (a HEAD each; only missing ones are uploaded), then the release \
+        objects bundle.zip, manifest.sig, manifest.json (written once: the same bytes \
+        again are a no-op, different bytes under an existing version are refused), then \
+        the channel pointer, signed with --key (release role), by compare-and-swap with \
+        serial + 1. A channel already at this release does not move. If someone else \
+        moves the channel at the same moment, nothing is lost: run the command again.
+
+        Example:
+          ferry publish build/ --channel canary \\
+              --key ~/.ferry/release.key --bucket my-releases
+        """)
+
+    @Argument(help: ArgumentHelp("The folder ferry build wrote.", valueName: "bundle-dir"))
+    var folder: String
+
+    @Option(help: "The channel to move to this release (none: publish without moving a channel).")
+    var channel: String?
+
+    @Option(help: ArgumentHelp("The private key that signs the channel pointer (release role).", valueName: "file"))
+    var key: String
+
+    @Option(help: "Why the channel moves, kept in the pointer. Default: publish <version>.")
+    var reason: String?
+
+    @OptionGroup var bucket: BucketOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Read the bucket and say what would be written; write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print the result as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        if let channel {
+            do {
+                try Name.validate(channel, as: "channel")
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+    }
+
+    func run() throws {
+        let request = PublishRequest(folder: BuildFolder(folder), bucket: try bucket.open(), channel: channel,
+                                     key: try KeyFiles.signingKey(key), reason: reason, dryRun: dryRun)
+        let result = try Publisher.publish(request, progress: Reporter.progress())
+        try PublishCommand.report(result, bucket: request.bucket, tag: nil, json: json)
+    }
+
+    /// The final line (or JSON) of publish and release.
+    static func report(_ result: PublishResult, bucket: SharedBucket, tag: String?, json: Bool) throws {
+        let release = result.release
+        let location = "s3://\(bucket.name)/\(result.releaseKey)"
+        let channel: String? = switch result.pointer {
+        case .moved(let pointer)?: "channel \(pointer.channel) -> serial \(pointer.serial)"
+        case .unchanged(let pointer)?: "channel \(pointer.channel) already at serial \(pointer.serial)"
+        case nil: result.wouldMoveTo.map { "channel would move to serial \($0)" }
+        }
+        if json {
+            var object: [String: Any] = [
+                "pipeline": release.pipeline, "version": release.version.description,
+                "bundleSha256": release.bundleSha256, "manifestSha256": release.manifestSha256, "location": location,
+                "uploaded": result.uploaded, "alreadyPresent": result.present, "written": result.written,
+                "dryRun": result.dryRun,
+            ]
+            if let pointer = result.pointer?.document {
+                object["channel"] = pointer.channel
+                object["serial"] = pointer.serial
+            }
+            if let tag { object["tag"] = tag }
+            try Reporter.printJSON(object)
+        } else {
+            let verb = result.dryRun ? "would publish" : "published"
+            print("\(verb) \(release.pipeline) \(release.version) (bundle sha256 \(release.bundleSha256)) to \(location)"
+                + (channel.map { "; \($0)" } ?? ""))
+        }
+    }
+}
