@@ -24,7 +24,7 @@ struct KeysCommand: ParsableCommand {
             discussion: "Never overwrites: if either file exists, nothing is written. Prints the key id."
         )
 
-        @Option(help: "The existing folder to write the key files into.")
+        @Option(help: "The folder to write the key files into (created, mode 0700, when missing).")
         var out: String
 
         @Option(help: "The key files' name, without extension.")
@@ -46,6 +46,10 @@ struct KeysCommand: ParsableCommand {
             let folder = out.hasSuffix("/") ? String(out.dropLast()) : out
             let privatePath = "\(folder)/\(name).key"
             let publicPath = "\(folder)/\(name).pub"
+            if !FileManager.default.fileExists(atPath: folder) {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            }
             try KeyFileIO.create(privatePath, contents: key.fileContents, mode: 0o600)
             do {
                 try KeyFileIO.create(publicPath, contents: key.publicKey.fileContents, mode: 0o644)
