@@ -55,6 +55,15 @@ def process_status_kib(pid, field):
     return 0
 
 
+def process_rollup_kib(pid, field):
+    """A field of /proc/PID/smaps_rollup (Pss: resident memory with pages shared between
+    processes split among them; Anonymous: memory that is the process's own)."""
+    for line in open("/proc/%d/smaps_rollup" % pid):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
 def target(text, measured, met):
     return {"target": text, "measured": measured, "met": bool(met)}
 
