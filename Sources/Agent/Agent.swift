@@ -55,7 +55,7 @@ public final class Agent {
                              limits: settings.limits, checkpoint: checkpoint)
         reporter = StatusReporter(bucket: bucket, journal: journal, silo: silo, channel: settings.channel,
                                   intervalSeconds: Int(settings.interval.rounded()),
-                                  heartbeatSeconds: Int(settings.heartbeat.rounded()))
+                                  heartbeatSeconds: Int(max(settings.heartbeat, settings.interval).rounded()))
         journal.onStep = { [logger] entry in
             var metadata: Logger.Metadata = ["pipeline": "\(entry.pipeline)", "step": "\(entry.step)",
                                              "phase": "\(entry.phase.rawValue)"]

@@ -23,7 +23,8 @@ public struct AgentSettings: Equatable, Sendable {
     /// Seconds between reads of the silo's pin in `agent run` (the channel pointer is read
     /// every tick). `agent once` always reads both.
     public var pinInterval: Double
-    /// Seconds an idle agent may stay silent: it rewrites its status report this often.
+    /// Seconds an idle agent may stay silent: it rewrites its status report this often
+    /// (at the first tick after; so never more often than the interval).
     public var heartbeat: Double
     /// A role the agent assumes for stack operations (bucket reads keep its own identity).
     public var deployRoleArn: String?
@@ -127,10 +128,12 @@ extension AgentSettings {
             bucket: bucket, prefix: first(\.prefix) ?? "ferry/", pipelines: pipelines,
             channel: first(\.channel) ?? "stable", silo: first(\.silo), trust: trust,
             stateDirectory: first(\.stateDirectory) ?? defaultStateDirectory,
-            interval: try first(\.interval).map { (text) throws(AgentError) in try seconds(text) } ?? defaultInterval,
-            pinInterval: try first(\.pinInterval).map { (text) throws(AgentError) in try seconds(text) }
-                ?? defaultPinInterval,
-            heartbeat: try first(\.heartbeat).map { (text) throws(AgentError) in try seconds(text) } ?? defaultHeartbeat,
+            interval: try first(\.interval).map { (text) throws(AgentError) in try seconds(text, setting: "interval") }
+                ?? defaultInterval,
+            pinInterval: try first(\.pinInterval).map { (text) throws(AgentError) in
+                try seconds(text, setting: "pin interval") } ?? defaultPinInterval,
+            heartbeat: try first(\.heartbeat).map { (text) throws(AgentError) in try seconds(text, setting: "heartbeat") }
+                ?? defaultHeartbeat,
             deployRoleArn: first(\.deployRoleArn), cloudFormationRoleArn: first(\.cloudFormationRoleArn),
             stackPrefix: first(\.stackPrefix) ?? "", parameters: parameters,
             limits: ExtractLimits(
@@ -172,9 +175,9 @@ extension AgentSettings {
             throw AgentError(.configuration, "the interval must be between 0.1 s and 24 h (e.g. 30 or 2m)",
                              next: .needsPerson)
         }
-        guard pinInterval >= 0, pinInterval <= 86_400, heartbeat >= interval, heartbeat <= 7 * 86_400 else {
+        guard pinInterval >= 0, pinInterval <= 86_400, heartbeat > 0, heartbeat <= 7 * 86_400 else {
             throw AgentError(.configuration, "the pin interval must be between 0 and 24 h, and the heartbeat between "
-                + "the interval and 7 days (e.g. --pin-interval 3m --heartbeat 30m)", next: .needsPerson)
+                + "1 s and 7 days (e.g. --pin-interval 3m --heartbeat 30m)", next: .needsPerson)
         }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw AgentError(.configuration, "unknown log level '\(logLevel)'; use debug, info, warning or error",
@@ -187,12 +190,12 @@ extension AgentSettings {
     }
 
     /// Seconds from `30`, `30s`, `2m` or `1h`.
-    static func seconds(_ text: String) throws(AgentError) -> Double {
+    static func seconds(_ text: String, setting: String) throws(AgentError) -> Double {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let unit = trimmed.last.flatMap { units[$0] }
         guard let value = Double(unit == nil ? trimmed : String(trimmed.dropLast())), value.isFinite else {
-            throw AgentError(.configuration, "the interval '\(text)' is not a duration; write 30, 30s, 2m or 1h",
+            throw AgentError(.configuration, "the \(setting) '\(text)' is not a duration; write 30, 30s, 2m or 1h",
                              next: .needsPerson)
         }
         return value * (unit ?? 1)

@@ -95,6 +95,10 @@ import Testing
         ("stack-prefix", "9lives", "stack prefix '9lives'"),
         ("interval", "soon", "interval 'soon' is not a duration"),
         ("interval", "0", "between 0.1 s and 24 h"),
+        ("pin-interval", "2d", "the pin interval '2d' is not a duration"),
+        ("pin-interval", "25h", "the pin interval must be between 0 and 24 h"),
+        ("heartbeat", "0", "the heartbeat between 1 s and 7 days"),
+        ("heartbeat", "often", "the heartbeat 'often' is not a duration"),
         ("deploy-role-arn", "ferry-deploy", "is not a role ARN"),
         ("max-unpacked-bytes", "lots", "max-unpacked-bytes 'lots'"),
         ("log-format", "xml", "unknown log format 'xml'"),
@@ -111,6 +115,8 @@ import Testing
         case "trust": flags.trust = value.map { [$0] }
         case "stack-prefix": flags.stackPrefix = value
         case "interval": flags.interval = value
+        case "pin-interval": flags.pinInterval = value
+        case "heartbeat": flags.heartbeat = value
         case "deploy-role-arn": flags.deployRoleArn = value
         case "max-unpacked-bytes": flags.maxUnpackedBytes = value
         case "log-format": flags.logFormat = value
