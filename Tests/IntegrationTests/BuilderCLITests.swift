@@ -8,31 +8,10 @@ import Testing
 /// The `ferry` binary as a process: exit status, the final stdout line, reproducibility
 /// across folders, times, time zones and umasks.
 @Suite struct BuilderCLITests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
-    }
-
-    /// Runs `ferry arguments...` through `/bin/sh` with `umask` and extra environment.
+    /// Runs `ferry arguments...` with `umask` and extra environment.
     static func ferry(_ arguments: [String], umask: String = "022", environment: [String: String] = [:],
-                      in folder: String? = nil) throws -> Run {
-        let scratch = try TemporaryDirectory("ferry-cli")
-        let out = scratch.url("stdout"), err = scratch.url("stderr")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", try TestEnvironment.ferryBinary()] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                   stderr: try String(contentsOfFile: err, encoding: .utf8))
+                      in folder: String? = nil) throws -> FerryRun {
+        try FerryProcess.run(arguments, adding: environment, folder: folder, umask: umask)
     }
 
     static func keyFiles(in directory: TemporaryDirectory) throws -> (key: String, pub: String) {
@@ -65,7 +44,7 @@ import Testing
         let filesName = URL(fileURLWithPath: files.path).lastPathComponent
         // The second build runs in another folder, with relative paths (the same cache).
         func build(repo: String, out: String, cache: String, umask: String, zone: String, in folder: String,
-                   retest: Bool = false) throws -> Run {
+                   retest: Bool = false) throws -> FerryRun {
             try Self.ferry(["build", "webapp", "--ref", "v1.0.0", "--repo", repo, "--key", key, "--bucket", "releases",
                             "--out", out, "--cache-dir", cache, "--region", "eu-west-1",
                             "--endpoint-url", "https://s3.eu-west-1.amazonaws.com"] + (retest ? ["--retest"] : []),
@@ -86,7 +65,7 @@ import Testing
         #expect(one.lastLine == "built webapp 1.0.0 bundle sha256 \(bundle) in \(files.url("one"))")
         #expect(one.stderr.contains("ferry: package"))
         #expect(!one.stderr.contains("recorded"))
-        let tree = try fixture.git.git("rev-parse", "v1.0.0^{tree}").trimmingCharacters(in: .whitespacesAndNewlines)
+        let tree = try fixture.git.git("rev-parse", "v1.0.0^{tree}")
         #expect(two.stderr.contains("ferry: tests: unit passed (recorded "))
         #expect(two.stderr.contains(" for tree \(tree.prefix(12)); --retest runs it again)"))
 
