@@ -80,9 +80,15 @@ public enum AWSEncoding {
 extension Sequence<UInt8> {
     /// Lowercase hexadecimal.
     var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits: StaticString = "0123456789abcdef"
         var out = [UInt8]()
-        for byte in self { out += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
+        out.reserveCapacity(underestimatedCount * 2)
+        digits.withUTF8Buffer { digits in
+            for byte in self {
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0xF)])
+            }
+        }
         return String(decoding: out, as: UTF8.self)
     }
 }

@@ -73,7 +73,9 @@ public final class Agent {
     static func resolveSilo(settings: AgentSettings, config: AWSConfig) throws(AgentError) -> String {
         if let silo = settings.silo { return silo }
         let file = settings.stateDirectory + "/silo"
-        if let cached = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+        // One line, as written below; the first use of Foundation's trimming costs a millisecond.
+        if let words = try? String(contentsOfFile: file, encoding: .utf8).split(whereSeparator: \.isWhitespace),
+           words.count == 1, case let cached = String(words[0]),
            cached.hasSuffix("-" + config.region), (try? Name.validate(cached, as: "silo")) != nil {
             return cached
         }

@@ -56,10 +56,10 @@ public struct LogLineHandler: LogHandler {
         let time = Self.timestamp(now())
         switch format {
         case .json:
-            var members = ["\"level\":" + Self.quoted(level.rawValue), "\"message\":" + Self.quoted(message),
-                           "\"time\":" + Self.quoted(time)]
+            var members = ["\"level\":" + JSONString.quoted(level.rawValue), "\"message\":" + JSONString.quoted(message),
+                           "\"time\":" + JSONString.quoted(time)]
             for (key, value) in metadata where !["level", "message", "time"].contains(key) {
-                members.append(Self.quoted(key) + ":" + Self.json(value))
+                members.append(JSONString.quoted(key) + ":" + Self.json(value))
             }
             let sorted = members.sorted()
             return "{" + sorted.joined(separator: ",") + "}"
@@ -67,7 +67,7 @@ public struct LogLineHandler: LogHandler {
             var text = "\(time) \(level.rawValue) \(message)"
             for key in metadata.keys.sorted() {
                 let value = "\(metadata[key]!)"
-                text += " \(key)=" + (value.contains(" ") || value.isEmpty ? Self.quoted(value) : value)
+                text += " \(key)=" + (value.contains(" ") || value.isEmpty ? JSONString.quoted(value) : value)
             }
             return text
         }
@@ -94,30 +94,11 @@ public struct LogLineHandler: LogHandler {
 
     private static func json(_ value: Logger.Metadata.Value) -> String {
         switch value {
-        case .string(let text): quoted(text)
-        case .stringConvertible(let convertible): quoted(convertible.description)
+        case .string(let text): JSONString.quoted(text)
+        case .stringConvertible(let convertible): JSONString.quoted(convertible.description)
         case .array(let values): "[" + values.map(json).joined(separator: ",") + "]"
         case .dictionary(let values):
-            "{" + values.keys.sorted().map { quoted($0) + ":" + json(values[$0]!) }.joined(separator: ",") + "}"
+            "{" + values.keys.sorted().map { JSONString.quoted($0) + ":" + json(values[$0]!) }.joined(separator: ",") + "}"
         }
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -140,7 +140,8 @@ public struct ReleaseStore {
                               limits: ExtractLimits, name: String) throws(AgentError) -> [ExtractedFile] {
         let files: [ExtractedFile]
         do {
-            files = try extract(zip: bundle, into: folder, limits: limits)
+            // No CRC-32 check: `check` below holds every file to the signed manifest's SHA-256.
+            files = try extract(zip: bundle, into: folder, limits: limits, skipCRC: true)
         } catch {
             throw Self.refusal("the bundle of \(name) was refused while unpacking: \(error)"
                 + (error.entry.map { " (entry \($0))" } ?? ""))

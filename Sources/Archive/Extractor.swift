@@ -48,22 +48,38 @@ public struct ExtractedFile: Sendable, Hashable {
 /// symbolic and hard links, devices, FIFOs and sockets, duplicate names (also after
 /// normalising `./a`, `a//b`, or a file where a folder is needed), more entries than
 /// `limits.maxEntries`, more bytes than `limits.maxBytes`, a ratio above
-/// `limits.maxRatio`, data longer or shorter than its header says, a bad CRC. On any
-/// refusal or error the folder is removed entirely: nothing is left behind.
+/// `limits.maxRatio`, data longer or shorter than its header says, a bad CRC (unless
+/// `skipCRC`). On any refusal or error the folder is removed entirely: nothing is left
+/// behind.
 ///
-/// Files are created with `openat(O_CREAT|O_EXCL|O_NOFOLLOW)` under folders Ferry made
-/// itself, and hashed (SHA-256) from the same buffers that are written. Folder entries
-/// are allowed and created; no file is written for them.
+/// Every header is checked before any file is written (`ExtractionPlan`); then the files
+/// are unpacked, large zips on several threads, each with its own reader, each file
+/// hashed (SHA-256) from the same buffers that are written (`FileUnpacker`). Files are
+/// created with `openat(O_CREAT|O_EXCL|O_NOFOLLOW)` under folders Ferry made itself.
+/// Folder entries are allowed and created; no file is written for them.
+///
+/// `skipCRC`: libarchive checks no CRC-32 (`zip:ignorecrc32`). Only for a caller that
+/// compares every returned `sha256` with a list it trusts — the agent and `ferry verify`
+/// check each file against the signed manifest, which a changed byte fails far more
+/// surely than a CRC-32 (a checksum anyone can recompute, so no defence against an
+/// attacker anyway). The size and ratio limits hold either way.
 /// The corresponding C functions are `archive_read_next_header` and `archive_read_data_block`.
-public func extract(zip path: String, into folder: String, limits: ExtractLimits = ExtractLimits())
-    throws(ArchiveError) -> [ExtractedFile] {
+public func extract(zip path: String, into folder: String, limits: ExtractLimits = ExtractLimits(),
+                    skipCRC: Bool = false) throws(ArchiveError) -> [ExtractedFile] {
+    try extract(zip: path, into: folder, limits: limits, skipCRC: skipCRC, threads: nil)
+}
+
+/// `extract`, on `threads` threads (nil: `FileUnpacker.threads(for:)`).
+func extract(zip path: String, into folder: String, limits: ExtractLimits, skipCRC: Bool,
+             threads: Int?) throws(ArchiveError) -> [ExtractedFile] {
     let staging = try StagingFolder(creating: folder)
     do throws(ArchiveError) {
-        let reader = try ArchiveReadHandle(path: path)
         var status = stat()
         guard stat(path, &status) == 0 else { throw ioError("stat", path) }
-        var unpack = Unpacking(reader: reader, staging: staging, limits: limits, zipSize: max(Int64(status.st_size), 1))
-        let files = try unpack.run()
+        let plan = try ExtractionPlan.scan(zip: path, staging: staging, limits: limits,
+                                           zipSize: max(Int64(status.st_size), 1))
+        let unpacker = FileUnpacker(zip: path, plan: plan, staging: staging, limits: limits, skipCRC: skipCRC)
+        let files = try unpacker.run(threads: threads ?? FileUnpacker.threads(for: plan))
         staging.closeFolders()
         return files.sorted { EntryName.precedes($0.path, $1.path) }
     } catch {
@@ -99,158 +115,4 @@ public struct ZipListEntry: Sendable, Hashable {
     public let size: Int64?
     public let kind: Kind
     public let executable: Bool
-}
-
-/// One pass over the entries, with the running totals the limits are checked against.
-private struct Unpacking {
-    let reader: ArchiveReadHandle
-    let staging: StagingFolder
-    let limits: ExtractLimits
-    let zipSize: Int64
-    var names = NameBook()
-    var entryCount = 0
-    var totalBytes: Int64 = 0
-
-    mutating func run() throws(ArchiveError) -> [ExtractedFile] {
-        var files: [ExtractedFile] = []
-        while let raw = try reader.nextEntry() {
-            entryCount += 1
-            let shown = raw.name ?? "(name is not UTF-8)"
-            guard entryCount <= limits.maxEntries else {
-                throw ArchiveError(.tooManyEntries, "the zip has more than \(limits.maxEntries) entries: refused", entry: shown)
-            }
-            guard let name = raw.name else {
-                throw ArchiveError(.unsafePath, "an entry name is not valid UTF-8: refused", entry: shown)
-            }
-            try EntryCheck.allow(raw, name: name)
-            let normal = try EntryName.normalise(name)
-            try names.add(normal, isDirectory: raw.kind == .directory, entry: name)
-            if raw.kind == .directory {
-                _ = try staging.directory(normal, entry: name)
-                continue
-            }
-            files.append(try unpackFile(raw, name: name, normal: normal))
-        }
-        return files
-    }
-
-    private mutating func unpackFile(_ raw: RawEntry, name: String, normal: String) throws(ArchiveError) -> ExtractedFile {
-        guard let declared = raw.size, declared >= 0 else {
-            throw ArchiveError(.sizeMismatch, "entry \(name) declares no size: refused", entry: name)
-        }
-        guard declared <= limits.maxBytes - totalBytes else {
-            throw ArchiveError(.tooLarge, "entry \(name) would take the zip past \(limits.maxBytes) bytes: refused", entry: name)
-        }
-        let executable = raw.permissions & 0o111 != 0
-        let fd = try staging.createFile(normal, mode: executable ? 0o755 : 0o644, entry: name)
-        var hasher = SHA256()
-        var written: Int64 = 0
-        let packedStart = reader.consumedBytes
-        do throws(ArchiveError) {
-            while try reader.readBlock(entry: name, { (bytes, offset) throws(ArchiveError) in
-                guard offset == written else {
-                    throw ArchiveError(.corrupt, "entry \(name) has a hole in its data: refused", entry: name)
-                }
-                // libarchive consumes a block's packed bytes when the next one is asked for, so
-                // the packed count matches what was unpacked *before* this block.
-                let packed = reader.consumedBytes - packedStart
-                try checkRatio(name: name, unpacked: written, packed: packed)
-                written += Int64(bytes.count)
-                totalBytes += Int64(bytes.count)
-                try checkSizes(name: name, declared: declared, written: written)
-                hasher.update(bufferPointer: bytes)
-                try writeAll(fd, bytes, name: name, path: normal)
-            }) {}
-            guard written == declared else {
-                throw ArchiveError(.sizeMismatch, "entry \(name) holds \(written) bytes but its header says \(declared): refused",
-                                   entry: name)
-            }
-            guard close(fd) == 0 else { throw ioError("close", normal, entry: name) }
-        } catch {
-            close(fd)
-            throw error
-        }
-        return ExtractedFile(path: normal, size: written, sha256: hexDigest(hasher.finalize()), executable: executable)
-    }
-
-    /// The size caps, on the bytes actually unpacked so far.
-    private func checkSizes(name: String, declared: Int64, written: Int64) throws(ArchiveError) {
-        if written > declared {
-            throw ArchiveError(.sizeMismatch, "entry \(name) unpacks to more than the \(declared) bytes its header says: refused",
-                               entry: name)
-        }
-        if totalBytes > limits.maxBytes {
-            throw ArchiveError(.tooLarge, "the zip unpacks to more than \(limits.maxBytes) bytes: refused", entry: name)
-        }
-        if totalBytes > limits.ratioFloorBytes, Double(totalBytes) > limits.maxRatio * Double(zipSize) {
-            throw ArchiveError(.compressionRatio, "the zip expands more than \(ratioText)x its size (a zip bomb?): refused",
-                               entry: name)
-        }
-    }
-
-    /// The entry's ratio: `unpacked` bytes came out of `packed` bytes of the zip.
-    private func checkRatio(name: String, unpacked: Int64, packed: Int64) throws(ArchiveError) {
-        if unpacked > limits.ratioFloorBytes, Double(unpacked) > limits.maxRatio * Double(max(packed, 1)) {
-            throw ArchiveError(.compressionRatio, "entry \(name) expands more than \(ratioText)x (a zip bomb?): refused",
-                               entry: name)
-        }
-    }
-
-    private var ratioText: String { String(format: "%g", limits.maxRatio) }
-}
-
-/// Which entry kinds may be unpacked: regular files and folders, nothing else.
-enum EntryCheck {
-    static func allow(_ raw: RawEntry, name: String) throws(ArchiveError) {
-        switch raw.kind {
-        case .regular, .directory:
-            return
-        case .symlink, .hardlink:
-            let kind = raw.kind == .symlink ? "a symbolic link" : "a hard link"
-            let target = raw.linkTarget.map { " to '\($0)'" } ?? ""
-            throw ArchiveError(.link, "entry \(name) is \(kind)\(target); bundles carry regular files only: refused", entry: name)
-        case .characterDevice, .blockDevice, .fifo, .socket, .unknown:
-            throw ArchiveError(.unsupportedEntryType,
-                               "entry \(name) is a device, FIFO or socket; bundles carry regular files only: refused", entry: name)
-        }
-    }
-}
-
-/// Every name seen so far, to refuse duplicates and files where folders are needed.
-struct NameBook {
-    private var files: Set<String> = []
-    private var folders: Set<String> = []
-    private var declaredFolders: Set<String> = []
-
-    mutating func add(_ path: String, isDirectory: Bool, entry: String) throws(ArchiveError) {
-        func clash(_ what: String) -> ArchiveError {
-            ArchiveError(.duplicateEntry, "entry \(entry) \(what): refused", entry: entry)
-        }
-        if files.contains(path) || declaredFolders.contains(path) { throw clash("appears twice (as \(path))") }
-        if !isDirectory, folders.contains(path) { throw clash("is a file where other entries need a folder") }
-        var parent = Substring(path)
-        while let slash = parent.lastIndex(of: "/") {
-            parent = parent[..<slash]
-            if files.contains(String(parent)) { throw clash("needs \(parent) to be a folder, but it is a file") }
-            folders.insert(String(parent))
-        }
-        if isDirectory {
-            declaredFolders.insert(path)
-            folders.insert(path)
-        } else {
-            files.insert(path)
-        }
-    }
-}
-
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String, path: String) throws(ArchiveError) {
-    var done = 0
-    while done < bytes.count {
-        let result = write(fd, bytes.baseAddress! + done, bytes.count - done)
-        if result < 0 {
-            if errno == EINTR { continue }
-            throw ioError("write", path, entry: name)
-        }
-        done += result
-    }
 }

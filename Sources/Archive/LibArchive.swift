@@ -135,8 +135,9 @@ final class ArchiveReadHandle {
     let path: String
 
     /// `archive_read_new`, `archive_read_support_format_zip_seekable` (the central
-    /// directory is authoritative), `archive_read_open_filename` with 1 MiB reads.
-    init(path: String) throws(ArchiveError) {
+    /// directory is authoritative), `archive_read_open_filename` with 1 MiB reads. With
+    /// `skipCRC`, the `zip:ignorecrc32` option: libarchive computes no CRC-32 of the data.
+    init(path: String, skipCRC: Bool = false) throws(ArchiveError) {
         guard let archive = archive_read_new() else {
             throw ArchiveError(.library, "libarchive could not allocate a reader for \(path)", function: "archive_read_new")
         }
@@ -144,6 +145,9 @@ final class ArchiveReadHandle {
         self.path = path
         guard archive_read_support_format_zip_seekable(archive) == ARCHIVE_OK else {
             throw failure(.library, "libarchive has no zip support", "archive_read_support_format_zip_seekable")
+        }
+        if skipCRC, archive_read_set_format_option(archive, "zip", "ignorecrc32", "1") != ARCHIVE_OK {
+            throw failure(.library, "this libarchive cannot skip CRC-32 checks", "archive_read_set_format_option")
         }
         guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
             let exists = access(path, F_OK) == 0

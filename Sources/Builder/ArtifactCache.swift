@@ -23,6 +23,7 @@ public struct StoredObject: Sendable, Hashable, Codable {
 /// ```
 /// objects/<sha256>          an artifact's bytes (a code zip, a file, a packaged template)
 /// trees/<format>-<tree id>  "<sha256> <size>": the zip a git tree (a code folder) gave
+/// tests/<key>               a test's passing record (`TestRecords`)
 /// tmp/                      files being written; renamed into objects/ when complete
 /// ```
 ///
@@ -42,7 +43,7 @@ public struct ArtifactCache: Sendable {
     public init(folder: String) throws(BuildError) {
         let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
         self.folder = PackagerPaths.normalize(absolute)
-        for sub in ["objects", "trees", "tmp"] {
+        for sub in ["objects", "trees", "tests", "tmp"] {
             do {
                 try FileManager.default.createDirectory(atPath: self.folder + "/" + sub, withIntermediateDirectories: true)
             } catch {
@@ -105,7 +106,7 @@ public struct ArtifactCache: Sendable {
 
     private func treeEntry(_ treeId: String) -> String { folder + "/trees/\(Self.zipFormat)-\(treeId)" }
 
-    private func writeAtomically(_ data: Data, to destination: String) throws(BuildError) {
+    func writeAtomically(_ data: Data, to destination: String) throws(BuildError) {
         let temporary = temporaryPath()
         do {
             try data.write(to: URL(fileURLWithPath: temporary))

@@ -12,6 +12,8 @@ public struct BuildRequest: Sendable {
     public var ref: String
     /// Where bundle.zip, manifest.json, manifest.sig and artifacts.json go (created).
     public var output: String
+    /// Run the tests even when the cache has a passing record of each for this tree.
+    public var retest: Bool
     /// The bucket and layout the artifacts' keys and URLs name.
     public var bucket: String
     public var layout: BucketLayout
@@ -35,7 +37,7 @@ public struct BuildRequest: Sendable {
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
-                repositoryName: String? = nil, plannedTag: PlannedTag? = nil,
+                repositoryName: String? = nil, plannedTag: PlannedTag? = nil, retest: Bool = false,
                 environment: [String: String] = ProcessInfo.processInfo.environment,
                 width: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.repository = repository
@@ -49,6 +51,7 @@ public struct BuildRequest: Sendable {
         self.key = key
         self.repositoryName = repositoryName
         self.plannedTag = plannedTag
+        self.retest = retest
         self.environment = environment
         self.width = width
         onArtifact = nil
@@ -84,17 +87,8 @@ public enum ReleaseBuilder {
         progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
             + "\(files.entries.count) files and folders, read from the commit")
 
-        // The tests get a checkout of their own: what they write never reaches a zip,
-        // which is made from the commit itself.
-        var tests = TestsGate.Record(runs: [], log: Data())
-        if !definition.tests.isEmpty {
-            let scratch = try Scratch(in: request.cache)
-            let summary = try Checkout.export(definition, snapshot.commit, repository, to: scratch.path + "/source")
-            progress.phase("export", clock.lap(), "\(summary.files.count) files of \(snapshot.commit.id.prefix(12)) for the tests")
-            tests = try TestsGate.run(definition.tests, in: scratch.path + "/source", environment: request.environment,
-                                      progress: progress)
-            progress.phase("tests", clock.lap(), "\(tests.runs.count) passed")
-        }
+        let tests = try runTests(definition, snapshot: snapshot, repository: repository, request: request,
+                                 progress: progress, clock: &clock)
 
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
                                       cache: request.cache, files: files, repositoryPath: repository.path,
@@ -122,6 +116,37 @@ public enum ReleaseBuilder {
         progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")
         return BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
                            reusedFolders: sink.reusedFolders)
+    }
+}
+
+extension ReleaseBuilder {
+    /// The tests gate, or the records of a tree that already passed it (`TestRecords`).
+    /// The tests get a checkout of their own: what they write never reaches a zip, which
+    /// is made from the commit itself.
+    static func runTests(_ definition: PipelineDefinition, snapshot: SourceSnapshot, repository: Repository,
+                         request: BuildRequest, progress: BuildProgress,
+                         clock: inout PhaseClock) throws(BuildError) -> TestsGate.Record {
+        guard !definition.tests.isEmpty else { return TestsGate.Record() }
+        let records = TestRecords(cache: request.cache, treeId: snapshot.commit.treeId)
+        if !request.retest, let passes = records.passes(of: definition.tests) {
+            var record = TestsGate.Record()
+            for pass in passes {
+                record.append(pass.run, log: pass.log)
+                progress.note("tests: \(pass.name) passed (recorded \(pass.recordedAt) for tree "
+                    + "\(snapshot.commit.treeId.prefix(12)); --retest runs it again)")
+            }
+            progress.phase("tests", clock.lap(), "\(passes.count) passed before on this tree; none ran")
+            return record
+        }
+        let scratch = try Scratch(in: request.cache)
+        let summary = try Checkout.export(definition, snapshot.commit, repository, to: scratch.path + "/source")
+        progress.phase("export", clock.lap(), "\(summary.files.count) files of \(snapshot.commit.id.prefix(12)) for the tests")
+        let record = try TestsGate.run(definition.tests, in: scratch.path + "/source", environment: request.environment,
+                                       progress: progress) { (test, run, log) throws(BuildError) in
+            try records.keep(test, run: run, log: log, now: Date())
+        }
+        progress.phase("tests", clock.lap(), "\(record.runs.count) passed")
+        return record
     }
 }
 

@@ -1,3 +1,5 @@
+import Manifest
+
 /// Reads and writes templates in JSON, keeping key order and number text.
 ///
 /// Foundation's `JSONSerialization` loses key order on Linux, and the packager must
@@ -28,7 +30,7 @@ enum TemplateJSON {
             switch scalar.kind {
             case .number, .bool: out += scalar.text
             case .null: out += "null"
-            case .string, .other: quote(scalar.text, to: &out)
+            case .string, .other: out += JSONString.quoted(scalar.text)
             }
         case .sequence(let items):
             guard !items.isEmpty else { out += "[]"; return }
@@ -44,33 +46,13 @@ enum TemplateJSON {
             out += "{\n"
             for (i, entry) in mapping.entries.enumerated() {
                 out += String(repeating: " ", count: indent + 4)
-                quote(entry.key.text, to: &out)
+                out += JSONString.quoted(entry.key.text)
                 out += ": "
                 write(entry.value, indent: indent + 4, to: &out)
                 out += i == mapping.entries.count - 1 ? "\n" : ",\n"
             }
             out += String(repeating: " ", count: indent) + "}"
         }
-    }
-
-    private static func quote(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 
     // MARK: Reading

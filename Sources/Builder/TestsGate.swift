@@ -16,30 +16,44 @@ public enum TestsGate {
         /// Each test's header line, its output, and its result line. No times, so the
         /// same output gives the same log.
         public var log: Data
+
+        public init(runs: [Manifest.TestRun] = [], log: Data = Data()) {
+            self.runs = runs
+            self.log = log
+        }
+
+        /// Adds one test's run and its section of the log.
+        mutating func append(_ run: Manifest.TestRun, log section: Data) {
+            runs.append(run)
+            log.append(section)
+        }
     }
 
-    /// Runs every test of `tests` in `folder`. Throws `.testFailed` (with the log so far)
-    /// at the first test that exits non-zero or times out; `.testNotStarted` if a
-    /// command cannot be started.
+    /// Runs every test of `tests` in `folder`. Throws `.testFailed` at the first test
+    /// that exits non-zero or times out; `.testNotStarted` if a command cannot be started.
+    /// `passed` is told of each test that passed, with its run and its section of the log.
     public static func run(_ tests: [PipelineDefinition.TestStep], in folder: String,
                            environment base: [String: String] = ProcessInfo.processInfo.environment,
-                           progress: BuildProgress = .silent) throws(BuildError) -> Record {
-        var record = Record(runs: [], log: Data())
+                           progress: BuildProgress = .silent,
+                           passed: (PipelineDefinition.TestStep, Manifest.TestRun, Data) throws(BuildError) -> Void
+                               = { _, _, _ in }) throws(BuildError) -> Record {
+        var record = Record()
         for test in tests {
-            record.log.append(Data("==> \(test.name): \(test.run)\n".utf8))
+            var log = Data("==> \(test.name): \(test.run)\n".utf8)
             let group = try ProcessGroup(command: test.run, folder: folder,
                                          environment: base.merging(test.environment) { $1 })
             var lines = LineSplitter()
             let outcome = group.run(timeout: Double(test.timeout)) { chunk in
-                record.log.append(chunk)
+                log.append(chunk)
                 for line in lines.feed(chunk) { progress.testOutput(test.name, line) }
             }
             if let rest = lines.finish() { progress.testOutput(test.name, rest) }
-            if !record.log.isEmpty, record.log.last != UInt8(ascii: "\n") { record.log.append(UInt8(ascii: "\n")) }
+            if log.last != UInt8(ascii: "\n") { log.append(UInt8(ascii: "\n")) }
             let verdict = outcome.timedOut ? "timed out after \(test.timeout)s" : "exit status \(outcome.exitStatus)"
-            record.log.append(Data("<== \(test.name): \(verdict)\n".utf8))
-            record.runs.append(Manifest.TestRun(name: test.name, command: test.run, exitStatus: outcome.exitStatus,
-                                                durationMs: outcome.durationMs))
+            log.append(Data("<== \(test.name): \(verdict)\n".utf8))
+            let run = Manifest.TestRun(name: test.name, command: test.run, exitStatus: outcome.exitStatus,
+                                       durationMs: outcome.durationMs)
+            record.append(run, log: log)
             if outcome.timedOut {
                 throw BuildError(.testFailed, "test '\(test.name)' ran longer than its timeout of \(test.timeout)s and was "
                     + "stopped (with everything it started); nothing was published. Make it faster or raise "
@@ -49,6 +63,7 @@ public enum TestsGate {
                 throw BuildError(.testFailed, "test '\(test.name)' failed with exit status \(outcome.exitStatus); nothing "
                     + "was published. Its output is above; fix the code or the test and release again")
             }
+            try passed(test, run, log)
         }
         return record
     }

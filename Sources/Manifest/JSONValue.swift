@@ -27,7 +27,7 @@ enum JSONValue: Equatable, Sendable {
         case .null: out.append(contentsOf: Array("null".utf8))
         case .bool(let value): out.append(contentsOf: Array((value ? "true" : "false").utf8))
         case .integer(let value): out.append(contentsOf: Array(String(value).utf8))
-        case .string(let value): JSONValue.writeString(value, into: &out)
+        case .string(let value): JSONString.write(value, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
@@ -40,17 +40,29 @@ enum JSONValue: Equatable, Sendable {
             let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
             for (index, key) in keys.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(key, into: &out)
+                JSONString.write(key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 members[key]!.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
+}
+
+/// JSON string literals, written the canonical way (RFC 8785): the one escaping every
+/// JSON Ferry writes uses — documents, packaged JSON templates, JSON log lines.
+public enum JSONString {
+    /// `text` as a JSON string literal, quotes included.
+    public static func quoted(_ text: String) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(text.utf8.count + 2)
+        write(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// RFC 8785 §3.2.2.2: escape `"`, `\` and U+0000–U+001F (the short forms where JSON
     /// has one, else `\u00xx` in lowercase hex); every other character as UTF-8.
-    private static func writeString(_ string: String, into out: inout [UInt8]) {
+    static func write(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         defer { out.append(UInt8(ascii: "\"")) }
         let utf8 = string.utf8

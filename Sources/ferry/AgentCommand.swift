@@ -179,24 +179,26 @@ struct AgentOptions: ParsableArguments {
     /// Resolves the settings, the trusted keys and AWS, sets up the log, the stop signal
     /// and the test hook, and opens the agent (taking the state folder).
     func start(stop: StopSignal) throws -> Agent {
-        let settings = try settings()
+        // Read once: each ProcessInfo.environment builds a dictionary of the whole environment.
+        let environment = ProcessInfo.processInfo.environment
+        let settings = try settings(environment: environment)
         let logger = Logger(label: "ferry.agent") { _ in
             LogLineHandler(format: settings.logFormat, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
         }
         let trustStore = try KeyFiles.trust(settings.trust)
         let config = try AWSConfig.resolve(profile: settings.profile, region: settings.region,
-                                           endpointURL: settings.endpointURL)
+                                           endpointURL: settings.endpointURL, environment: environment)
         stop.install { [logger] name in
             logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
         }
         return try Agent(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
-                         checkpoint: Self.testKillHook())
+                         checkpoint: Self.testKillHook(environment: environment))
     }
 
     /// `FERRY_TEST_KILL_AT=<checkpoint>[#n]` (tests only): SIGKILL right after the n-th
     /// time the agent reaches the checkpoint (see `KillPoint`, docs/agent.md).
-    static func testKillHook() -> (String) -> Void {
-        guard let text = ProcessInfo.processInfo.environment["FERRY_TEST_KILL_AT"], let point = KillPoint(text) else {
+    static func testKillHook(environment: [String: String]) -> (String) -> Void {
+        guard let text = environment["FERRY_TEST_KILL_AT"], let point = KillPoint(text) else {
             return { _ in }
         }
         let box = KillPointBox(point)

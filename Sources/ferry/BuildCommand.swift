@@ -19,8 +19,9 @@ struct BuildCommand: ParsableCommand {
 
         Nothing is uploaded: ferry publish does that. The version comes from the commit's \
         tag (v1.4.2 -> 1.4.2); an untagged commit builds as 0.0.0-g<commit12>. The same \
-        commit and key always give the same bundle bytes. The bucket is needed because the \
-        packaged templates name it.
+        commit and key always give the same bundle bytes: a tree that already passed its \
+        tests is not tested again, its recorded runs and log are reused (--retest runs \
+        them). The bucket is needed because the packaged templates name it.
 
         Example:
           ferry build dropzone --ref v1.4.2 --out build/ \\
@@ -74,6 +75,9 @@ struct SourceOptions: ParsableArguments {
         "The artifact cache. Default: $XDG_CACHE_HOME/ferry/artifacts or ~/.cache/ferry/artifacts.", valueName: "dir"))
     var cacheDir: String?
 
+    @Flag(help: "Run the tests even if this commit's tree already passed them (a passing record is otherwise reused).")
+    var retest = false
+
     @Option(name: .customLong("repository-name"), help: ArgumentHelp(
         "The repository's name in the manifest. Default: FERRY_REPOSITORY, else the pipeline's name.", valueName: "name"))
     var repositoryName: String?
@@ -91,7 +95,8 @@ struct SourceOptions: ParsableArguments {
             layout: bucket.layout, objectURLBase: try ArtifactLocation.urlBase(for: config),
             cache: try ArtifactCache(folder: cacheDir ?? ArtifactCache.defaultFolder()),
             key: try KeyFiles.signingKey(key),
-            repositoryName: repositoryName ?? environment["FERRY_REPOSITORY"].flatMap { $0.isEmpty ? nil : $0 })
+            repositoryName: repositoryName ?? environment["FERRY_REPOSITORY"].flatMap { $0.isEmpty ? nil : $0 },
+            retest: retest)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Builder
 
 /// The `ferry` command: ships CloudFormation releases from a build account to many
 /// silo accounts. Each subcommand parses and validates its input, then calls into a
@@ -14,7 +15,7 @@ struct Ferry: ParsableCommand {
         On-call:     ferry status | history | rollback | promote | pin | unpin
         Set-up:      ferry keys | bootstrap | aws whoami
         """,
-        version: "0.1.0",
+        version: FerryVersion.current,
         subcommands: [BuildCommand.self, PublishCommand.self, ReleaseCommand.self, VerifyCommand.self,
                       AgentCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
                       PromoteCommand.self, PinCommand.self, UnpinCommand.self, KeysCommand.self, BootstrapCommand.self,

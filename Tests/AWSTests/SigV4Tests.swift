@@ -1,4 +1,4 @@
-import AWS
+@testable import AWS
 import Foundation
 import HTTP
 import Testing
@@ -164,5 +164,45 @@ import Testing
         let doubled = Self.suiteSigner.signature(method: .get, path: "/a%20b", headers: &other,
                                                  payloadHash: AWSEncoding.emptySHA256, date: Self.suiteDate)
         #expect(doubled.canonicalRequest.hasPrefix("GET\n/a%2520b\n"))
+    }
+
+    @Test(arguments: [
+        ("value", "value"), (" value1", "value1"), ("\t a   b  c \t", "a b c"), ("\"a   b   c\"", "\"a b c\""),
+        ("   ", ""), ("", ""), ("a\tb", "a\tb"), ("ü  ü", "ü ü"), ("x ", "x"),
+    ])
+    func headerValuesAreTrimmedAndSpacesFolded(value: String, expected: String) {
+        #expect(SigV4Signer.trimmed(value) == expected)
+    }
+
+    @Test(arguments: [
+        (0.0, "19700101T000000Z"), (951_868_799.0, "20000229T235959Z"), (1_440_938_160.9, "20150830T123600Z"),
+        (1_709_251_199.0, "20240229T235959Z"), (4_102_444_800.0, "21000101T000000Z"),
+    ])
+    func timestampsAreUTC(seconds: Double, expected: String) {
+        #expect(SigV4Signer.timestamp(Date(timeIntervalSince1970: seconds)) == expected)
+    }
+
+    @Test func aDerivedKeyIsKeptPerSecretDayRegionAndService() {
+        func key(_ secret: String, _ day: String, _ region: String = "eu-west-1", _ service: String = "s3") -> Data {
+            SigV4Signer(credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: secret), region: region,
+                        service: service).signingKey(day: day).withUnsafeBytes { Data($0) }
+        }
+        let secret = "cache-test-\(UUID().uuidString)"
+        let first = key(secret, "20240101")
+        let scope = KeyCache.Scope(secret: secret, day: "20240101", region: "eu-west-1", service: "s3")
+        #expect(KeyCache.shared.key(for: scope)?.withUnsafeBytes { Data($0) } == first)
+        #expect(key(secret, "20240101") == first)
+        let others = [key(secret + "x", "20240101"), key(secret, "20240102"), key(secret, "20240101", "us-east-1"),
+                      key(secret, "20240101", "eu-west-1", "sts")]
+        #expect(Set(others + [first]).count == 5)
+        // The cache is bounded.
+        let fresh = KeyCache()
+        #expect(fresh.key(for: scope) == nil)
+        let anyKey = SigV4Signer(credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: secret), region: "r",
+                                 service: "x").signingKey(day: "d")
+        for index in 0..<KeyCache.limit + 3 {
+            fresh.keep(anyKey, for: KeyCache.Scope(secret: "s\(index)", day: "d", region: "r", service: "x"))
+        }
+        #expect(fresh.count <= KeyCache.limit)
     }
 }

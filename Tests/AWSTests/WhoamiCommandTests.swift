@@ -4,23 +4,8 @@ import Testing
 
 /// `ferry aws whoami` as a user runs it, against the shared moto server.
 @Suite struct WhoamiCommandTests {
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
-    func ferry(_ arguments: [String], environment: [String: String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
-        process.arguments = arguments
-        process.environment = environment
-        let dir = try TemporaryDirectory()
-        let out = dir.url("out"), err = dir.url("err")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: out)
-        process.standardError = FileHandle(forWritingAtPath: err)
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                   stderr: try String(contentsOfFile: err, encoding: .utf8))
+    func ferry(_ arguments: [String], environment: [String: String]) throws -> FerryRun {
+        try FerryProcess.run(arguments, environment: environment)
     }
 
     @Test func showsTheAccountAndWhereTheCredentialsCameFrom() throws {

@@ -136,6 +136,32 @@ import Testing
         #expect(error?.message.contains(expected) == true, "\(error?.message ?? "")")
     }
 
+    @Test func aByteChangedInTheZipIsRefusedByTheManifestWithoutACRCCheck() throws {
+        // The agent skips libarchive's CRC-32: the signed SHA-256 of every file catches
+        // what a CRC would (the CRC is left as it was, so only the digest can tell).
+        let directory = try TemporaryDirectory()
+        let files = ["templates/app.yaml": "Resources: {}\n", "tests.log": "ok\n"]
+        let made = try bundle(in: directory, files: files)
+        let entries = try listEntries(zip: made.zip)
+        #expect(!entries.isEmpty)
+        // Rewrite the zip with the template stored (so its bytes are findable), then flip one.
+        let stored = directory.url("stored.zip")
+        _ = try writeZip(entries: files.map { ZipEntry(name: $0.key, source: .bytes(Data($0.value.utf8)), compression: .store) }
+            + [ZipEntry(name: BundleLayout.manifest, source: .bytes(made.manifestBytes), compression: .store)],
+                         to: stored, mtime: Date(timeIntervalSince1970: 0))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: stored))
+        let at = try #require(bytes.firstRange(of: Data("Resources: {}".utf8))).lowerBound
+        bytes[at] = UInt8(ascii: "r")
+        try bytes.write(to: URL(fileURLWithPath: stored))
+        let error = #expect(throws: AgentError.self) {
+            try ReleaseStore.unpack(bundle: stored, into: directory.url("out"), manifest: made.manifest,
+                                    manifestBytes: made.manifestBytes, limits: ExtractLimits(), name: "r")
+        }
+        #expect(error?.code == .refused)
+        #expect(error?.message.contains("templates/app.yaml in the bundle of r is not the file the manifest signed") == true,
+                "\(error?.message ?? "")")
+    }
+
     @Test func theUnpackLimitsApply() throws {
         let directory = try TemporaryDirectory()
         let files = ["templates/app.yaml": "Resources: {}\n", "tests.log": "ok\n"]

@@ -7,7 +7,8 @@ import Testing
 private func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
 @Suite struct ExtractTests {
-    @Test func roundTripGivesTheSameBytesModesAndDigests() throws {
+    @Test(arguments: [1, 3])
+    func roundTripGivesTheSameBytesModesAndDigests(threads: Int) throws {
         let folder = try TemporaryDirectory()
         let contents: [(String, Data, Bool, ZipCompression)] = [
             ("a/b/c/deep.txt", Data("deep\n".utf8), false, .deflate),
@@ -19,7 +20,8 @@ private func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { Stri
         ]
         try writeZip(entries: contents.map { ZipEntry(name: $0.0, source: .bytes($0.1), executable: $0.2, compression: $0.3) },
                      to: folder.url("b.zip"), mtime: Date(timeIntervalSince1970: 1_700_000_000))
-        let files = try extract(zip: folder.url("b.zip"), into: folder.url("staging"))
+        let files = try extract(zip: folder.url("b.zip"), into: folder.url("staging"), limits: ExtractLimits(),
+                                skipCRC: false, threads: threads)
         let expected = contents.map { ExtractedFile(path: $0.0, size: Int64($0.1.count), sha256: sha256($0.1), executable: $0.2) }
             .sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         #expect(files == expected)
@@ -82,7 +84,7 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
         #expect(FileManager.default.contents(atPath: folder.url("out/dot/x.txt")) == Data("x".utf8))
     }
 
-    @Test(arguments: [
+    static let hostileCases: [(HostileZip, ArchiveError.Code, String?)] = [
         (HostileZip.dotDot, ArchiveError.Code.unsafePath, "../escape.txt" as String?),
         (.dotDotInside, .unsafePath, "a/../../escape.txt"),
         (.absolute, .unsafePath, "/tmp/ferry-absolute-escape.txt"),
@@ -102,8 +104,13 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
         (.lyingSize, .sizeMismatch, "big.txt"),
         (.badCRC, .corrupt, "data.bin"),
         (.notAZip, .corrupt, nil),
-    ])
-    func refusesHostileZipAndLeavesNothing(kind: HostileZip, code: ArchiveError.Code, entry: String?) throws {
+    ]
+
+    /// On one thread and on three (each hostile zip of several files then has its files
+    /// unpacked by different readers).
+    @Test(arguments: hostileCases, [1, 3])
+    func refusesHostileZipAndLeavesNothing(hostile: (HostileZip, ArchiveError.Code, String?), threads: Int) throws {
+        let (kind, code, entry) = hostile
         let folder = try TemporaryDirectory()
         let zip = folder.url("hostile.zip")
         try kind.make(at: zip)
@@ -114,13 +121,43 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
         let bigLimits = ExtractLimits(maxBytes: 100 << 20)
         let error = try #require(throws: ArchiveError.self) {
             try extract(zip: zip, into: parent + "/inner/staging",
-                        limits: [.ratioBomb, .bombBehindStoredEntry].contains(kind) ? bigLimits : limits)
+                        limits: [.ratioBomb, .bombBehindStoredEntry].contains(kind) ? bigLimits : limits,
+                        skipCRC: false, threads: threads)
         }
         #expect(error.code == code, "\(error)")
         #expect(error.entry == entry, "\(error)")
         #expect(!exists(parent + "/inner/staging"))
         #expect(listing(folder.path) == before, "nothing written anywhere else")
         #expect(!exists("/tmp/ferry-absolute-escape.txt"))
+    }
+
+    @Test func withoutTheCRCCheckAChangedByteStillChangesTheDigest() throws {
+        // skipCRC is for callers that compare every digest with a trusted list: the
+        // damaged data is unpacked, and its SHA-256 is not the original's.
+        let folder = try TemporaryDirectory()
+        try HostileZip.badCRC.make(at: folder.url("bad.zip"))
+        let files = try extract(zip: folder.url("bad.zip"), into: folder.url("out"), skipCRC: true)
+        #expect(files.map(\.path) == ["data.bin"])
+        #expect(files[0].size == 1000)
+        #expect(files[0].sha256 != sha256(Data(repeating: UInt8(ascii: "A"), count: 1000)))
+        #expect(files[0].sha256 == sha256(try Data(contentsOf: URL(fileURLWithPath: folder.url("out/data.bin")))))
+    }
+
+    @Test func manyFilesOnSeveralThreadsEachGetTheirOwnBytes() throws {
+        let folder = try TemporaryDirectory()
+        let contents = (0..<40).map { index in
+            (String(format: "f/%03d.bin", index), index % 3 == 0 ? noise(300_000, seed: UInt64(index + 1))
+                : Data(String(repeating: "line \(index)\n", count: 30_000).utf8))
+        }
+        try writeZip(entries: contents.map { ZipEntry(name: $0.0, source: .bytes($0.1)) }, to: folder.url("z.zip"),
+                     mtime: Date())
+        let files = try extract(zip: folder.url("z.zip"), into: folder.url("out"), limits: ExtractLimits(),
+                                skipCRC: true, threads: 4)
+        #expect(files.map(\.path) == contents.map(\.0))
+        #expect(files.map(\.sha256) == contents.map { sha256($0.1) })
+        for (name, data) in contents {
+            #expect(FileManager.default.contents(atPath: folder.url("out/" + name)) == data, "\(name)")
+        }
     }
 
     @Test func refusesAnExistingFolderAndKeepsIt() throws {

@@ -2,40 +2,20 @@ import Foundation
 import TestSupport
 
 /// Runs the test Python (`TestEnvironment.python()`) on `script` with `arguments`;
-/// returns standard output. Throws with the output when Python fails.
+/// returns standard output and error. Throws with the output when Python fails.
 func runPython(_ script: String, _ arguments: [String] = []) throws -> String {
     let folder = try TemporaryDirectory("ferry-py")
     let file = try folder.write("script.py", script)
-    return try run(TestEnvironment.python().split(separator: " ").map(String.init) + [file] + arguments)
+    let run = try FerryProcess.runPython([file] + arguments).check()
+    return run.stdout + run.stderr
 }
 
-/// Runs a command (absolute path or via /usr/bin/env) and returns its standard output
-/// and error, merged. Throws `CommandFailed` on a non-zero exit.
+/// Runs a program (absolute path or on PATH) and returns its standard output and error.
+/// Throws `FerryRunFailed` on a non-zero exit.
 @discardableResult
-func run(_ command: [String], environment: [String: String] = [:]) throws -> String {
-    let process = Process()
-    if command[0].hasPrefix("/") {
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-    } else {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-    }
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw CommandFailed(command: command, output: output) }
-    return output
-}
-
-struct CommandFailed: Error, CustomStringConvertible {
-    let command: [String]
-    let output: String
-    var description: String { "\(command.joined(separator: " ")) failed: \(output)" }
+func run(_ command: [String]) throws -> String {
+    let run = try FerryProcess.run(program: command[0], Array(command.dropFirst())).check()
+    return run.stdout + run.stderr
 }
 
 /// The names in `folder`, recursively, sorted; empty if it does not exist.

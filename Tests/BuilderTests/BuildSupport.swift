@@ -39,16 +39,7 @@ struct LocalBuild {
 extension BuildResult {
     /// The packaged template of a stack, from the bundle's manifest entry and the zip.
     func template(_ stack: String) throws -> String {
-        let scratch = try TemporaryDirectory("ferry-unzip")
         let path = bundle.manifest.stacks.first { $0.name == stack }!.template
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unzip")
-        process.arguments = ["-p", bundle.bundlePath, path]
-        let out = scratch.url("out")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        try process.run()
-        process.waitUntilExit()
-        return try String(contentsOfFile: out, encoding: .utf8)
+        return try FerryProcess.run(program: "/usr/bin/unzip", ["-p", bundle.bundlePath, path]).check().stdout
     }
 }

@@ -17,13 +17,14 @@ import TestSupport
         let template = Fixtures.path(fixture)
         let folder = PackagerPaths.parent(template)
         let aws = ["-m", "awscli", "--endpoint-url", endpoint]
-        try ProcessRun.python(aws + ["s3", "mb", "s3://\(bucket)"])
+        try FerryProcess.runPython(aws + ["s3", "mb", "s3://\(bucket)"]).check()
         // Run in the template's folder: the CLI checks FORCE_ZIP files relative to the
         // working directory (a bug Ferry does not copy: it resolves from the template).
-        try ProcessRun.python(aws + ["cloudformation", "package", "--template-file", template, "--s3-bucket", bucket,
-                                     "--output-template-file", scratch.url("cli-output")]
-                                    + (fixture.hasSuffix(".json") ? ["--use-json"] : []), in: folder)
-        try ProcessRun.python(aws + ["s3", "cp", "s3://\(bucket)/", scratch.url("objects"), "--recursive", "--quiet"])
+        try FerryProcess.runPython(aws + ["cloudformation", "package", "--template-file", template, "--s3-bucket", bucket,
+                                          "--output-template-file", scratch.url("cli-output")]
+                                   + (fixture.hasSuffix(".json") ? ["--use-json"] : []), folder: folder).check()
+        try FerryProcess.runPython(aws + ["s3", "cp", "s3://\(bucket)/", scratch.url("objects"), "--recursive", "--quiet"])
+            .check()
 
         let sink = InMemoryArtifactSink(bucket: bucket, objectURLBase: endpoint)
         let packaged = try TemplatePackager.package(templateAt: template, sink: sink)
@@ -115,7 +116,7 @@ import TestSupport
                 import json, sys, zipfile
                 print(json.dumps([sorted(zipfile.ZipFile(f).namelist()) if zipfile.is_zipfile(f) else None for f in sys.argv[1:]]))
                 """
-            let run = try ProcessRun.python(["-c", script] + expectedZips.map(\.0))
+            let run = try FerryProcess.runPython(["-c", script] + expectedZips.map(\.0)).check()
             guard case .list(let listed) = try Meaning.parse(run.stdout) else {
                 Issue.record("unexpected output: \(run.stdout)")
                 return

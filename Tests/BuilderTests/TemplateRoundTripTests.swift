@@ -33,7 +33,7 @@ import TestSupport
             from awscli.customizations.cloudformation.yamlhelper import yaml_parse
             print(json.dumps(yaml_parse(open(sys.argv[1]).read()), default=str))
             """
-        let cli = try ProcessRun.python(["-c", script, shortForm])
+        let cli = try FerryProcess.runPython(["-c", script, shortForm]).check()
         let theirs = try Meaning.parse(cli.stdout)
         let ours = try Meaning.parse(String(contentsOfFile: shortForm, encoding: .utf8))
         #expect(Meaning.differences(ours, theirs).isEmpty, "\(Meaning.differences(ours, theirs))")
@@ -47,7 +47,7 @@ import TestSupport
         let copy = try scratch.write("written.yaml", written)
         func findings(_ path: String) throws -> [String] {
             let lint = "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"
-            let run = try ProcessRun.python(["-c", lint, "--format", "parseable", path], check: false)
+            let run = try FerryProcess.runPython(["-c", lint, "--format", "parseable", path])
             #expect(run.status != 0 || run.stdout.isEmpty, "\(run.stderr)")
             // file:line:column:endLine:endColumn:rule:message
             return run.stdout.split(separator: "\n").map { $0.split(separator: ":", maxSplits: 5).last.map(String.init) ?? "" }.sorted()

@@ -107,34 +107,13 @@ final class SiloHarness {
 
 extension SiloHarness {
     /// How a `ferry` process ended.
-    struct Run {
-        var status: Int32
-        var killed: Bool
-        var stdout: String
-        var stderr: String
-    }
-
     /// The secret of the base profile the `ferry` processes start from (it must never be logged).
     static let secret = "base-secret-never-logged"
 
     /// Runs the real `ferry` binary as the silo would: credentials from a profile that
     /// assumes the silo account's role, the stackset's flags, JSON logs.
-    func ferry(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
-        process.arguments = arguments
-        process.environment = try processEnvironment().merging(extra) { $1 }
-        let id = UUID().uuidString
-        let out = directory.url("run-\(id).out"), err = directory.url("run-\(id).err")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: out)
-        process.standardError = FileHandle(forWritingAtPath: err)
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, killed: process.terminationReason == .uncaughtSignal,
-                   stdout: try String(contentsOfFile: out, encoding: .utf8),
-                   stderr: try String(contentsOfFile: err, encoding: .utf8))
+    func ferry(_ arguments: [String], environment extra: [String: String] = [:]) throws -> FerryRun {
+        try FerryProcess.run(arguments, environment: try processEnvironment(), adding: extra)
     }
 
     /// The environment of a `ferry` process: AWS_PROFILE `silo` assumes the silo

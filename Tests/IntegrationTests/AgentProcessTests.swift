@@ -62,36 +62,27 @@ import Testing
         var arguments = try silo.agentOnceArguments()
         arguments[1] = "run"
         arguments += ["--interval", "1h"]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
-        process.arguments = arguments
-        process.environment = try silo.processEnvironment()
-        let errors = silo.directory.url("run.err")
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errors)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let process = try FerryProcess.start(arguments, environment: try silo.processEnvironment())
 
         // Wait until the first tick applied the release: the agent then sleeps for an hour.
         var applied = false
         for _ in 0..<300 where !applied {
             Thread.sleep(forTimeInterval: 0.05)
-            applied = (try? String(contentsOfFile: errors, encoding: .utf8))?.contains("applied webapp 1.0.0") == true
+            applied = process.stderrSoFar.contains("applied webapp 1.0.0")
         }
         #expect(applied)
 
         let second = try silo.ferry(try silo.agentOnceArguments())
         #expect(second.status != 0)
-        #expect(second.stderr.contains("the agent with pid \(process.processIdentifier) holds the state folder"),
+        #expect(second.stderr.contains("the agent with pid \(process.pid) holds the state folder"),
                 "\(second.stderr)")
 
         let asked = Date()
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        kill(process.pid, SIGTERM)
+        let run = try process.wait()
         #expect(Date().timeIntervalSince(asked) < 3)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
-        let log = try String(contentsOfFile: errors, encoding: .utf8)
+        #expect(run.succeeded)
+        let log = run.stderr
         #expect(log.contains("SIGTERM: stopping at the next safe point"))
         #expect(log.contains("agent stopped at a safe point"))
     }

@@ -168,19 +168,9 @@ import Testing
                             f.write(bytes(1 << 20))
             print(hashlib.sha256(open(path, "rb").read()).hexdigest())
             """
-        let python = TestEnvironment.python().split(separator: " ").map(String.init)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python[0])
-        process.arguments = Array(python.dropFirst()) + ["-c", script, zip, hostile.rawValue, marker, outside]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let digest = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0, digest.count == 64 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "python zipfile failed"])
-        }
+        let run = try FerryProcess.runPython(["-c", script, zip, hostile.rawValue, marker, outside]).check()
+        let digest = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard digest.count == 64 else { throw FerryRunFailed(run: run) }
         return digest
     }
 

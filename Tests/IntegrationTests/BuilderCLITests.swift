@@ -8,31 +8,10 @@ import Testing
 /// The `ferry` binary as a process: exit status, the final stdout line, reproducibility
 /// across folders, times, time zones and umasks.
 @Suite struct BuilderCLITests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var lastLine: String { stdout.split(separator: "\n").last.map(String.init) ?? "" }
-    }
-
-    /// Runs `ferry arguments...` through `/bin/sh` with `umask` and extra environment.
+    /// Runs `ferry arguments...` with `umask` and extra environment.
     static func ferry(_ arguments: [String], umask: String = "022", environment: [String: String] = [:],
-                      in folder: String? = nil) throws -> Run {
-        let scratch = try TemporaryDirectory("ferry-cli")
-        let out = scratch.url("stdout"), err = scratch.url("stderr")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", try TestEnvironment.ferryBinary()] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        try process.run()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                   stderr: try String(contentsOfFile: err, encoding: .utf8))
+                      in folder: String? = nil) throws -> FerryRun {
+        try FerryProcess.run(arguments, adding: environment, folder: folder, umask: umask)
     }
 
     static func keyFiles(in directory: TemporaryDirectory) throws -> (key: String, pub: String) {
@@ -44,33 +23,95 @@ import Testing
 
     static func sha256(_ path: String) throws -> String { sha256Hex(try Data(contentsOf: URL(fileURLWithPath: path))) }
 
-    @Test func twoBuildsOfOneTagInDifferentFoldersTimesZonesAndUmasksAreIdentical() throws {
-        let fixture = try PipelineFixture()
+    /// A pipeline whose test prints the time (a fresh run gives another tests.log) and
+    /// appends a line to `runs` outside the repository (to count its runs).
+    static func timedTestFixture(counter: TemporaryDirectory) throws -> PipelineFixture {
+        try PipelineFixture(tests: [PipelineFixture.Test("unit", "echo run >> \(counter.url("runs")); date +%s%N")])
+    }
+
+    static func runs(_ counter: TemporaryDirectory) -> Int {
+        ((try? String(contentsOfFile: counter.url("runs"), encoding: .utf8)) ?? "").split(separator: "\n").count
+    }
+
+    @Test func twoBuildsOfOneTagWithTestsInDifferentFoldersTimesZonesAndUmasksAreIdentical() throws {
+        let counter = try TemporaryDirectory("ferry-runs")
+        let fixture = try Self.timedTestFixture(counter: counter)
         try fixture.git.git("tag", "-a", "v1.0.0", "-m", "First")
         let elsewhere = try TemporaryDirectory("ferry-clone")
         try GitFixture.run(["clone", "-q", fixture.path, elsewhere.url("somewhere/else")])
         let files = try TemporaryDirectory()
         let (key, _) = try Self.keyFiles(in: files)
-        // The second build runs in another folder, with relative paths.
-        func build(repo: String, out: String, cache: String, umask: String, zone: String, in folder: String) throws -> Run {
+        let filesName = URL(fileURLWithPath: files.path).lastPathComponent
+        // The second build runs in another folder, with relative paths (the same cache).
+        func build(repo: String, out: String, cache: String, umask: String, zone: String, in folder: String,
+                   retest: Bool = false) throws -> FerryRun {
             try Self.ferry(["build", "webapp", "--ref", "v1.0.0", "--repo", repo, "--key", key, "--bucket", "releases",
                             "--out", out, "--cache-dir", cache, "--region", "eu-west-1",
-                            "--endpoint-url", "https://s3.eu-west-1.amazonaws.com"],
+                            "--endpoint-url", "https://s3.eu-west-1.amazonaws.com"] + (retest ? ["--retest"] : []),
                            umask: umask, environment: ["TZ": zone], in: folder)
         }
-        let one = try build(repo: fixture.path, out: files.url("one"), cache: files.url("cache-one"), umask: "022",
+        let one = try build(repo: fixture.path, out: files.url("one"), cache: files.url("cache"), umask: "022",
                             zone: "UTC", in: "/")
         #expect(one.status == 0, "\(one.stderr)")
         Thread.sleep(forTimeInterval: 1.1)
-        let two = try build(repo: "somewhere/else/app", out: "../" + URL(fileURLWithPath: files.path).lastPathComponent + "/two",
-                            cache: "cache-two", umask: "077", zone: "Asia/Kathmandu", in: elsewhere.path)
+        let two = try build(repo: "somewhere/else/app", out: "../\(filesName)/two", cache: "../\(filesName)/cache",
+                            umask: "077", zone: "Asia/Kathmandu", in: elsewhere.path)
         #expect(two.status == 0, "\(two.stderr)")
+        #expect(Self.runs(counter) == 1, "the second build ran the test again")
         for name in ["bundle.zip", "manifest.json", "manifest.sig"] {
             #expect(try Self.sha256(files.url("one/\(name)")) == (try Self.sha256(files.url("two/\(name)"))), "\(name)")
         }
         let bundle = try Self.sha256(files.url("one/bundle.zip"))
         #expect(one.lastLine == "built webapp 1.0.0 bundle sha256 \(bundle) in \(files.url("one"))")
         #expect(one.stderr.contains("ferry: package"))
+        #expect(!one.stderr.contains("recorded"))
+        let tree = try fixture.git.git("rev-parse", "v1.0.0^{tree}")
+        #expect(two.stderr.contains("ferry: tests: unit passed (recorded "))
+        #expect(two.stderr.contains(" for tree \(tree.prefix(12)); --retest runs it again)"))
+
+        // A fresh cache (zipping everything again, under another umask and zone) runs
+        // the test again: only tests.log and the test's duration may differ.
+        let three = try build(repo: fixture.path, out: files.url("three"), cache: files.url("cache-three"), umask: "077",
+                              zone: "America/St_Johns", in: "/")
+        #expect(three.status == 0, "\(three.stderr)")
+        #expect(Self.runs(counter) == 2)
+        let first = try Self.manifest(files.url("one")), third = try Self.manifest(files.url("three"))
+        #expect(first.artifacts == third.artifacts)
+        #expect(first.files.filter { $0.path != "tests.log" } == third.files.filter { $0.path != "tests.log" })
+        #expect(first.files.filter { $0.path == "tests.log" } != third.files.filter { $0.path == "tests.log" })
+    }
+
+    static func manifest(_ folder: String) throws -> Manifest {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.json"))
+        return try CanonicalJSON.decode(Manifest.self, from: bytes, cap: SizeCap.manifest, what: "the manifest")
+    }
+
+    @Test func aReleaseAfterABuildOfTheCommitRunsTheTestsOnceAndRetestRunsThemAgain() throws {
+        let counter = try TemporaryDirectory("ferry-runs")
+        let fixture = try Self.timedTestFixture(counter: counter)
+        let moto = try MotoPipeline(fixture)
+        let files = try TemporaryDirectory()
+        let (key, _) = try Self.keyFiles(in: files)
+        let common = ["--key", key, "--repo", fixture.path, "--cache-dir", files.url("cache"), "--bucket", moto.bucket.name,
+                      "--endpoint-url", try TestEnvironment.motoEndpoint(), "--region", "us-east-1"]
+        let build = try Self.ferry(["build", "webapp", "--out", files.url("built")] + common)
+        #expect(build.status == 0, "\(build.stderr)")
+        let release = try Self.ferry(["release", "webapp", "1.0.0"] + common)
+        #expect(release.status == 0, "\(release.stderr)")
+        #expect(Self.runs(counter) == 1)
+        #expect(release.stderr.contains("ferry: tests: unit passed (recorded "))
+        #expect(!release.stderr.contains("  unit | "), "test output printed as if it ran")
+        let published = try moto.bucket.require(key: moto.bucket.layout.manifest(pipeline: "webapp", version: SemVer("1.0.0")),
+                                                cap: SizeCap.manifest, what: "the manifest")
+        let releasedTests = try CanonicalJSON.decode(Manifest.self, from: published, cap: SizeCap.manifest, what: "manifest").tests
+        #expect(try Self.manifest(files.url("built")).tests == releasedTests)
+
+        let again = try Self.ferry(["build", "webapp", "--retest", "--out", files.url("again")] + common)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(Self.runs(counter) == 2)
+        #expect(again.stderr.contains("  unit | "))
+        #expect(!again.stderr.contains("recorded"))
+        #expect(again.stderr.contains("ferry: export"))
     }
 
     @Test func releaseThenVerifyFromTheBucketAsProcesses() throws {

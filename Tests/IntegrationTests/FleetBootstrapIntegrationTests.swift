@@ -46,12 +46,8 @@ struct FleetBootstrapIntegrationTests {
         return (ou.id, inOU, inChild, atRoot)
     }
 
-    func bootstrap(_ arguments: [String], in dir: TemporaryDirectory) throws -> FleetWorld.Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
-        process.arguments = ["bootstrap", "--profile", "org", "--endpoint-url", try TestEnvironment.motoEndpoint()]
-            + arguments
-        process.environment = [
+    func bootstrap(_ arguments: [String], in dir: TemporaryDirectory) throws -> FerryRun {
+        let environment = [
             "HOME": dir.path, "PATH": "/usr/bin:/bin",
             "AWS_CONFIG_FILE": try dir.write("config", """
                 [profile org]
@@ -64,15 +60,8 @@ struct FleetBootstrapIntegrationTests {
             "AWS_SHARED_CREDENTIALS_FILE": try dir.write("credentials",
                                                          "[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n"),
         ]
-        let out = dir.url("out-\(UUID().uuidString)"), err = dir.url("err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: out)
-        process.standardError = FileHandle(forWritingAtPath: err)
-        try process.run()
-        process.waitUntilExit()
-        return FleetWorld.Run(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                              stderr: try String(contentsOfFile: err, encoding: .utf8))
+        return try FerryProcess.run(["bootstrap", "--profile", "org", "--endpoint-url", try TestEnvironment.motoEndpoint()]
+            + arguments, environment: environment)
     }
 
     @Test func bootstrapCreatesTheStackSetWithItsParametersAndReachesTheOUsAccounts() throws {

@@ -224,7 +224,7 @@ struct FleetMoveIntegrationTests {
         try world.report("silo-a", channel: "stable", state: .deploying, target: "1.1.0", applied: "1.2.0", serial: 4)
         Thread.sleep(forTimeInterval: 2.5)  // two polls see "deploying"
         try world.report("silo-a", channel: "stable", target: "1.1.0", applied: "1.1.0", serial: 4)
-        let run = try world.finish(started)
+        let run = try started.wait()
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stderr.split(separator: "\n").map(String.init)
         #expect(lines.contains("silo-a: deploying 1.1.0 (applied 1.2.0)"))
@@ -248,6 +248,3 @@ struct FleetMoveIntegrationTests {
     }
 }
 
-extension FleetWorld {
-    func ferry(_ arguments: [String]) throws -> Run { try finish(try start(arguments)) }
-}

@@ -86,18 +86,9 @@ struct FleetStatusIntegrationTests {
         let world = try FleetWorld()
         var environment = world.environment
         environment["FERRY_BUCKET"] = nil
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
-        process.arguments = ["status", "webapp"]
-        process.environment = environment
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        #expect(text.contains("no bucket: pass --bucket NAME or set FERRY_BUCKET"))
+        let run = try FerryProcess.run(["status", "webapp"], environment: environment)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("no bucket: pass --bucket NAME or set FERRY_BUCKET"))
 
         let missing = try world.ferry("status", "webapp", "--bucket", uniqueName("ferry-missing"))
         #expect(missing.status == 1 && missing.stdout.isEmpty)

@@ -72,39 +72,17 @@ final class FleetWorld {
         return path
     }
 
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var lines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
-    }
-
     /// The environment the ferry binary runs in: moto's endpoint, dummy keys, this bucket.
     var environment: [String: String] {
         ["HOME": dir.path, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
          "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint, "FERRY_BUCKET": bucket.name]
     }
 
-    /// Starts `ferry arguments...`; `finish` waits for it. Output goes to files (no pipe to fill).
-    func start(_ arguments: [String]) throws -> (Process, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.ferryBinary())
-        process.arguments = arguments
-        process.environment = environment
-        let out = dir.url("out-\(UUID().uuidString)"), err = dir.url("err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: out)
-        process.standardError = FileHandle(forWritingAtPath: err)
-        try process.run()
-        return (process, out, err)
-    }
+    /// Runs `ferry arguments...` in this world's environment.
+    func ferry(_ arguments: String...) throws -> FerryRun { try ferry(arguments) }
 
-    func finish(_ started: (Process, String, String)) throws -> Run {
-        started.0.waitUntilExit()
-        return Run(status: started.0.terminationStatus, stdout: try String(contentsOfFile: started.1, encoding: .utf8),
-                   stderr: try String(contentsOfFile: started.2, encoding: .utf8))
-    }
+    func ferry(_ arguments: [String]) throws -> FerryRun { try FerryProcess.run(arguments, environment: environment) }
 
-    func ferry(_ arguments: String...) throws -> Run { try finish(try start(arguments)) }
+    /// Starts `ferry arguments...`; `wait()` collects it.
+    func start(_ arguments: [String]) throws -> FerryProcess { try FerryProcess.start(arguments, environment: environment) }
 }

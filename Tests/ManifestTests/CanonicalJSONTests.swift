@@ -26,6 +26,15 @@ import Testing
         #expect(String(decoding: encoded, as: UTF8.self) == "{\(expected):\(expected)}")
     }
 
+    /// The one escaping templates and log lines use too: what a parser reads back.
+    @Test func jsonStringQuotesLikeTheCanonicalForm() throws {
+        let text = "a\"b\\c\u{08}\u{0C}\n\r\t\u{01}\u{1F}€ ü"
+        #expect(JSONString.quoted(text) == #""a\"b\\c\b\f\n\r\t\u0001\u001f€ ü""#)
+        #expect(JSONString.quoted(text) == canonical(.string(text)))
+        let back = try JSONSerialization.jsonObject(with: Data(JSONString.quoted(text).utf8), options: .fragmentsAllowed)
+        #expect(back as? String == text)
+    }
+
     @Test func nonASCIIIsWrittenAsUTF8Bytes() {
         #expect(Array(JSONValue.string("é\u{2028}").canonicalBytes) == [0x22, 0xC3, 0xA9, 0xE2, 0x80, 0xA8, 0x22])
     }

@@ -51,29 +51,15 @@ public final class GitFixture {
     /// Runs `git` with the fixture environment (no global or system configuration).
     @discardableResult
     public static func run(_ arguments: [String], date: Int64 = 1_700_000_000) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-        environment["GIT_CONFIG_NOSYSTEM"] = "1"
-        environment["GIT_AUTHOR_DATE"] = "@\(date) +0100"
-        environment["GIT_COMMITTER_DATE"] = "@\(date) +0100"
-        environment["GIT_TERMINAL_PROMPT"] = "0"
-        process.environment = environment
-        // One pipe for both streams: git's output here is small, and a single reader
-        // cannot deadlock on the other stream filling up.
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0 else {
-            throw GitCommandFailed(arguments: arguments, status: process.terminationStatus, output: text)
+        let run = try FerryProcess.run(program: "git", arguments, adding: [
+            "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_DATE": "@\(date) +0100",
+            "GIT_COMMITTER_DATE": "@\(date) +0100", "GIT_TERMINAL_PROMPT": "0",
+        ])
+        guard run.succeeded else {
+            throw GitCommandFailed(arguments: arguments, status: run.status,
+                                   output: (run.stdout + run.stderr).trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        return text
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
