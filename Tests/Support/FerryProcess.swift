@@ -87,6 +87,9 @@ public final class FerryProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// What the process wrote on stdout so far (it may still be running).
+    public var stdoutSoFar: String { (try? String(contentsOfFile: files.url("stdout"), encoding: .utf8)) ?? "" }
+
     /// What the process wrote on stderr so far (it may still be running).
     public var stderrSoFar: String { (try? String(contentsOfFile: files.url("stderr"), encoding: .utf8)) ?? "" }
 

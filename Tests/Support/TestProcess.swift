@@ -1,44 +1,28 @@
 import Foundation
 
 /// A helper process a test starts (a proxy, a dedicated moto): it prints one line (its
-/// port) when ready, and is stopped by its pid when released.
+/// port) when ready, and is killed by its pid when released (`FerryProcess` owns it).
 public final class TestProcess: @unchecked Sendable {
-    private let process = Process()
+    private let process: FerryProcess
     /// The first line the process printed.
     public let firstLine: String
 
     /// Starts `python arguments...` with extra environment and waits for its first line.
     public init(python arguments: [String], environment: [String: String] = [:]) throws {
         let python = TestEnvironment.python().split(separator: " ").map(String.init)
-        process.executableURL = URL(fileURLWithPath: python[0])
-        process.arguments = Array(python.dropFirst()) + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        let errors = NSTemporaryDirectory() + "/ferry-helper-\(UUID().uuidString).log"
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errors)
-        defer { try? FileManager.default.removeItem(atPath: errors) }
-        try process.run()
-        var buffer = Data()
-        while !buffer.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else {
-                process.waitUntilExit()
-                let log = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-                throw TestProcessFailed(arguments: arguments, status: process.terminationStatus,
-                                        stderr: String(log.suffix(1500)))
+        process = try FerryProcess.start(program: python[0], Array(python.dropFirst()) + arguments, adding: environment)
+        while true {
+            let running = process.isRunning  // before reading: a line written just before the exit still counts
+            let output = process.stdoutSoFar
+            if let end = output.firstIndex(of: "\n") {
+                firstLine = String(output[..<end])
+                return
             }
-            buffer.append(chunk)
-        }
-        firstLine = String(decoding: buffer.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-    }
-
-    /// SIGKILL by pid: a child of the test runner may inherit a mask that blocks SIGTERM.
-    deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            guard running else {
+                throw TestProcessFailed(arguments: arguments, status: try process.wait().status,
+                                        stderr: String(process.stderrSoFar.suffix(1500)))
+            }
+            usleep(20_000)
         }
     }
 }
