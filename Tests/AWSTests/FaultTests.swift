@@ -12,7 +12,8 @@ import Testing
 /// waits, so these tests do not take the real backoff time.
 @Suite struct FaultTests {
     let proxy: FaultProxy
-    let http = HTTPClient(configuration: .init(timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(1))))
+    /// Generous: moto loads a service's code on its first call, which can take a second.
+    let http = HTTPClient(configuration: .init(timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(30))))
     let waits = Waits()
     let config: AWSConfig
     let s3: S3
@@ -103,8 +104,11 @@ import Testing
         let data = Data((0..<500_000).map { UInt8(truncatingIfNeeded: $0) })
         _ = try s3.putObject(bucket: bucket, key: "manifest.json", data: data)
 
+        // A client that gives up on a response after a second: the delayed one times out.
+        var impatient = config
+        impatient.http = HTTPClient(configuration: .init(timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(1))))
         try proxy.inject([.truncate(match: "GET"), .delay(ms: 2500, match: "GET")])
-        let got = try s3.getObject(bucket: bucket, key: "manifest.json", toFile: dir.url("m.json"), limit: 1 << 20)
+        let got = try S3(config: impatient).getObject(bucket: bucket, key: "manifest.json", toFile: dir.url("m.json"), limit: 1 << 20)
         #expect(got.body?.sha256 == Self.sha256(data))
         #expect(try proxy.log().filter { $0.method == "GET" }.map(\.fault) == ["truncate", "delay", nil])
 
