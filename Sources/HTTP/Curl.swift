@@ -1,7 +1,6 @@
 // The one file of the HTTP module that calls C: libcurl (through the CCurl shim) and the
 // POSIX file calls that stream bodies. Every libcurl pointer has exactly one owner here.
 internal import CCurl
-import Crypto
 import Foundation
 
 /// libcurl's global initialisation (`curl_global_init`), run once, lazily and
@@ -203,7 +202,8 @@ private final class Transfer {
     private var writingFile = false
     private var decided = false
     private var fileFD: Int32 = -1
-    private var hasher = SHA256()
+    /// Hashes and writes the file on its own thread while libcurl receives.
+    private var writer: DownloadWriter?
     private(set) var received: Int64 = 0
     private(set) var failure: HTTPError?
 
@@ -302,16 +302,9 @@ private final class Transfer {
             memory.append(contentsOf: bytes)
             return true
         }
-        hasher.update(bufferPointer: bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let count = write(fileFD, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                failure = fileError("cannot write the downloaded body", path: filePath ?? "", call: "write")
-                return false
-            }
-            offset += count
+        if let failed = writer?.append(bytes) {
+            failure = fileError("cannot write the downloaded body", path: filePath ?? "", call: failed.call, code: failed.code)
+            return false
         }
         return true
     }
@@ -337,6 +330,7 @@ private final class Transfer {
                 return false
             }
             writingFile = true
+            writer = DownloadWriter(fd: fileFD)
         }
         if let length = headers["Content-Length"].flatMap({ Int64($0) }), length > limit {
             failure = tooLarge(announced: length)
@@ -357,7 +351,15 @@ private final class Transfer {
                 method: request.method, url: request.redactedURL)
         }
         var file: DownloadedFile?
-        if writingFile, let path = filePath {
+        if writingFile, let path = filePath, let writer {
+            let digest: String
+            switch writer.finish() {
+            case .success(let hex): digest = hex
+            case .failure(let failed):
+                let error = fileError("cannot write the downloaded body", path: path, call: failed.call, code: failed.code)
+                discardFile()
+                throw error
+            }
             guard close(fileFD) == 0 else {
                 fileFD = -1
                 let error = fileError("cannot finish writing the download file", path: path, call: "close")
@@ -365,7 +367,7 @@ private final class Transfer {
                 throw error
             }
             fileFD = -1
-            file = DownloadedFile(path: path, byteCount: received, sha256: hasher.finalize().hexString)
+            file = DownloadedFile(path: path, byteCount: received, sha256: digest)
         }
         return HTTPResponse(status: status, headers: headers, body: memory, file: file, newConnections: newConnections)
     }
@@ -373,6 +375,7 @@ private final class Transfer {
     /// Removes a partly written download file.
     func discardFile() {
         guard writingFile, let path = filePath else { return }
+        _ = writer?.finish()  // no write may land after the close
         if fileFD >= 0 { close(fileFD); fileFD = -1 }
         unlink(path)
         writingFile = false
@@ -380,7 +383,11 @@ private final class Transfer {
 
     func closeFiles() {
         if uploadFD >= 0 { close(uploadFD); uploadFD = -1 }
-        if fileFD >= 0 { close(fileFD); fileFD = -1 }
+        if fileFD >= 0 {
+            _ = writer?.finish()
+            close(fileFD)
+            fileFD = -1
+        }
     }
 
     private func tooLarge(announced: Int64? = nil) -> HTTPError {
@@ -390,8 +397,8 @@ private final class Transfer {
             method: request.method, url: request.redactedURL)
     }
 
-    private func fileError(_ message: String, path: String, call: String) -> HTTPError {
-        let reason = String(cString: strerror(errno))
+    private func fileError(_ message: String, path: String, call: String, code: Int32 = errno) -> HTTPError {
+        let reason = String(cString: strerror(code))
         return HTTPError(code: .fileIO, message: "\(message): \(path)", cause: "\(call): \(reason)",
                          method: request.method, url: request.redactedURL)
     }
