@@ -185,11 +185,6 @@ public struct S3: Sendable {
         _ = try transport.send(request)
     }
 
-    /// `DeleteBucket` (it must be empty).
-    public func deleteBucket(_ bucket: String) throws(AWSError) {
-        _ = try transport.send(objectRequest("DeleteBucket", .delete, bucket: bucket, key: nil))
-    }
-
     /// A request for a bucket (`key` nil) or an object, path-style or virtual-hosted.
     func objectRequest(_ operation: String, _ method: HTTPMethod, bucket: String, key: String?) -> AWSRequest {
         let encodedKey = key.map { "/" + AWSEncoding.uriEncode($0, keepSlash: true) } ?? "/"
