@@ -1,5 +1,6 @@
-// The one file of the HTTP module that calls C: libcurl (through the CCurl shim) and the
-// POSIX file calls that stream bodies. Every libcurl pointer has exactly one owner here.
+// The one file of the HTTP module that calls libcurl (through the CCurl shim), with the
+// POSIX file calls that stream bodies (DownloadWriter writes downloaded files). Every
+// libcurl pointer has exactly one owner here.
 internal import CCurl
 import Foundation
 
