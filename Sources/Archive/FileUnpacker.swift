@@ -167,3 +167,15 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String
         done += result
     }
 }
+
+/// 64 lowercase hex digits of a SHA-256 digest.
+func hexDigest(_ digest: SHA256.Digest) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text = [UInt8]()
+    text.reserveCapacity(64)
+    for byte in digest {
+        text.append(digits[Int(byte >> 4)])
+        text.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: text, as: UTF8.self)
+}

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// How an entry's bytes are stored.
@@ -18,20 +17,18 @@ public enum DeflateLevel: Sendable, Hashable {
     case fastest
 }
 
-/// A file written into a zip, with the digest of its content.
+/// A file written into a zip. (Its digest is the caller's to compute, where it needs
+/// one: the manifest hashes bundle files itself, and artifact zips need none per file.)
 public struct ZippedFile: Sendable, Hashable {
     /// The name in the zip.
     public let name: String
     /// The uncompressed size in bytes.
     public let size: Int64
-    /// SHA-256 of the uncompressed content, 64 lowercase hex digits.
-    public let sha256: String
     public let executable: Bool
 
-    public init(name: String, size: Int64, sha256: String, executable: Bool) {
+    public init(name: String, size: Int64, executable: Bool) {
         self.name = name
         self.size = size
-        self.sha256 = sha256
         self.executable = executable
     }
 }
@@ -224,15 +221,11 @@ private final class ZipWriterState {
         do {
             try handle.beginFile(name: name, size: size, permissions: executable ? 0o755 : 0o644, mtime: mtime,
                                  store: compression == .store)
-            var hasher = SHA256()
             let handle = self.handle
-            try produce { (bytes) throws(ArchiveError) in
-                hasher.update(bufferPointer: bytes)
-                try handle.write(bytes, entry: name)
-            }
+            try produce { (bytes) throws(ArchiveError) in try handle.write(bytes, entry: name) }
             try handle.finishFile(name)
             previousName = name
-            return ZippedFile(name: name, size: size, sha256: hexDigest(hasher.finalize()), executable: executable)
+            return ZippedFile(name: name, size: size, executable: executable)
         } catch {
             broken = error  // libarchive's state is unknown after a failed entry: no more writes
             throw error
@@ -248,16 +241,4 @@ private final class ZipWriterState {
         finished = true
         Foundation.close(fd)
     }
-}
-
-/// 64 lowercase hex digits of a SHA-256 digest.
-func hexDigest(_ digest: SHA256.Digest) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text = [UInt8]()
-    text.reserveCapacity(64)
-    for byte in digest {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 0x0f)])
-    }
-    return String(decoding: text, as: UTF8.self)
 }

@@ -105,16 +105,16 @@ print(json.dumps([[i.filename, i.flag_bits & 0x800, list(i.date_time), oct(i.ext
         #expect(!details.contains("/ ") && !details.contains(" dr"), "no directory entries: \(details)")
     }
 
-    @Test func reportsSizesAndDigestsOfWhatItWrote() throws {
+    @Test func reportsSizesOfWhatItWroteAndUnpacksToTheSameBytes() throws {
         let folder = try TemporaryDirectory()
         let data = noise(2_500_000, seed: 7)
         let writer = try ZipWriter(path: folder.url("z.zip"), mtime: commitTime)
         let file = try writer.add(name: "a.bin", data: data)
         try writer.close()
-        #expect(file == ZippedFile(name: "a.bin", size: 2_500_000,
-                                   sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(), executable: false))
+        #expect(file == ZippedFile(name: "a.bin", size: 2_500_000, executable: false))
+        let sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let extracted = try extract(zip: folder.url("z.zip"), into: folder.url("out"))
-        #expect(extracted == [ExtractedFile(path: "a.bin", size: 2_500_000, sha256: file.sha256, executable: false)])
+        #expect(extracted == [ExtractedFile(path: "a.bin", size: 2_500_000, sha256: sha256, executable: false)])
     }
 
     @Test(arguments: [
