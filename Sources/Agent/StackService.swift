@@ -1,3 +1,4 @@
+import AWS
 import Foundation
 
 /// CloudFormation, as the agent sees it: the handful of calls the deploy state machine
@@ -65,17 +66,12 @@ public struct ObservedChangeSet: Equatable, Sendable {
         self.statusReason = statusReason
     }
 
-    /// A `FAILED` change set that failed only because nothing would change. CloudFormation
-    /// says "The submitted information didn't contain changes..." (and older stacks
-    /// "No updates are to be performed."): both mean success without change.
+    /// A `FAILED` change set that failed only because nothing would change: success
+    /// without change. The wording is CloudFormation's, recognised in one place
+    /// (`CloudFormation.isNoChangesMessage`).
     public var isNoChange: Bool {
         guard status == .failed, let reason = statusReason else { return false }
-        return Self.isNoChangeReason(reason)
-    }
-
-    /// Whether a message is one of CloudFormation's two "nothing to change" forms.
-    public static func isNoChangeReason(_ text: String) -> Bool {
-        text.contains("didn't contain changes") || text.contains("No updates are to be performed")
+        return CloudFormation.isNoChangesMessage(reason)
     }
 }
 
