@@ -39,16 +39,17 @@ import Testing
     @Test func secondHolderOfTheStateFolderIsRefusedWithThePid() throws {
         let folder = try TemporaryDirectory("ferry-state")
         let state = folder.url("state")
-        var first: StateLock? = try StateLock(stateDirectory: state)
-        #expect(try String(contentsOfFile: state + "/lock", encoding: .utf8) == "\(getpid())\n")
-        #expect {
-            _ = try StateLock(stateDirectory: state)
-        } throws: { error in
-            guard let error = error as? AgentError else { return false }
-            return error.code == .locked && error.message.contains("pid \(getpid())") && error.message.contains(state)
-        }
-        first = nil  // the agent exits
-        #expect(first == nil)
+        do {
+            let first = try StateLock(stateDirectory: state)
+            #expect(try String(contentsOfFile: state + "/lock", encoding: .utf8) == "\(getpid())\n")
+            #expect {
+                _ = try StateLock(stateDirectory: state)
+            } throws: { error in
+                guard let error = error as? AgentError else { return false }
+                return error.code == .locked && error.message.contains("pid \(getpid())") && error.message.contains(state)
+            }
+            withExtendedLifetime(first) {}
+        }  // the first lock is released: the agent exits
         let second = try StateLock(stateDirectory: state)
         #expect(second.path == state + "/lock")
     }
