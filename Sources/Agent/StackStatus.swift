@@ -59,20 +59,6 @@ public enum StackStatus: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The last operation succeeded and the stack runs what was last applied to it.
-    /// `UPDATE_ROLLBACK_COMPLETE` is not healthy in this sense: the last update failed.
-    public var isHealthy: Bool {
-        switch self {
-        case .createComplete, .updateComplete, .importComplete: true
-        case .createInProgress, .createFailed, .rollbackInProgress, .rollbackFailed, .rollbackComplete,
-             .deleteInProgress, .deleteFailed, .deleteComplete, .updateInProgress,
-             .updateCompleteCleanupInProgress, .updateFailed, .updateRollbackInProgress, .updateRollbackFailed,
-             .updateRollbackCompleteCleanupInProgress, .updateRollbackComplete, .reviewInProgress,
-             .importInProgress, .importRollbackInProgress, .importRollbackFailed, .importRollbackComplete,
-             .unknown: false
-        }
-    }
-
     /// An operation is running on the stack (whoever started it).
     public var isInProgress: Bool {
         switch self {

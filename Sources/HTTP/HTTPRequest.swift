@@ -32,11 +32,6 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
         }
     }
 
-    /// Every value of `name`, in order.
-    public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
-    }
-
     /// Appends a field, keeping any earlier one of the same name.
     public mutating func add(_ name: String, _ value: String) { fields.append((name, value)) }
 

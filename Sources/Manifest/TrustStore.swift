@@ -10,9 +10,6 @@ public struct TrustStore: Sendable {
     /// Every trusted key, by id.
     public private(set) var entries: [KeyID: Entry] = [:]
 
-    /// An empty store: it trusts nothing.
-    public init() {}
-
     /// A store of the given keys; a key given twice holds the union of its roles.
     public init(_ keys: [(key: PublicKey, roles: Set<Role>)]) {
         for (key, roles) in keys { trust(key, for: roles) }

@@ -84,9 +84,6 @@ public final class Database {
     /// The rowid of the last successful INSERT (`sqlite3_last_insert_rowid`).
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Rows changed by the last INSERT, UPDATE or DELETE (`sqlite3_changes`).
-    public var changes: Int { Int(sqlite3_changes(handle)) }
-
     fileprivate func check(_ result: Int32, _ function: String, _ sql: String?) throws(SQLiteError) {
         guard result == SQLITE_OK || result == SQLITE_ROW || result == SQLITE_DONE else {
             throw SQLiteError(resultCode: sqlite3_extended_errcode(handle), function: function,

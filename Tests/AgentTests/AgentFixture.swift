@@ -54,8 +54,6 @@ final class Silo {
     let cloud = ScriptedCloudFormation()
     let clock = ManualClock()
     let pipeline = "webapp"
-    /// Journals opened so far (each `apply` opens a fresh one, as a restarted agent would).
-    private(set) var opened = 0
 
     init() throws { directory = try TemporaryDirectory("ferry-agent") }
 
@@ -90,7 +88,6 @@ final class Silo {
 
     /// A fresh journal connection, as a restarted agent opens it.
     func journal() throws -> Journal {
-        opened += 1
         let clock = self.clock
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         return try Journal(stateDirectory: stateDirectory, clock: { clock.now() })

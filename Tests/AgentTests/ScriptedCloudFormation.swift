@@ -89,10 +89,6 @@ final class ScriptedCloudFormation: StackService {
         stacks[name]?.status = status
     }
 
-    func executions(prefix: String) -> Int {
-        executions.filter { $0.key.hasPrefix(prefix) }.values.reduce(0, +)
-    }
-
     func count(_ method: String) -> Int { calls.filter { $0.hasPrefix(method + " ") }.count }
 
     // MARK: StackService

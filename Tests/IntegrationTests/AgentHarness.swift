@@ -106,7 +106,6 @@ final class SiloHarness {
 }
 
 extension SiloHarness {
-    /// How a `ferry` process ended.
     /// The secret of the base profile the `ferry` processes start from (it must never be logged).
     static let secret = "base-secret-never-logged"
 
