@@ -10,6 +10,7 @@ and prints the same markdown on stdout.
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import time
@@ -39,6 +40,12 @@ def measure(args, env=None, cwd=None, stdout=subprocess.DEVNULL):
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def children_cpu():
+    """CPU seconds (user + sys) of every child process this one has waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def process_cpu(pid):

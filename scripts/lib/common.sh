@@ -42,3 +42,14 @@ ferry_python_bin() {
 }
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+# Sets and exports FERRY_BIN: as given, or the release build the benchmarks measure
+# (--static-swift-stdlib, as ferry is distributed, in .build-static), built when needed.
+ferry_release_bin() {
+    if [ -z "${FERRY_BIN:-}" ]; then
+        say "building ferry (release, --static-swift-stdlib, in .build-static)"
+        swift build -c release --static-swift-stdlib --product ferry --scratch-path "$FERRY_ROOT/.build-static" >&2
+        FERRY_BIN="$FERRY_ROOT/.build-static/release/ferry"
+    fi
+    export FERRY_BIN
+}
