@@ -14,6 +14,10 @@ final class StatusReporter {
     private let heartbeatSeconds: Int
     /// Whether target selection last followed a pin, per pipeline.
     var pinned: [String: Bool] = [:]
+    /// The last report written, per pipeline: read from the journal once, then kept here
+    /// (only this process writes reports: it holds the state folder's lock), so an idle
+    /// tick does not read and decode it again.
+    private var lastWritten: [String: StatusReport?] = [:]
 
     init(bucket: SharedBucket, journal: Journal, silo: String, channel: String, intervalSeconds: Int,
          heartbeatSeconds: Int) {
@@ -27,7 +31,7 @@ final class StatusReporter {
 
     /// Whether the idle `pipeline` owes its heartbeat: its last report is a heartbeat old.
     func heartbeatDue(pipeline: String, now: Date = Date()) throws(AgentError) -> Bool {
-        StatusBuilder.heartbeatDue(last: try journal.lastReport(pipeline: pipeline),
+        StatusBuilder.heartbeatDue(last: try lastReport(pipeline),
                                    heartbeatSeconds: heartbeatSeconds, now: now)
     }
 
@@ -42,7 +46,7 @@ final class StatusReporter {
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
             refusals: refusals)
         let report = StatusBuilder.report(facts)
-        guard StatusBuilder.shouldWrite(report, last: try journal.lastReport(pipeline: pipeline)) else { return nil }
+        guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {
             try bucket.putStatus(report)
         } catch {
@@ -50,6 +54,14 @@ final class StatusReporter {
                              next: error.isTransient ? .transient : .needsPerson, cause: error)
         }
         try journal.reportWritten(report)
+        lastWritten[pipeline] = report
         return report
+    }
+
+    private func lastReport(_ pipeline: String) throws(AgentError) -> StatusReport? {
+        if let known = lastWritten[pipeline] { return known }
+        let read = try journal.lastReport(pipeline: pipeline)
+        lastWritten[pipeline] = read
+        return read
     }
 }
