@@ -1,3 +1,5 @@
+import Bucket
+
 /// Why the agent stopped, sorted by what to do next (a person acts, wait and retry,
 /// or retry soon because the network or the service hiccupped).
 ///
@@ -137,5 +139,16 @@ public struct FailureRecord: Codable, Sendable, Equatable {
         case .waitAndRetry: next = "wait"
         case .transient: next = "transient"
         }
+    }
+}
+
+extension AgentError {
+    /// A failed bucket call (`doing`: "reading X", "writing Y"): transient failures
+    /// (network, throttling) are retried by the agent; anything else is a person's job.
+    static func bucket(_ error: BucketError, _ doing: String) -> AgentError {
+        error.isTransient
+            ? AgentError(.service, "\(doing) failed: \(error); the agent tries again", next: .transient, cause: error)
+            : AgentError(.service, "\(doing) failed: \(error); check the agent's access to the bucket (the bucket "
+                + "policy and the agent's role)", next: .needsPerson, cause: error)
     }
 }

@@ -90,8 +90,7 @@ extension Agent {
         } catch where error.cause?.status == 403 {
             return .denied(error)
         } catch {
-            throw AgentError(.service, "reading \(what) failed: \(error)",
-                             next: error.isTransient ? .transient : .needsPerson, cause: error)
+            throw AgentError.bucket(error, "reading \(what)")
         }
     }
 }

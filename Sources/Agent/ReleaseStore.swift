@@ -222,12 +222,8 @@ public struct ReleaseStore {
         switch error.code {
         case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
             return Self.refusal("\(what) was refused: \(error.message)")
-        case .storage where error.isTransient:
-            return AgentError(.service, "\(what) could not be read: \(error); the agent tries again", next: .transient,
-                              cause: error)
         case .storage, .releaseExists, .channelMoved:
-            return AgentError(.service, "\(what) could not be read: \(error); check the agent's access to the bucket",
-                              next: .needsPerson, cause: error)
+            return .bucket(error, "reading \(what)")
         }
     }
 }

@@ -50,8 +50,7 @@ final class StatusReporter {
         do {
             try bucket.putStatus(report)
         } catch {
-            throw AgentError(.service, "writing the status report of \(pipeline) failed: \(error)",
-                             next: error.isTransient ? .transient : .needsPerson, cause: error)
+            throw AgentError.bucket(error, "writing the status report of \(pipeline)")
         }
         try journal.reportWritten(report)
         lastWritten[pipeline] = report
