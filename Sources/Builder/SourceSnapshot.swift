@@ -44,8 +44,7 @@ public struct SourceSnapshot: Sendable, Equatable {
 
     /// `v1.4.2` or `1.4.2` → 1.4.2; nil for a tag that is not a version.
     public static func version(ofTag name: String) -> SemVer? {
-        let text = name.hasPrefix("v") ? String(name.dropFirst()) : name
-        return try? SemVer(text)
+        try? SemVer(versionOrTag: name)
     }
 
     /// Resolves `ref` (a tag, branch, commit id or `HEAD`) and decides the version:

@@ -14,6 +14,11 @@ public struct SemVer: Hashable, Sendable, Comparable, Codable, CustomStringConve
     /// The dot-separated build metadata identifiers (`["build", "7"]`).
     public let build: [String]
 
+    /// A version as people write it in tags and on the command line: `v1.4.2` or `1.4.2`.
+    public init(versionOrTag text: String) throws(ManifestError) {
+        try self.init(text.hasPrefix("v") ? String(text.dropFirst()) : text)
+    }
+
     /// Parses a version, strictly: no leading `v`, no leading zeros in numbers,
     /// identifiers of `[0-9A-Za-z-]` only and never empty.
     public init(_ text: String) throws(ManifestError) {

@@ -86,7 +86,7 @@ func checkReason(_ reason: String?, required: Bool) throws {
 /// Parses a `--to` version.
 func parseVersion(_ text: String, option: String = "--to") throws -> SemVer {
     do {
-        return try SemVer(text.hasPrefix("v") ? String(text.dropFirst()) : text)
+        return try SemVer(versionOrTag: text)
     } catch {
         throw ValidationError("\(option) \(text): \(error.message)")
     }

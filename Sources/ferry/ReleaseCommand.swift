@@ -63,7 +63,7 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     func semver() throws(ManifestError) -> SemVer {
-        try SemVer(version.hasPrefix("v") ? String(version.dropFirst()) : version)
+        try SemVer(versionOrTag: version)
     }
 
     func run() throws {

@@ -47,8 +47,8 @@ final class FleetWorld {
                                    resource: "app")
             : nil)
         try bucket.putStatus(StatusReport(
-            pipeline: Self.pipeline, silo: silo, channel: channel, pinned: pinned, target: try target.map(SemVer.init),
-            applied: try applied.map(SemVer.init), state: state, error: failure,
+            pipeline: Self.pipeline, silo: silo, channel: channel, pinned: pinned, target: try target.map { try SemVer($0) },
+            applied: try applied.map { try SemVer($0) }, state: state, error: failure,
             reportedAt: Timestamp.format(Date().addingTimeInterval(-age)), intervalSeconds: interval,
             targetSerial: serial))
     }
