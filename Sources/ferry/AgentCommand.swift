@@ -53,8 +53,7 @@ struct AgentOnceCommand: ParsableCommand {
                 if let error = outcome.error { object["error"] = error.message; object["code"] = error.code.description }
                 return object
             }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try Output.printJSON(objects)
         } else {
             for outcome in outcomes {
                 let target = outcome.target.map { " \($0)" } ?? ""

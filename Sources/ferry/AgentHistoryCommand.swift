@@ -44,7 +44,7 @@ struct AgentHistoryCommand: ParsableCommand {
             return
         }
         if entries.isEmpty {
-            FileHandle.standardError.write(Data("the journal has no steps\(pipeline.map { " for \($0)" } ?? "")\n".utf8))
+            Output.note("the journal has no steps\(pipeline.map { " for \($0)" } ?? "")")
             return
         }
         for entry in entries {
@@ -61,7 +61,6 @@ struct AgentHistoryCommand: ParsableCommand {
         if let serial = entry.serial { object["serial"] = serial }
         if let version = entry.version { object["version"] = version }
         if let stack = entry.stack { object["stack"] = stack }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        return try Output.jsonLine(object)
     }
 }

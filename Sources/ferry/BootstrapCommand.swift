@@ -99,7 +99,7 @@ struct BootstrapCommand: ParsableCommand {
             stackSetName: stackSetName, templateBody: text, parameters: values,
             organizationalUnits: organizationalUnits, regions: deployRegions.isEmpty ? [config.region] : deployRegions,
             capabilities: capabilities)
-        let bootstrapper = Bootstrapper(cloudFormation: CloudFormation(config: config), progress: FleetOutput.note)
+        let bootstrapper = Bootstrapper(cloudFormation: CloudFormation(config: config), progress: Output.note)
         let result = try bootstrapper.run(request, pollEvery: Double(try Age.parse(pollInterval)),
                                           timeout: try Age.parse(timeout))
         if json {

@@ -47,7 +47,7 @@ struct BuildCommand: ParsableCommand {
         let result = try ReleaseBuilder.build(request, progress: Reporter.progress())
         let manifest = result.bundle.manifest
         if json {
-            try Reporter.printJSON([
+            try Output.printJSON([
                 "pipeline": manifest.pipeline, "version": manifest.version.description,
                 "commit": manifest.source.commit, "tag": manifest.source.tag ?? "",
                 "bundleSha256": result.bundle.bundleSha256, "manifestSha256": sha256Hex(result.bundle.manifestBytes),
@@ -107,9 +107,9 @@ enum Reporter {
         let terminal = isatty(2) == 1
         return BuildProgress(
             phase: { name, seconds, summary in
-                write("ferry: \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(format: "%6.2fs", seconds))  \(summary)")
+                Output.note("ferry: \(name.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(format: "%6.2fs", seconds))  \(summary)")
             },
-            testOutput: { test, line in write("  \(test) | \(line)") },
+            testOutput: { test, line in Output.note("  \(test) | \(line)") },
             transfer: { done, total in
                 guard terminal, total > 4_000_000 else { return }
                 let width = 30
@@ -118,15 +118,7 @@ enum Reporter {
                 let text = String(format: "\r  upload [%@] %.1f / %.1f MB", bar, Double(done) / 1e6, Double(total) / 1e6)
                 FileHandle.standardError.write(Data((text + (done >= total ? "\n" : "")).utf8))
             },
-            note: { text in write("ferry: \(text)") })
+            note: { text in Output.note("ferry: \(text)") })
     }
 
-    static func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    static func printJSON(_ object: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
-    }
 }

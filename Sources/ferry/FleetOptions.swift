@@ -36,7 +36,7 @@ struct WaitOptions: ParsableArguments {
         guard wait else { return nil }
         let watcher = ConvergenceWatcher(
             read: { () throws(FleetError) in try onCall.statuses(pipeline: pipeline).reports },
-            progress: FleetOutput.note)
+            progress: Output.note)
         return try watcher.wait(for: goal, timeout: try Age.parse(timeout), every: Double(try Age.parse(pollInterval)))
     }
 }
@@ -53,11 +53,6 @@ enum FleetOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
-
-    /// One line of progress on stderr.
-    static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
     /// What `--json` says about a wait.

@@ -46,8 +46,7 @@ struct HTTPBenchCommand: ParsableCommand {
             result["small_count"] = count
             result["small_connections"] = connections
         }
-        let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        try Output.printJSON(result)
     }
 
     private func check(_ response: HTTPResponse) throws -> HTTPResponse {

@@ -28,7 +28,7 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         let history = try OnCall(bucket: try bucket.open()).history(pipeline: pipeline, channel: channel)
         if let channel, history.channels.first?.moves.isEmpty ?? true {
-            FleetOutput.note("channel \(channel) of \(pipeline) has never moved")
+            Output.note("channel \(channel) of \(pipeline) has never moved")
         }
         if json {
             try FleetOutput.json(history)

@@ -57,9 +57,9 @@ struct KeysCommand: ParsableCommand {
                 unlink(privatePath)  // leave nothing behind
                 throw error
             }
-            KeyFileIO.note("wrote \(privatePath) (private, mode 0600: keep it secret) and \(publicPath)")
+            Output.note("wrote \(privatePath) (private, mode 0600: keep it secret) and \(publicPath)")
             if json {
-                try KeyFileIO.printJSON(["id": key.id.hex, "privateKey": privatePath, "publicKey": publicPath])
+                try Output.printJSON(["id": key.id.hex, "privateKey": privatePath, "publicKey": publicPath])
             } else {
                 print(key.id.hex)
             }
@@ -87,7 +87,7 @@ struct KeysCommand: ParsableCommand {
                 throw KeyFileError(description: "\(file): \(error.message)")
             }
             if json {
-                try KeyFileIO.printJSON(["id": key.id.hex, "file": file])
+                try Output.printJSON(["id": key.id.hex, "file": file])
             } else {
                 print(key.id.hex)
             }
@@ -155,12 +155,4 @@ enum KeyFileIO {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Progress and notes go to stderr; stdout carries only the result.
-    static func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-
-    static func printJSON(_ object: [String: String]) throws {
-        print(String(decoding: try CanonicalJSON.encode(object), as: UTF8.self))
-    }
 }

@@ -51,7 +51,7 @@ struct PromoteCommand: ParsableCommand {
         let plan = try onCall.planPromote(pipeline: pipeline, from: from, to: to, reason: reason, force: force,
                                           now: Date())
         for blocker in plan.forcedPast {
-            FleetOutput.note("warning: forced past \(blocker)")
+            Output.note("warning: forced past \(blocker)")
         }
         let result = try onCall.commit(plan.move, key: signer, now: Date())
         try RollbackCommand.report(result, verb: "promoted", pipeline: pipeline, onCall: onCall, waiting: waiting,

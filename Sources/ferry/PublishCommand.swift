@@ -81,7 +81,7 @@ struct PublishCommand: ParsableCommand {
                 object["serial"] = pointer.serial
             }
             if let tag { object["tag"] = tag }
-            try Reporter.printJSON(object)
+            try Output.printJSON(object)
         } else {
             let verb = result.dryRun ? "would publish" : "published"
             print("\(verb) \(release.pipeline) \(release.version) (bundle sha256 \(release.bundleSha256)) to \(location)"

@@ -51,7 +51,7 @@ struct StatusCommand: ParsableCommand {
         guard check.passes(status) else {
             let failing = check.failing(status).map { "\($0.silo) (\($0.condition.rawValue))" }
                 + (status.unreadable.isEmpty ? [] : ["\(status.unreadable.count) unreadable report(s)"])
-            FleetOutput.note("ferry status: failing --fail-on \(failOn): " + failing.joined(separator: ", "))
+            Output.note("ferry status: failing --fail-on \(failOn): " + failing.joined(separator: ", "))
             throw ExitCode(2)
         }
     }

@@ -54,10 +54,10 @@ struct VerifyCommand: ParsableCommand {
         } else {
             result = try ReleaseVerifier.verify(folder: BuildFolder(target), trust: store, scratch: scratch)
         }
-        for check in result.checks { Reporter.write("ferry: ok  \(check)") }
+        for check in result.checks { Output.note("ferry: ok  \(check)") }
         let manifest = result.manifest
         if json {
-            try Reporter.printJSON([
+            try Output.printJSON([
                 "pipeline": manifest.pipeline, "version": manifest.version.description, "verified": true,
                 "bundleSha256": result.bundleSha256, "manifestSha256": result.manifestSha256, "checks": result.checks,
             ])

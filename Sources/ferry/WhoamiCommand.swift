@@ -22,9 +22,7 @@ struct WhoamiCommand: ParsableCommand {
             ("Source", config.credentials.source), ("Region", config.region),
         ]
         if json {
-            let object = Dictionary(uniqueKeysWithValues: fields)
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            try Output.printJSON(Dictionary(uniqueKeysWithValues: fields))
         } else {
             for (name, value) in fields { print("\(name + ":")\(String(repeating: " ", count: 9 - name.count))\(value)") }
         }
