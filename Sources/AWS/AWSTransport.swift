@@ -1,14 +1,6 @@
 import Foundation
 import HTTP
 
-/// What an operation sends as its body.
-enum AWSBody: Sendable {
-    case none
-    case bytes(Data)
-    /// A file, or `length` bytes of it from `offset`; hashed once, re-read on every attempt.
-    case file(path: String, offset: Int64 = 0, length: Int64? = nil)
-}
-
 /// One AWS operation's request, before endpoint, signature and retries.
 struct AWSRequest: Sendable {
     /// `Service.Operation`, for errors.
@@ -19,7 +11,11 @@ struct AWSRequest: Sendable {
     /// Unencoded names and values.
     var query: [(name: String, value: String)] = []
     var headers: HTTPHeaders = [:]
-    var body: AWSBody = .none
+    /// Hashed once for the signature (unless `payloadSHA256` is given), re-read on every attempt.
+    var body: HTTPBody = .none
+    /// The body's SHA-256 (hex) when the caller already knows it: signed as is, so the
+    /// body is not read once more to hash it (and S3 refuses bytes that do not match).
+    var payloadSHA256: String?
     var destination: ResponseDestination = .memory(limit: 32 << 20)
     /// Statuses outside 2xx that are answers, not errors (304 for a conditional GET).
     var accepted: Set<Int> = []
@@ -33,19 +29,24 @@ struct AWSRequest: Sendable {
 struct AWSTransport: Sendable {
     let config: AWSConfig
     let service: AWSService
+    /// The service's endpoint, resolved once (a config is a value: it cannot change).
+    let endpoint: Result<AWSEndpoint, AWSError>
+
+    init(config: AWSConfig, service: AWSService) {
+        self.config = config
+        self.service = service
+        endpoint = Result { () throws(AWSError) in try config.endpoint(for: service) }
+    }
 
     func send(_ request: AWSRequest) throws(AWSError) -> HTTPResponse {
-        var endpoint = try config.endpoint(for: service)
+        var endpoint = try endpoint.get()
         if let host = request.host { endpoint = endpoint.withHost(host) }
-        let payloadHash: String = switch request.body {
-        case .none: AWSEncoding.emptySHA256
-        case .bytes(let data): AWSEncoding.sha256Hex(data)
-        case .file(let path, let offset, let length): try AWSEncoding.sha256Hex(file: path, offset: offset, length: length)
-        }
-        let httpBody: HTTPBody = switch request.body {
-        case .none: .none
-        case .bytes(let data): .bytes(data)
-        case .file(let path, let offset, let length): .file(path: path, offset: offset, length: length)
+        let payloadHash: String = if let known = request.payloadSHA256 { known } else {
+            switch request.body {
+            case .none: AWSEncoding.emptySHA256
+            case .bytes(let data): AWSEncoding.sha256Hex(data)
+            case .file(let path, let offset, let length): try AWSEncoding.sha256Hex(file: path, offset: offset, length: length)
+            }
         }
         let path = endpoint.basePath + request.path
         let query = AWSEncoding.canonicalQuery(request.query)
@@ -62,7 +63,7 @@ struct AWSTransport: Sendable {
             let response: HTTPResponse
             do throws(HTTPError) {
                 response = try config.http.send(HTTPRequest(method: request.method, url: url, headers: headers,
-                                                            body: httpBody, destination: request.destination))
+                                                            body: request.body, destination: request.destination))
             } catch {
                 throw AWSError(code: .network, message: "no complete answer from \(service) at \(endpoint)",
                                operation: request.operation, cause: error)

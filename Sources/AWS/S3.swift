@@ -67,11 +67,17 @@ public struct S3: Sendable {
         public var contentType: String?
         /// Sent as `x-amz-meta-<name>`.
         public var metadata: [String: String]
+        /// The body's SHA-256 (hex), when the caller knows it: signed as the payload hash,
+        /// so the body is not read again to hash it and S3 refuses other bytes. (A multipart
+        /// upload hashes each part itself.)
+        public var contentSHA256: String?
 
-        public init(condition: WriteCondition = .always, contentType: String? = nil, metadata: [String: String] = [:]) {
+        public init(condition: WriteCondition = .always, contentType: String? = nil, metadata: [String: String] = [:],
+                    contentSHA256: String? = nil) {
             self.condition = condition
             self.contentType = contentType
             self.metadata = metadata
+            self.contentSHA256 = contentSHA256
         }
     }
 
@@ -145,9 +151,10 @@ public struct S3: Sendable {
         return try put(bucket: bucket, key: key, body: .file(path: path), options: options)
     }
 
-    private func put(bucket: String, key: String, body: AWSBody, options: PutOptions) throws(AWSError) -> PutResult {
+    private func put(bucket: String, key: String, body: HTTPBody, options: PutOptions) throws(AWSError) -> PutResult {
         var request = objectRequest("PutObject", .put, bucket: bucket, key: key)
         request.body = body
+        request.payloadSHA256 = options.contentSHA256
         Self.apply(options, to: &request.headers)
         let response = try transport.send(request)
         return PutResult(etag: response.headers["ETag"], versionId: response.headers["x-amz-version-id"])
@@ -189,7 +196,7 @@ public struct S3: Sendable {
     func objectRequest(_ operation: String, _ method: HTTPMethod, bucket: String, key: String?) -> AWSRequest {
         let encodedKey = key.map { "/" + AWSEncoding.uriEncode($0, keepSlash: true) } ?? "/"
         var request = AWSRequest(operation: "S3.\(operation)", method: method)
-        if usesVirtualHost(bucket), let endpoint = try? config.endpoint(for: .s3) {
+        if usesVirtualHost(bucket), let endpoint = try? transport.endpoint.get() {
             request.host = "\(bucket).\(endpoint.host)"
             request.path = encodedKey
         } else {
@@ -203,7 +210,7 @@ public struct S3: Sendable {
         case .path: return false
         case .virtual: return true
         case .auto:
-            guard let endpoint = try? config.endpoint(for: .s3), !endpoint.isCustom else { return false }
+            guard let endpoint = try? transport.endpoint.get(), !endpoint.isCustom else { return false }
             let allowed = bucket.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
             return allowed && (3...63).contains(bucket.count)
         }

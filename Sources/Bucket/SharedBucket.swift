@@ -50,7 +50,7 @@ public struct SharedBucket: Sendable {
     private func writeOnce(key: String, sha256: String,
                            put: (S3.PutOptions) throws(AWSError) -> Void) throws(BucketError) -> WriteOnce {
         do {
-            try put(S3.PutOptions(condition: .ifAbsent, metadata: [Self.digestMetadata: sha256]))
+            try put(S3.PutOptions(condition: .ifAbsent, metadata: [Self.digestMetadata: sha256], contentSHA256: sha256))
             return .written
         } catch where error.code == .preconditionFailed {
             let existing = try digest(of: key)
