@@ -154,6 +154,18 @@ struct QueryProtocol: Sendable {
         }
         return root.child("\(action)Result") ?? XMLElement(name: "\(action)Result", attributes: [:], children: [], text: "")
     }
+
+    /// Calls a paginated `action` page after page (`NextToken`; an empty token ends it
+    /// too), handing each `<ActionResult>` to `page`, which returns false to stop early.
+    func pages(_ action: String, _ parameters: [(name: String, value: String)],
+               _ page: (XMLElement) throws(AWSError) -> Bool) throws(AWSError) {
+        var token: String?
+        repeat {
+            let result = try call(action, parameters + (token.map { [("NextToken", $0)] } ?? []))
+            guard try page(result) else { return }
+            token = result.value("NextToken").flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+    }
 }
 
 /// Builds Query-protocol parameters: lists as `Name.member.N`, structures as `Name.member.N.Field`.

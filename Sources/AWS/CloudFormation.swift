@@ -59,18 +59,12 @@ public struct CloudFormation: Sendable {
     /// `DescribeChangeSet`, with every page of changes.
     public func describeChangeSet(stackName: String, changeSetName: String) throws(AWSError) -> ChangeSet {
         var changes: [ResourceChange] = []
-        var token: String?
         var first: XMLElement?
-        repeat {
-            var parameters = QueryParameters()
-            parameters.add("StackName", stackName)
-            parameters.add("ChangeSetName", changeSetName)
-            parameters.add("NextToken", token)
-            let page = try query.call("DescribeChangeSet", parameters.items)
+        try query.pages("DescribeChangeSet", [("StackName", stackName), ("ChangeSetName", changeSetName)]) { page in
             if first == nil { first = page }
             changes += page.members("Changes").compactMap(Self.change)
-            token = page.value("NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+            return true
+        }
         let result = first!
         return ChangeSet(
             changeSetId: result.value("ChangeSetId") ?? "", changeSetName: result.value("ChangeSetName") ?? changeSetName,
@@ -93,12 +87,7 @@ public struct CloudFormation: Sendable {
     /// `ListChangeSets`, every page.
     public func listChangeSets(stackName: String) throws(AWSError) -> [ChangeSetSummary] {
         var summaries: [ChangeSetSummary] = []
-        var token: String?
-        repeat {
-            var parameters = QueryParameters()
-            parameters.add("StackName", stackName)
-            parameters.add("NextToken", token)
-            let page = try query.call("ListChangeSets", parameters.items)
+        try query.pages("ListChangeSets", [("StackName", stackName)]) { page in
             summaries += page.members("Summaries").map {
                 ChangeSetSummary(changeSetId: $0.value("ChangeSetId") ?? "", changeSetName: $0.value("ChangeSetName") ?? "",
                                  stackName: $0.value("StackName") ?? "",
@@ -106,8 +95,8 @@ public struct CloudFormation: Sendable {
                                  statusReason: $0.value("StatusReason"),
                                  creationTime: $0.value("CreationTime").flatMap(ISO8601.parse))
             }
-            token = page.value("NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+            return true
+        }
         return summaries
     }
 
@@ -126,18 +115,13 @@ public struct CloudFormation: Sendable {
     /// `after` (an event id already seen), stopping there.
     public func describeStackEvents(stackName: String, after lastSeen: String? = nil) throws(AWSError) -> [StackEvent] {
         var events: [StackEvent] = []
-        var token: String?
-        repeat {
-            var parameters = QueryParameters()
-            parameters.add("StackName", stackName)
-            parameters.add("NextToken", token)
-            let page = try query.call("DescribeStackEvents", parameters.items)
+        try query.pages("DescribeStackEvents", [("StackName", stackName)]) { page in
             for event in page.members("StackEvents").map(Self.event) {
-                if event.eventId == lastSeen { return events }
+                if event.eventId == lastSeen { return false }
                 events.append(event)
             }
-            token = page.value("NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+            return true
+        }
         return events
     }
 

@@ -84,12 +84,7 @@ extension CloudFormation {
     /// `ListStackInstances`, every page.
     public func listStackInstances(stackSetName: String) throws(AWSError) -> [StackInstance] {
         var instances: [StackInstance] = []
-        var token: String?
-        repeat {
-            var parameters = QueryParameters()
-            parameters.add("StackSetName", stackSetName)
-            parameters.add("NextToken", token)
-            let page = try query.call("ListStackInstances", parameters.items)
+        try query.pages("ListStackInstances", [("StackSetName", stackSetName)]) { page in
             instances += page.members("Summaries").map {
                 StackInstance(stackSetId: $0.value("StackSetId") ?? "", account: $0.value("Account") ?? "",
                               region: $0.value("Region") ?? "", stackId: $0.value("StackId"),
@@ -97,8 +92,8 @@ extension CloudFormation {
                               organizationalUnitId: $0.value("OrganizationalUnitId"),
                               detailedStatus: $0.value("StackInstanceStatus", "DetailedStatus"))
             }
-            token = page.value("NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+            return true
+        }
         return instances
     }
 
