@@ -107,18 +107,9 @@ public struct ArtifactCache: Sendable {
     private func treeEntry(_ treeId: String) -> String { folder + "/trees/\(Self.zipFormat)-\(treeId)" }
 
     func writeAtomically(_ data: Data, to destination: String) throws(BuildError) {
-        let temporary = temporaryPath()
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            throw BuildError(.cache, "cannot write into the artifact cache \(folder); check its permissions or use "
-                + "--cache-dir", cause: "\(error)")
-        }
-        guard rename(temporary, destination) == 0 else {
-            let cause = String(cString: strerror(errno))
-            unlink(temporary)
-            throw BuildError(.cache, "cannot write \(destination)", cause: "rename: \(cause)")
-        }
+        try BuildFolder.writeAtomically(data, to: destination, via: temporaryPath(), code: .cache,
+                                        unwritable: "cannot write into the artifact cache \(folder); check its permissions "
+                                            + "or use --cache-dir")
     }
 
     /// SHA-256 and size of a file, read in 1 MiB blocks.

@@ -89,16 +89,23 @@ public struct BuildFolder: Sendable {
     }
 
     static func writeAtomically(_ data: Data, to path: String) throws(BuildError) {
-        let temporary = path + ".partial"
+        try writeAtomically(data, to: path, via: path + ".partial", code: .bundle,
+                            unwritable: "cannot write \(path); check the folder's permissions")
+    }
+
+    /// Writes `data` to `temporary`, then renames it to `path`: a reader sees the whole
+    /// file or none of it. `unwritable` is the message when `temporary` cannot be written.
+    static func writeAtomically(_ data: Data, to path: String, via temporary: String, code: BuildError.Code,
+                                unwritable: String) throws(BuildError) {
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
         } catch {
-            throw BuildError(.bundle, "cannot write \(path); check the folder's permissions", cause: "\(error)")
+            throw BuildError(code, unwritable, cause: "\(error)")
         }
         guard rename(temporary, path) == 0 else {
             let cause = String(cString: strerror(errno))
             unlink(temporary)
-            throw BuildError(.bundle, "cannot write \(path)", cause: "rename: \(cause)")
+            throw BuildError(code, "cannot write \(path)", cause: "rename: \(cause)")
         }
     }
 }
