@@ -50,7 +50,7 @@ extension Repository {
             throw GitError(.pathNotFound, "there is no folder '\(prefix)' in commit \(commit.id): check the path in the pipeline definition")
         }
         var plan = ExportPlan()
-        try plan.collect(tree: root, relative: "", prefix: prefix, from: handle)
+        try plan.collect(tree: root, prefix: prefix, from: handle)
 
         var status = stat()
         if lstat(folder, &status) == 0 {
@@ -93,23 +93,12 @@ private struct ExportPlan {
     var directories: [String] = []
     var files: [File] = []
 
-    mutating func collect(tree: ObjectID, relative: String, prefix: String, from repository: LibGit2Repository) throws(GitError) {
-        for item in try repository.entries(ofTree: tree) {
-            let path = relative.isEmpty ? item.name : relative + "/" + item.name
-            let shown = prefix.isEmpty ? path : prefix + "/" + path
-            switch item.kind {
-            case .tree:
+    mutating func collect(tree: ObjectID, prefix: String, from repository: LibGit2Repository) throws(GitError) {
+        try repository.walk(tree: tree, prefix: prefix) { path, item in
+            if item.kind == .tree {
                 directories.append(path)
-                try collect(tree: item.id, relative: path, prefix: prefix, from: repository)
-            case .file, .executable:
+            } else {
                 files.append(File(path: path, id: item.id, executable: item.kind == .executable))
-            case .submodule:
-                throw GitError(.submodule,
-                               "\(shown) is a git submodule; submodules are not supported: vendor the code into the repository, "
-                                   + "or point the pipeline at a folder without submodules")
-            case .symlink:
-                throw GitError(.symlink,
-                               "\(shown) is a symbolic link; links are not exported: commit the file it points to instead")
             }
         }
     }

@@ -36,7 +36,14 @@ extension Repository {
             throw GitError(.pathNotFound, "there is no folder '\(prefix)' in commit \(commit.id): check the path")
         }
         var entries: [TreeEntry] = []
-        try collect(tree: root, relative: "", prefix: prefix, into: &entries)
+        try handle.walk(tree: root, prefix: prefix) { path, item in
+            let kind: TreeEntry.Kind = switch item.kind {
+            case .tree: .folder
+            case .executable: .executable
+            default: .file
+            }
+            entries.append(TreeEntry(path: path, kind: kind, id: item.id.hex))
+        }
         return entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 
@@ -46,19 +53,23 @@ extension Repository {
         guard let object = ObjectID(hex: id) else { throw GitError(.library, "'\(id)' is not a git object id") }
         return try handle.withBlob(object) { bytes in Data(bytes) }
     }
+}
 
-    private func collect(tree: ObjectID, relative: String, prefix: String, into entries: inout [TreeEntry]) throws(GitError) {
-        for item in try handle.entries(ofTree: tree) {
+extension LibGit2Repository {
+    /// Visits every entry under `tree`, depth first, a folder before its content, with
+    /// its path relative to `tree`; only folders, files and executables: a submodule or a
+    /// symbolic link is refused (`prefix`, the tree's path in the commit, names it).
+    func walk(tree: ObjectID, prefix: String, relative: String = "",
+              _ visit: (_ path: String, _ item: TreeItem) -> Void) throws(GitError) {
+        for item in try entries(ofTree: tree) {
             let path = relative.isEmpty ? item.name : relative + "/" + item.name
             let shown = prefix.isEmpty ? path : prefix + "/" + path
             switch item.kind {
             case .tree:
-                entries.append(TreeEntry(path: path, kind: .folder, id: item.id.hex))
-                try collect(tree: item.id, relative: path, prefix: prefix, into: &entries)
-            case .file:
-                entries.append(TreeEntry(path: path, kind: .file, id: item.id.hex))
-            case .executable:
-                entries.append(TreeEntry(path: path, kind: .executable, id: item.id.hex))
+                visit(path, item)
+                try walk(tree: item.id, prefix: prefix, relative: path, visit)
+            case .file, .executable:
+                visit(path, item)
             case .submodule:
                 throw GitError(.submodule,
                                "\(shown) is a git submodule; submodules are not supported: vendor the code into the repository, "
