@@ -2,7 +2,7 @@ import Foundation
 import Manifest
 
 /// A published release as a pointer or pin names it.
-public struct ReleaseRef: Sendable, Equatable {
+public struct ReleaseRef: Sendable, Equatable, ReleaseIdentity {
     public let pipeline: String
     public let version: SemVer
     public let manifestSha256: String
@@ -73,9 +73,7 @@ extension SharedBucket {
                             key signer: SigningKey, now: Date, expiresAt: Date? = nil) throws(BucketError) -> Move<ChannelPointer> {
         let key = try key { () throws(ManifestError) in try layout.channel(pipeline: pipeline, channel: channel) }
         let current = try currentPointer(pipeline: pipeline, channel: channel)
-        if let (pointer, _) = current, pointer.version == release.version,
-           pointer.manifestSha256 == release.manifestSha256, pointer.bundleSha256 == release.bundleSha256,
-           pointer.expiresAt == expiresAt.map(Timestamp.format) {
+        if let (pointer, _) = current, pointer.isSameRelease(as: release), pointer.expiresAt == expiresAt.map(Timestamp.format) {
             return .unchanged(pointer)
         }
         let pointer = ChannelPointer(
@@ -113,8 +111,7 @@ extension SharedBucket {
                     now: Date, expiresAt: Date? = nil) throws(BucketError) -> Move<Pin> {
         let key = try key { () throws(ManifestError) in try layout.pin(pipeline: pipeline, silo: silo) }
         let current = try currentPin(pipeline: pipeline, silo: silo)
-        if let (pin, _) = current, pin.version == release.version, pin.manifestSha256 == release.manifestSha256,
-           pin.expiresAt == expiresAt.map(Timestamp.format) {
+        if let (pin, _) = current, pin.isSameRelease(as: release), pin.expiresAt == expiresAt.map(Timestamp.format) {
             return .unchanged(pin)
         }
         let serial = try highestPinSerial(key: key, current: current?.0) + 1

@@ -101,8 +101,7 @@ public enum Publisher {
             do {
                 if request.dryRun {
                     let current = try bucket.currentPointer(pipeline: pipeline, channel: channel)?.0
-                    let same = current.map { $0.version == version && $0.bundleSha256 == ref.bundleSha256
-                        && $0.manifestSha256 == ref.manifestSha256 && $0.expiresAt == nil } ?? false
+                    let same = current.map { $0.isSameRelease(as: ref) && $0.expiresAt == nil } ?? false
                     wouldMoveTo = same ? nil : (current?.serial ?? 0) + 1
                     progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
                         : "would move channel \(channel) from \(current.map { "\($0.version) (serial \($0.serial))" } ?? "nothing") "

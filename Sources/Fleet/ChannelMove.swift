@@ -31,8 +31,7 @@ public struct ChannelMovePlan: Sendable, Equatable {
     /// the release already leave it as it is.
     public func changesNothing(signer: KeyID) -> Bool {
         guard let current else { return false }
-        return current.version == target.version && current.manifestSha256 == target.manifestSha256
-            && current.bundleSha256 == target.bundleSha256 && current.expiresAt == nil && current.issuedBy == signer
+        return current.isSameRelease(as: target) && current.expiresAt == nil && current.issuedBy == signer
     }
 
     /// The pointer this move writes: the next serial, signed by `key` at `now`.

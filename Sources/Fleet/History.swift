@@ -38,7 +38,7 @@ public struct ReleaseEntry: Sendable, Equatable, Codable {
 }
 
 /// One version of a channel's pointer object: one move of the channel.
-public struct PointerMove: Sendable, Equatable, Codable {
+public struct PointerMove: Sendable, Equatable, Codable, ReleaseIdentity {
     public var channel: String
     public var serial: Int
     public var version: SemVer
@@ -126,7 +126,7 @@ public enum PointerHistory {
     /// The move the channel made before `current`: the newest move with a lower serial
     /// naming another release. Nil when there is none (the channel only ever pointed here).
     public static func previous(current: ChannelPointer, moves: [PointerMove]) -> PointerMove? {
-        moves.filter { $0.serial < current.serial && !sameRelease($0, current) }
+        moves.filter { $0.serial < current.serial && !$0.isSameRelease(as: current) }
             .max { $0.serial < $1.serial }
     }
 
@@ -134,7 +134,7 @@ public enum PointerHistory {
     /// other digests: the release objects in the bucket are not the ones the fleet ran.
     public static func check(_ release: ReleaseRef, against moves: [PointerMove], channel: String) throws(FleetError) {
         for move in moves where move.version == release.version {
-            guard move.manifestSha256 == release.manifestSha256, move.bundleSha256 == release.bundleSha256 else {
+            guard move.isSameRelease(as: release) else {
                 throw FleetError(.digestMismatch, "release \(release.version) of \(release.pipeline) in the bucket has "
                     + "manifest sha256 \(release.manifestSha256) and bundle sha256 \(release.bundleSha256), but "
                     + "channel \(channel) pointed at it with manifest \(move.manifestSha256) and bundle "
@@ -142,10 +142,5 @@ public enum PointerHistory {
                     + "Check the bucket's object versions and CloudTrail before moving any channel")
             }
         }
-    }
-
-    static func sameRelease(_ move: PointerMove, _ pointer: ChannelPointer) -> Bool {
-        move.version == pointer.version && move.manifestSha256 == pointer.manifestSha256
-            && move.bundleSha256 == pointer.bundleSha256
     }
 }

@@ -23,7 +23,7 @@ extension OnCall {
                 + "promote; publish a release to it first")
         }
         let release = try publishedRelease(pipeline: pipeline, version: source.version)
-        guard release.manifestSha256 == source.manifestSha256, release.bundleSha256 == source.bundleSha256 else {
+        guard release.isSameRelease(as: source) else {
             throw FleetError(.digestMismatch, "channel \(from) points at \(source.version) with manifest "
                 + "\(source.manifestSha256) and bundle \(source.bundleSha256), but the release in the bucket has "
                 + "\(release.manifestSha256) and \(release.bundleSha256): the release objects were replaced; refused")

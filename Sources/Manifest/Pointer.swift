@@ -112,3 +112,21 @@ enum Release {
         if let expiresAt { try Check.timestamp(expiresAt, "expiresAt") }
     }
 }
+
+/// Anything that names one release by its version and the digests of its manifest and
+/// bundle: a channel pointer, a pin, a published release, a move in a channel's history.
+public protocol ReleaseIdentity {
+    var version: SemVer { get }
+    var manifestSha256: String { get }
+    var bundleSha256: String { get }
+}
+
+extension ReleaseIdentity {
+    /// Whether `other` names the same release: the same version and the same bytes.
+    public func isSameRelease(as other: some ReleaseIdentity) -> Bool {
+        version == other.version && manifestSha256 == other.manifestSha256 && bundleSha256 == other.bundleSha256
+    }
+}
+
+extension ChannelPointer: ReleaseIdentity {}
+extension Pin: ReleaseIdentity {}
