@@ -142,7 +142,8 @@ public final class Applier {
             case .awaitDeletion:
                 return machine.deletionPolled(stack: try service.describeStack(name: stack))
             case .createChangeSet(let name, let type, let spec):
-                let request = try changeSetRequest(name: name, type: type, spec: spec, plan: machine.state.plan)
+                let request = try changeSetRequest(name: name, type: type, spec: spec, plan: machine.state.plan,
+                                                   returning: machine.state.phase == .reverting)
                 return machine.changeSetCreated(id: try service.createChangeSet(request))
             case .awaitChangeSet(let name):
                 return machine.changeSetPolled(try service.describeChangeSet(stack: stack, name: name))
@@ -165,8 +166,10 @@ public final class Applier {
 
     /// The CreateChangeSet request for `spec`: the template read from disk and checked
     /// against its SHA-256, sent as a body, or by URL above CloudFormation's body limit.
-    private func changeSetRequest(name: String, type: ChangeSetType, spec: StackSpec, plan: DeployPlan)
-        throws -> ChangeSetRequest {
+    /// `returning`: the deployment failed and this change set returns a stack to the
+    /// release before (said in its description).
+    private func changeSetRequest(name: String, type: ChangeSetType, spec: StackSpec, plan: DeployPlan,
+                                  returning: Bool) throws -> ChangeSetRequest {
         guard let bytes = FileManager.default.contents(atPath: spec.templatePath) else {
             throw AgentError(.template, "the template of \(spec.name) is missing: \(spec.templatePath); the release "
                 + "folder was removed or moved", next: .needsPerson, resource: spec.name)
@@ -191,8 +194,7 @@ public final class Applier {
             throw AgentError(.template, "the template \(spec.templatePath) is not UTF-8 text", next: .needsPerson,
                              resource: spec.name)
         }
-        let rollback = name.contains("-rollback-")
-        let description = "ferry " + (rollback ? "returning to the release before " : "")
+        let description = "ferry " + (returning ? "returning to the release before " : "")
             + plan.target.describe(pipeline: plan.pipeline)
         return ChangeSetRequest(stackName: spec.name, changeSetName: name, type: type, template: template,
                                 parameters: spec.parameters, tags: spec.tags, capabilities: spec.capabilities,

@@ -155,12 +155,17 @@ public struct DeployPlan: Codable, Equatable, Sendable {
     /// `ferry-<serial>-<digest12>` (a pin's: `ferry-pin<serial>-…`), so a restarted agent
     /// finds its own change set instead of creating a second one.
     public func changeSetName(for spec: StackSpec) -> String {
-        "ferry-\(serialTag)-\(spec.shortDigest)"
+        "\(Self.changeSetPrefix)\(serialTag)-\(spec.shortDigest)"
+    }
+
+    /// What a stack runs once `spec` of this deployment is applied to it.
+    public func record(for spec: StackSpec) -> StackRecord {
+        StackRecord(spec: spec, source: target.source, serial: target.serial, version: target.version)
     }
 
     /// The name for returning a stack to `spec` after this deployment failed.
     public func rollbackChangeSetName(for spec: StackSpec) -> String {
-        "ferry-\(serialTag)-rollback-\(spec.shortDigest)"
+        "\(Self.changeSetPrefix)\(serialTag)-rollback-\(spec.shortDigest)"
     }
 
     private var serialTag: String {

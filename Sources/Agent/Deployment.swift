@@ -250,10 +250,8 @@ public struct Deployment: Sendable {
         switch state.phase {
         case .forward:
             let planned = plan.stacks[state.index]
-            let record = StackRecord(spec: planned.spec, source: plan.target.source, serial: plan.target.serial,
-                                     version: plan.target.version)
             return Step(name: planned.spec.name, spec: planned.spec, changeSetName: plan.changeSetName(for: planned.spec),
-                        appliedDigest: planned.previous?.spec.digest, success: record)
+                        appliedDigest: planned.previous?.spec.digest, success: plan.record(for: planned.spec))
         case .reverting:
             let name = revertQueue[state.index]
             let planned = plan.stacks.first { $0.spec.name == name }!
@@ -362,10 +360,7 @@ public struct Deployment: Sendable {
     private mutating func finishApplied() -> [Action] {
         waiting = .done
         let plan = state.plan
-        var actions: [Action] = plan.stacks.map {
-            .record(.stackApplied(StackRecord(spec: $0.spec, source: plan.target.source, serial: plan.target.serial,
-                                              version: plan.target.version)))
-        }
+        var actions: [Action] = plan.stacks.map { .record(.stackApplied(plan.record(for: $0.spec))) }
         actions.append(.record(.step(stack: nil, step: "deploy", phase: .end,
                                      detail: "applied; changed: \(list(state.moved)); unchanged: \(list(state.unchanged))")))
         return actions + [.finish(.applied(changed: state.moved, unchanged: state.unchanged))]

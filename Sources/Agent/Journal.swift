@@ -115,12 +115,8 @@ public final class Journal {
             guard let row = try database.query("""
                 SELECT source, serial, version, manifest_sha256, bundle_sha256 FROM releases
                 WHERE pipeline = ? AND state = 'applied' ORDER BY finished_seq DESC LIMIT 1
-                """, [.text(pipeline)]).first,
-                let source = TargetSource(storageName: row["source"].string ?? "") else { return nil }
-            return Target(source: source, serial: Int(row["serial"].int64 ?? 0),
-                          version: try SemVer(row["version"].string ?? ""),
-                          manifestSha256: row["manifest_sha256"].string ?? "",
-                          bundleSha256: row["bundle_sha256"].string ?? "")
+                """, [.text(pipeline)]).first else { return nil }
+            return try Self.target(row)
         }
     }
 
@@ -254,15 +250,18 @@ public final class Journal {
             removed: row["removed"].int64 == 1, acceptedAt: row["accepted_at"].string ?? "")
     }
 
+    /// The target a `releases` row names; nil when its source is not one this agent knows.
+    private static func target(_ row: Row) throws -> Target? {
+        guard let source = TargetSource(storageName: row["source"].string ?? "") else { return nil }
+        return Target(source: source, serial: Int(row["serial"].int64 ?? 0), version: try SemVer(row["version"].string ?? ""),
+                      manifestSha256: row["manifest_sha256"].string ?? "", bundleSha256: row["bundle_sha256"].string ?? "")
+    }
+
     private static func release(_ row: Row) throws -> ReleaseRecord {
-        guard let source = TargetSource(storageName: row["source"].string ?? "") else {
+        guard let target = try target(row) else {
             throw AgentError(.journal, "the journal holds a release of unknown source \(row["source"])",
                              next: .needsPerson)
         }
-        let target = Target(source: source, serial: Int(row["serial"].int64 ?? 0),
-                            version: try SemVer(row["version"].string ?? ""),
-                            manifestSha256: row["manifest_sha256"].string ?? "",
-                            bundleSha256: row["bundle_sha256"].string ?? "")
         let failure = try row["failure"].string.map { try decode(FailureRecord.self, .text($0)) }
         return ReleaseRecord(target: target, state: ReleaseRecord.State(rawValue: row["state"].string ?? "") ?? .failed,
                              folder: row["folder"].string ?? "", startedAt: row["started_at"].string ?? "",
