@@ -1,4 +1,4 @@
-@testable import AWS
+import HTTP
 import Foundation
 import Testing
 
