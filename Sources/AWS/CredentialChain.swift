@@ -114,19 +114,25 @@ struct CredentialChain {
     }
 
     private func fromCredentialSource(_ kind: String, profile: String) throws(AWSError) -> any CredentialProvider {
+        let hint: String
         switch kind {
         case "Environment":
             var ignored: [String] = []
             if let provider = fromEnvironment(&ignored) { return provider }
+            hint = (ignored.isEmpty ? "" : ignored.joined(separator: "; ") + "; ")
+                + "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys)"
         case "EcsContainer":
             if let provider = try fromContainer() { return provider }
+            hint = "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set: "
+                + "run in a container with a task role, or choose another credential_source"
         case "Ec2InstanceMetadata":
             return instanceMetadata(tried: [])
         default:
             throw AWSError(code: .invalidConfiguration,
                            message: "profile '\(profile)' has credential_source '\(kind)'; use Environment, EcsContainer or Ec2InstanceMetadata")
         }
-        throw AWSError(code: .missingCredentials, message: "profile '\(profile)' takes credentials from \(kind), which has none")
+        throw AWSError(code: .missingCredentials,
+                       message: "profile '\(profile)' takes credentials from \(kind), which has none: \(hint)")
     }
 
     private func fromContainer() throws(AWSError) -> (any CredentialProvider)? {

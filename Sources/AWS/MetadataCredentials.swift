@@ -14,7 +14,9 @@ private let metadataRetrier = Retrier(policy: RetryPolicy(maxAttempts: 3, baseDe
 
 private func decode(_ response: HTTPResponse, from what: String) throws(AWSError) -> AWSCredentials {
     guard response.isSuccess else {
-        throw AWSError(code: .missingCredentials, message: "\(what) answered HTTP \(response.status)", status: response.status)
+        throw AWSError(code: .missingCredentials, message: "\(what) answered HTTP \(response.status): check the role "
+            + "attached to this container or instance (and AWS_CONTAINER_AUTHORIZATION_TOKEN for a full URI)",
+                       status: response.status)
     }
     guard let document = try? JSONDecoder().decode(CredentialDocument.self, from: response.body) else {
         throw AWSError(code: .invalidResponse, message: "\(what) answered something other than a credentials document")
@@ -24,7 +26,8 @@ private func decode(_ response: HTTPResponse, from what: String) throws(AWSError
 }
 
 private func network(_ error: HTTPError, _ what: String) -> AWSError {
-    AWSError(code: .missingCredentials, message: "no answer from \(what): \(error.message)", cause: error)
+    AWSError(code: .missingCredentials, message: "no answer from \(what): \(error.message); outside AWS, give "
+        + "credentials another way (AWS_ACCESS_KEY_ID, --profile)", cause: error)
 }
 
 /// ECS (and EKS Pod Identity) container credentials: GET the endpoint, with the
@@ -69,7 +72,8 @@ enum InstanceMetadata {
         let auth: HTTPHeaders = ["X-aws-ec2-metadata-token": token.trimmingCharacters(in: .whitespacesAndNewlines)]
         let roles = try send(.get, "/latest/meta-data/iam/security-credentials/", auth).text
         guard let role = roles.split(whereSeparator: \.isNewline).first.map(String.init), !role.isEmpty else {
-            throw AWSError(code: .missingCredentials, message: "this instance has no IAM role (instance profile)")
+            throw AWSError(code: .missingCredentials, message: "this instance has no IAM role: attach an instance profile "
+                + "with the role to use, or give credentials another way (AWS_ACCESS_KEY_ID, --profile)")
         }
         let response = try send(.get, "/latest/meta-data/iam/security-credentials/" + AWSEncoding.uriEncode(role), auth)
         return try decode(response, from: "instance metadata")
