@@ -66,6 +66,9 @@ extension CloudFormation {
             (.importRollbackComplete, "IMPORT_ROLLBACK_COMPLETE"),
         ]
 
+        /// Every documented status, for table tests.
+        public static var documented: [StackStatus] { table.map(\.0) }
+
         public init(_ rawValue: String) {
             self = Self.table.first { $0.1 == rawValue }?.0 ?? .other(rawValue)
         }

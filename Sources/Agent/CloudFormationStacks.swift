@@ -29,7 +29,7 @@ public final class CloudFormationStacks: StackService {
     public func describeStack(name: String) throws -> ObservedStack? {
         try sorted("DescribeStacks of \(name)") { () throws(AWSError) in
             try client.describeStack(name).map {
-                ObservedStack(name: $0.name, status: StackStatus($0.status.rawValue), statusReason: $0.statusReason)
+                ObservedStack(name: $0.name, status: $0.status, statusReason: $0.statusReason)
             }
         }
     }

@@ -58,7 +58,7 @@ public enum StackDecision: Equatable, Sendable {
         case .createFailed, .updateFailed:
             return .needsPerson(reason: "\(name) is \(stack.status) with rollback disabled: roll it back or delete "
                 + "it by hand (see its events)")
-        case .unknown(let text):
+        case .other(let text):
             return .needsPerson(reason: "\(name) is \(text), a status this agent does not know; upgrade ferry")
         }
     }
@@ -131,7 +131,7 @@ public enum OperationVerdict: Equatable, Sendable {
         case .updateRollbackComplete, .rollbackComplete, .importRollbackComplete:
             return .rolledBack(status: stack.status)
         case .updateRollbackFailed, .rollbackFailed, .createFailed, .updateFailed, .deleteFailed,
-             .importRollbackFailed, .unknown:
+             .importRollbackFailed, .other:
             return .needsPerson(status: stack.status)
         case .deleteComplete:
             return .vanished
@@ -163,7 +163,7 @@ public enum DeletionVerdict: Equatable, Sendable {
              .updateInProgress, .updateCompleteCleanupInProgress, .updateComplete, .updateFailed,
              .updateRollbackInProgress, .updateRollbackFailed, .updateRollbackCompleteCleanupInProgress,
              .updateRollbackComplete, .importInProgress, .importComplete, .importRollbackInProgress,
-             .importRollbackFailed, .importRollbackComplete, .unknown:
+             .importRollbackFailed, .importRollbackComplete, .other:
             return .failed(reason: "\(stack.name) became \(stack.status) while this agent was deleting it: "
                 + "someone else is working on it")
         }

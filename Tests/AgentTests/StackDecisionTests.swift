@@ -42,7 +42,7 @@ import Testing
         (.importRollbackInProgress, .wait, .wait),
         (.importRollbackFailed, .needsPerson, .needsPerson),
         (.importRollbackComplete, .update, .update),
-        (.unknown("SOMETHING_NEW"), .needsPerson, .needsPerson),
+        (.other("SOMETHING_NEW"), .needsPerson, .needsPerson),
     ]
 
     @Test func tableCoversEveryDocumentedStatus() {
@@ -133,8 +133,8 @@ import Testing
             #expect(OperationVerdict.judge(stack: old, changeSet: set) == .running)
         }
         #expect(OperationVerdict.judge(stack: nil, changeSet: nil) == .vanished)
-        #expect(OperationVerdict.judge(stack: ObservedStack(name: "d", status: .unknown("X")), changeSet: nil)
-                == .needsPerson(status: .unknown("X")))
+        #expect(OperationVerdict.judge(stack: ObservedStack(name: "d", status: .other("X")), changeSet: nil)
+                == .needsPerson(status: .other("X")))
     }
 
     @Test func deletionVerdicts() {
