@@ -48,7 +48,30 @@ extension OnCall {
     /// history when given), signed by `key`. The pin's serial continues after an unpin.
     public func pin(pipeline: String, silo: String, version: SemVer, checkingAgainst channel: String? = nil,
                     reason: String, key: SigningKey, now: Date) throws(FleetError) -> Move<Pin> {
+        try pin(pipeline: pipeline, silo: silo, to: .version(version), checkingAgainst: channel, reason: reason, key: key,
+                now: now)
+    }
+
+    /// Pins `silo` to `target`: a version, or (`.previous`) what `channel` pointed at
+    /// before now. The channel's history is read once, for both.
+    public func pin(pipeline: String, silo: String, to target: RollbackTarget, checkingAgainst channel: String?,
+                    reason: String, key: SigningKey, now: Date) throws(FleetError) -> Move<Pin> {
         let history = try channel.map { (name) throws(FleetError) in try channelHistory(pipeline: pipeline, channel: name) }
+        let version: SemVer
+        switch target {
+        case .version(let given):
+            version = given
+        case .previous:
+            guard let channel, let history else {
+                throw FleetError(.invalidInput, "--previous names what a channel pointed at before: give --channel, "
+                    + "or --to VERSION")
+            }
+            guard let (current, _) = try pointer(pipeline: pipeline, channel: channel) else {
+                throw FleetError(.notFound, "channel \(channel) of \(pipeline) has never been set, so --previous "
+                    + "names nothing; give --to VERSION")
+            }
+            version = try resolve(.previous, current: current, history: history)
+        }
         let release = try publishedRelease(pipeline: pipeline, version: version, history: history)
         do {
             return try bucket.pin(pipeline: pipeline, silo: silo, to: release, reason: reason, key: key, now: now)
@@ -64,14 +87,5 @@ extension OnCall {
         } catch {
             throw FleetError(error, doing: "removing the pin of \(silo) in \(pipeline)")
         }
-    }
-
-    /// The version `--previous` names for `channel`: what it pointed at before now.
-    public func previousVersion(pipeline: String, channel: String) throws(FleetError) -> SemVer {
-        guard let (current, _) = try pointer(pipeline: pipeline, channel: channel) else {
-            throw FleetError(.notFound, "channel \(channel) of \(pipeline) has never been set, so --previous "
-                + "names nothing; give --to VERSION")
-        }
-        return try resolve(.previous, current: current, history: try channelHistory(pipeline: pipeline, channel: channel))
     }
 }

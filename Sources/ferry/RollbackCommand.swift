@@ -59,15 +59,13 @@ struct RollbackCommand: ParsableCommand {
         let signer = try KeyFiles.signingKey(key)
         let onCall = OnCall(bucket: try bucket.open())
         let reason = self.reason ?? ""
+        let target: RollbackTarget = try to.map { .version(try parseVersion($0)) } ?? .previous
         if let silo {
-            let version = try to.map { try parseVersion($0) }
-                ?? onCall.previousVersion(pipeline: pipeline, channel: channel!)
-            let move = try onCall.pin(pipeline: pipeline, silo: silo, version: version, checkingAgainst: channel,
+            let move = try onCall.pin(pipeline: pipeline, silo: silo, to: target, checkingAgainst: channel,
                                       reason: reason, key: signer, now: Date())
             try PinCommand.report(move, pipeline: pipeline, onCall: onCall, waiting: waiting, json: json)
             return
         }
-        let target: RollbackTarget = try to.map { .version(try parseVersion($0)) } ?? .previous
         let plan = try onCall.planRollback(pipeline: pipeline, channel: channel!, to: target, reason: reason)
         let result = try onCall.commit(plan, key: signer, now: Date())
         try Self.report(result, verb: "rolled back", pipeline: pipeline, onCall: onCall, waiting: waiting, json: json)
