@@ -1,5 +1,4 @@
 import AWS
-import Crypto
 import Foundation
 import HTTP
 import Synchronization
@@ -35,7 +34,6 @@ import Testing
         try s3.createBucket(bucket)
     }
 
-    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     @Test func slowDownAndServerErrorsAreRetriedHonouringRetryAfter() throws {
         try proxy.inject([.status(503, code: "SlowDown", retryAfter: 2, match: "PUT"), .status(500, code: "InternalError", match: "PUT")])
@@ -69,7 +67,7 @@ import Testing
         try proxy.inject([.reset(match: "PUT")])
         _ = try s3.putObject(bucket: bucket, key: "bundle.zip", file: file)
         let got = try s3.getObject(bucket: bucket, key: "bundle.zip", toFile: dir.url("back.zip"), limit: 4_000_000)
-        #expect(got.body?.sha256 == Self.sha256(data))
+        #expect(got.body?.sha256 == TestDigest.sha256(data))
         #expect(try proxy.log().filter { $0.method == "PUT" && $0.path.hasSuffix("bundle.zip") }.map(\.fault) == ["reset", nil])
     }
 
@@ -81,7 +79,7 @@ import Testing
         try proxy.inject([.reset(match: "partNumber=2"), .status(503, match: "partNumber=3")])
         _ = try s3.putObject(bucket: bucket, key: "big.zip", file: file)
         let got = try s3.getObject(bucket: bucket, key: "big.zip", toFile: dir.url("back.zip"), limit: 13 << 20)
-        #expect(got.body?.sha256 == Self.sha256(data))
+        #expect(got.body?.sha256 == TestDigest.sha256(data))
         let faults = try proxy.log().compactMap(\.fault)
         #expect(faults.sorted() == ["reset", "status"])
     }
@@ -109,7 +107,7 @@ import Testing
         impatient.http = HTTPClient(configuration: .init(timeouts: HTTPTimeouts(connect: .seconds(2), total: .seconds(1))))
         try proxy.inject([.truncate(match: "GET"), .delay(ms: 2500, match: "GET")])
         let got = try S3(config: impatient).getObject(bucket: bucket, key: "manifest.json", toFile: dir.url("m.json"), limit: 1 << 20)
-        #expect(got.body?.sha256 == Self.sha256(data))
+        #expect(got.body?.sha256 == TestDigest.sha256(data))
         #expect(try proxy.log().filter { $0.method == "GET" }.map(\.fault) == ["truncate", "delay", nil])
 
         // Out of attempts: the error says truncated, and no partial file is left.

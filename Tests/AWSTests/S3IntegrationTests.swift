@@ -19,19 +19,18 @@ import Testing
         try s3.putBucketVersioning(bucket)
     }
 
-    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     @Test func putsGetsAndHeadsObjectsWithAwkwardKeys() throws {
         let key = "releases/webapp/1.2.0+build.7/a b ü=&?.zip"
         let data = Data("hello ferry".utf8)
         let put = try s3.putObject(bucket: bucket, key: key, data: data,
-                                   options: .init(contentType: "application/zip", metadata: ["Sha256": Self.sha256(data)]))
+                                   options: .init(contentType: "application/zip", metadata: ["Sha256": TestDigest.sha256(data)]))
         #expect(put.etag != nil && put.versionId != nil)
 
         let got = try s3.getObject(bucket: bucket, key: key)
         #expect(got.body == data)
         #expect(got.info?.etag == put.etag)
-        #expect(got.info?.metadata["sha256"] == Self.sha256(data))
+        #expect(got.info?.metadata["sha256"] == TestDigest.sha256(data))
 
         let head = try #require(try s3.headObject(bucket: bucket, key: key))
         #expect(head.size == Int64(data.count) && head.etag == put.etag && head.contentType == "application/zip")
@@ -103,7 +102,7 @@ import Testing
 
         let target = dir.url("download.zip")
         let got = try s3.getObject(bucket: bucket, key: "bundle.zip", toFile: target, limit: 31 << 20)
-        #expect(got.body?.sha256 == Self.sha256(data))
+        #expect(got.body?.sha256 == TestDigest.sha256(data))
         #expect(got.body?.byteCount == Int64(data.count))
 
         let tooSmall = #expect(throws: AWSError.self) {

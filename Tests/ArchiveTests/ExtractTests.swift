@@ -1,10 +1,8 @@
 @testable import Archive
-import Crypto
 import Foundation
 import TestSupport
 import Testing
 
-private func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
 @Suite struct ExtractTests {
     @Test(arguments: [1, 3])
@@ -22,7 +20,7 @@ private func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { Stri
                      to: folder.url("b.zip"), mtime: Date(timeIntervalSince1970: 1_700_000_000))
         let files = try extract(zip: folder.url("b.zip"), into: folder.url("staging"), limits: ExtractLimits(),
                                 skipCRC: false, threads: threads)
-        let expected = contents.map { ExtractedFile(path: $0.0, size: Int64($0.1.count), sha256: sha256($0.1), executable: $0.2) }
+        let expected = contents.map { ExtractedFile(path: $0.0, size: Int64($0.1.count), sha256: TestDigest.sha256($0.1), executable: $0.2) }
             .sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
         #expect(files == expected)
         for (name, data, executable, _) in contents {
@@ -139,8 +137,8 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
         let files = try extract(zip: folder.url("bad.zip"), into: folder.url("out"), skipCRC: true)
         #expect(files.map(\.path) == ["data.bin"])
         #expect(files[0].size == 1000)
-        #expect(files[0].sha256 != sha256(Data(repeating: UInt8(ascii: "A"), count: 1000)))
-        #expect(files[0].sha256 == sha256(try Data(contentsOf: URL(fileURLWithPath: folder.url("out/data.bin")))))
+        #expect(files[0].sha256 != TestDigest.sha256(Data(repeating: UInt8(ascii: "A"), count: 1000)))
+        #expect(files[0].sha256 == TestDigest.sha256(try Data(contentsOf: URL(fileURLWithPath: folder.url("out/data.bin")))))
     }
 
     @Test func manyFilesOnSeveralThreadsEachGetTheirOwnBytes() throws {
@@ -154,7 +152,7 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
         let files = try extract(zip: folder.url("z.zip"), into: folder.url("out"), limits: ExtractLimits(),
                                 skipCRC: true, threads: 4)
         #expect(files.map(\.path) == contents.map(\.0))
-        #expect(files.map(\.sha256) == contents.map { sha256($0.1) })
+        #expect(files.map(\.sha256) == contents.map { TestDigest.sha256($0.1) })
         for (name, data) in contents {
             #expect(FileManager.default.contents(atPath: folder.url("out/" + name)) == data, "\(name)")
         }

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 @testable import Builder
+import TestSupport
 
 /// A test double for the packager's own `ArtifactSink` protocol (not for AWS): keeps
 /// what it is given in memory, under content-addressed keys as the builder's real
@@ -65,7 +65,7 @@ final class InMemoryArtifactSink: ArtifactSink {
     func object(forKey key: String) -> Data? { objects[key] }
 
     private func put(_ data: Data, _ stored: Stored) -> ArtifactLocation {
-        let hex = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let hex = TestDigest.sha256(data)
         let key = prefix + "artifacts/sha256/" + hex
         objects[key] = data
         how[key] = stored

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 @testable import HTTP
 import TestSupport
@@ -22,7 +21,7 @@ import Testing
         }
         let digest = try writer.finish().get()
         close(fd)
-        #expect(digest == SHA256.hash(data: expected).map { String(format: "%02x", $0) }.joined())
+        #expect(digest == TestDigest.sha256(expected))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == expected)
     }
 

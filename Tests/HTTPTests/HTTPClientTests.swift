@@ -14,7 +14,6 @@ import Testing
     init() throws { origin = try FaultProxy() }
 
     static func pattern(_ count: Int) -> Data { Data((0..<count).map { UInt8($0 % (1 << 20) % 251) }) }
-    static func sha256(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     struct Echo: Decodable { let method: String; let length: Int; let sha256: String; let headers: [String: String] }
 
@@ -45,7 +44,7 @@ import Testing
             method: .put, url: origin.endpoint + "/echo", headers: ["X-Ferry": "yes", "Content-Type": "text/plain"],
             body: .bytes(data)))
         let echoed = try JSONDecoder().decode(Echo.self, from: memory.body)
-        #expect(echoed.method == "PUT" && echoed.length == data.count && echoed.sha256 == Self.sha256(data))
+        #expect(echoed.method == "PUT" && echoed.length == data.count && echoed.sha256 == TestDigest.sha256(data))
         #expect(echoed.headers["x-ferry"] == "yes")
         #expect(echoed.headers["expect"] == nil)
 
@@ -56,7 +55,7 @@ import Testing
             method: .post, url: origin.endpoint + "/echo", body: .file(path: path, offset: 1000, length: 5000)))
         let sliceEcho = try JSONDecoder().decode(Echo.self, from: slice.body)
         #expect(sliceEcho.method == "POST" && sliceEcho.length == 5000)
-        #expect(sliceEcho.sha256 == Self.sha256(data.subdata(in: 1000..<6000)))
+        #expect(sliceEcho.sha256 == TestDigest.sha256(data.subdata(in: 1000..<6000)))
 
         let empty = try client.send(HTTPRequest(method: .post, url: origin.endpoint + "/echo"))
         #expect(try JSONDecoder().decode(Echo.self, from: empty.body).headers["content-length"] == "0")
@@ -69,7 +68,7 @@ import Testing
             method: .get, url: origin.endpoint + "/bytes/3000000", destination: .file(path: path, limit: 3_000_000)))
         let file = try #require(response.file)
         #expect(file.byteCount == 3_000_000)
-        #expect(file.sha256 == Self.sha256(Self.pattern(3_000_000)))
+        #expect(file.sha256 == TestDigest.sha256(Self.pattern(3_000_000)))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Self.pattern(3_000_000))
         #expect(response.body.isEmpty)
     }
@@ -186,7 +185,7 @@ import Testing
             HTTPRequest(method: .put, url: origin.endpoint + "/echo", body: .file(path: path)),
             retrier: Retrier(policy: RetryPolicy(maxAttempts: 3), sleep: { _ in }))
         let echo = try JSONDecoder().decode(Echo.self, from: response.body)
-        #expect(echo.length == data.count && echo.sha256 == Self.sha256(data))
+        #expect(echo.length == data.count && echo.sha256 == TestDigest.sha256(data))
         #expect(try origin.log().map(\.fault) == ["reset", nil])
         #expect(client.requestCounts[.put] == 2)
     }

@@ -24,7 +24,8 @@ public final class MotoServer: Sendable {
                response.status == 200 { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw TestProcessFailed(arguments: ["moto.server"], status: -1)
+        throw TestHelperNotReady(what: "moto at \(endpoint) did not answer GET /moto-api/data.json within 10 s",
+                                 stderr: process.stderrSoFar)
     }
 
     /// Creates an IAM user with an access key and an allow-everything policy, and a role
@@ -34,7 +35,10 @@ public final class MotoServer: Sendable {
         let script = TestEnvironment.packageRoot + "/Tests/Support/moto_auth.py"
         let helper = try TestProcess(python: [script, endpoint])
         let parts = helper.firstLine.split(separator: " ").map(String.init)
-        guard parts.count == 3 else { throw TestProcessFailed(arguments: [script], status: -1) }
+        guard parts.count == 3 else {
+            throw TestHelperNotReady(what: "\(script) printed '\(helper.firstLine)', not 'KEY SECRET ROLE_ARN'",
+                                     stderr: helper.stderrSoFar)
+        }
         return (parts[0], parts[1], parts[2])
     }
 }

@@ -25,6 +25,19 @@ public final class TestProcess: @unchecked Sendable {
             usleep(20_000)
         }
     }
+
+    /// What the process wrote on stderr so far.
+    public var stderrSoFar: String { process.stderrSoFar }
+}
+
+/// A helper process started but did not do what a test needs from it.
+public struct TestHelperNotReady: Error, CustomStringConvertible {
+    public let what: String
+    public let stderr: String
+    public var description: String {
+        "\(what); check that python has moto and boto3 (scripts/setup). Its error output ends with:\n"
+            + String(stderr.suffix(1500))
+    }
 }
 
 /// A helper process ended before it said it was ready.

@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 
 /// Where the tests find what `scripts/test` set up for them. A test that needs one of
 /// these and does not find it fails with a message saying to run `scripts/test`;
@@ -80,4 +81,9 @@ public final class TemporaryDirectory {
 public func uniqueName(_ prefix: String) -> String {
     let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
     return "\(prefix)-\(suffix)"
+}
+
+/// SHA-256 of bytes as 64 lowercase hex digits, for the tests' expected values.
+public enum TestDigest {
+    public static func sha256(_ data: Data) -> String { sha256Hex(data) }
 }
