@@ -99,12 +99,9 @@ final class CommitArtifactSink: ArtifactSink {
         return try location(try cache.store(try files.repository.blob(entry.id)))
     }
 
-    func storeBytes(_ data: Data, suggestedName: String) throws -> ArtifactLocation {
-        try location(try cache.store(data))
-    }
-
-    /// Stores a packaged template too large to pass inline (the agent deploys it by URL).
-    func storeTemplate(_ data: Data) throws(BuildError) -> ArtifactLocation {
+    /// Stores bytes: a nested template the packager rewrote, or a packaged template too
+    /// large to pass inline (the agent deploys it by URL).
+    func storeBytes(_ data: Data, suggestedName: String) throws(BuildError) -> ArtifactLocation {
         try location(try cache.store(data))
     }
 

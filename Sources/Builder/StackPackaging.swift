@@ -46,7 +46,7 @@ enum StackPackaging {
             } catch {
                 throw failure(error)
             }
-            if template.needsURL { _ = try sink.storeTemplate(template.bytes) }
+            if template.needsURL { _ = try sink.storeBytes(template.bytes, suggestedName: stack.template) }
             packaged.append(PackagedStack(stack: stack, template: template))
         }
         return packaged
