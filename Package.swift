@@ -47,6 +47,8 @@ let package = Package(
             "Archive", "AWS", "Manifest", "Bucket", "SQLite", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // CloudFormation in memory, as the agent sees it: unit tests and the fleet simulator.
+        .target(name: "MemoryStacks", dependencies: ["Agent", "AWS", "Manifest"]),
         .target(name: "Fleet", dependencies: ["AWS", "HTTP", "Manifest", "Bucket", "Yams"]),
 
         // The command line: parses, validates, calls a library module.
@@ -69,10 +71,10 @@ let package = Package(
         .testTarget(name: "BuilderTests", dependencies: [
             "Builder", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "MemoryStacks", "TestSupport"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Builder", "Agent", "Fleet", "AWS", "Bucket", "Manifest", "TestSupport",
+            "Builder", "Agent", "MemoryStacks", "Fleet", "AWS", "Bucket", "Manifest", "TestSupport",
         ]),
     ]
 )

@@ -62,7 +62,9 @@ public final class Applier {
         for index in planned.stacks.indices {
             planned.stacks[index].previous = records[planned.stacks[index].spec.name]
         }
-        return try run(Deployment(plan: planned, now: clock.now(), timing: timing), isNew: true)
+        let now = clock.now()
+        return try run(Deployment(plan: planned, now: now, attempt: DeployPlan.attemptID(now: now), timing: timing),
+                       isNew: true)
     }
 
     /// Resumes the deployment in flight for `pipeline`, if there is one (run it at start-up).
@@ -129,7 +131,11 @@ public final class Applier {
             let stack = call.stack
             switch call.request {
             case .observe:
-                let observed = try service.describeStack(name: stack)
+                var observed = try service.describeStack(name: stack)
+                if let status = observed?.status, [.createComplete, .updateComplete, .importComplete].contains(status) {
+                    // What the stack runs, as CloudFormation says: a skip is decided on this.
+                    observed?.templateSha256 = try service.deployedTemplate(stack: stack).map { sha256Hex(Data($0.utf8)) }
+                }
                 let changeSets = observed == nil || observed?.status == .deleteComplete
                     ? [] : try service.listChangeSets(stack: stack)
                 return machine.observed(stack: observed, changeSets: changeSets, now: clock.now())

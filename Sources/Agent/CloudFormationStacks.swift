@@ -29,8 +29,16 @@ public final class CloudFormationStacks: StackService {
     public func describeStack(name: String) throws -> ObservedStack? {
         try sorted("DescribeStacks of \(name)") { () throws(AWSError) in
             try client.describeStack(name).map {
-                ObservedStack(name: $0.name, status: $0.status, statusReason: $0.statusReason)
+                ObservedStack(name: $0.name, status: $0.status, statusReason: $0.statusReason,
+                              parameters: Dictionary($0.parameters.map { ($0.key, $0.value ?? "") }) { first, _ in first },
+                              tags: Dictionary($0.tags.map { ($0.key, $0.value) }) { first, _ in first })
             }
+        }
+    }
+
+    public func deployedTemplate(stack: String) throws -> String? {
+        try sorted("GetTemplate of \(stack)") { () throws(AWSError) in
+            try client.getTemplate(stackName: stack)
         }
     }
 

@@ -151,11 +151,15 @@ public struct DeployPlan: Codable, Equatable, Sendable {
         return order
     }
 
-    /// The deterministic change set name for moving `spec` forward in this deployment:
-    /// `ferry-<serial>-<digest12>` (a pin's: `ferry-pin<serial>-…`), so a restarted agent
-    /// finds its own change set instead of creating a second one.
-    public func changeSetName(for spec: StackSpec) -> String {
-        "\(Self.changeSetPrefix)\(serialTag)-\(spec.shortDigest)"
+    /// The change set name for moving `spec` forward in the deployment attempt `attempt`:
+    /// `ferry-<serial>-<digest12>-<attempt>` (a pin's: `ferry-pin<serial>-…`). The attempt
+    /// is saved with the deployment, so a restarted agent finds its own change set instead
+    /// of creating a second one; and it differs between attempts, so going back to a
+    /// target deployed before never finds that old attempt's executed change set (issue
+    /// 13). An empty attempt (a deployment begun by a journal of schema 1) gives the old
+    /// names, without the suffix.
+    public func changeSetName(for spec: StackSpec, attempt: String) -> String {
+        "\(Self.changeSetPrefix)\(serialTag)-\(spec.shortDigest)" + (attempt.isEmpty ? "" : "-\(attempt)")
     }
 
     /// What a stack runs once `spec` of this deployment is applied to it.
@@ -163,9 +167,17 @@ public struct DeployPlan: Codable, Equatable, Sendable {
         StackRecord(spec: spec, source: target.source, serial: target.serial, version: target.version)
     }
 
-    /// The name for returning a stack to `spec` after this deployment failed.
-    public func rollbackChangeSetName(for spec: StackSpec) -> String {
-        "\(Self.changeSetPrefix)\(serialTag)-rollback-\(spec.shortDigest)"
+    /// The name for returning a stack to `spec` after this deployment attempt failed.
+    public func rollbackChangeSetName(for spec: StackSpec, attempt: String) -> String {
+        "\(Self.changeSetPrefix)\(serialTag)-rollback-\(spec.shortDigest)" + (attempt.isEmpty ? "" : "-\(attempt)")
+    }
+
+    /// A new attempt's id: the start time in milliseconds and three random characters,
+    /// base 36 (CloudFormation allows letters, digits and hyphens in a change set name).
+    public static func attemptID(now: Date) -> String {
+        let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        let random = (0..<3).map { _ in String(Int.random(in: 0..<36), radix: 36) }.joined()
+        return String(milliseconds, radix: 36) + random
     }
 
     private var serialTag: String {

@@ -30,9 +30,10 @@ public struct Deployment: Sendable {
         case done
     }
 
-    /// A new deployment of `plan` (whose stacks carry the journal's records).
-    public init(plan: DeployPlan, now: Date, timing: Timing = Timing()) {
-        state = DeploymentState(plan: plan, startedAt: Timestamp.format(now))
+    /// A new deployment of `plan` (whose stacks carry the journal's records); `attempt`
+    /// names its change sets (`DeployPlan.attemptID`).
+    public init(plan: DeployPlan, now: Date, attempt: String, timing: Timing = Timing()) {
+        state = DeploymentState(plan: plan, attempt: attempt, startedAt: Timestamp.format(now))
         self.timing = timing
         resumed = false
     }
@@ -78,8 +79,7 @@ public struct Deployment: Sendable {
         }
         let own = changeSets.first { $0.name == step.changeSetName }
         let decision = StackDecision.decide(
-            stack: stack, specDigest: step.spec.digest, appliedDigest: step.appliedDigest, ownChangeSet: own,
-            executedByUs: state.executed.contains(step.changeSetName))
+            stack: stack, spec: step.spec, ownChangeSet: own, executedByUs: state.executed.contains(step.changeSetName))
         if case .wait = decision {} else { state.busySince = nil }
         if state.superseded && decision != .follow { return finishSuperseded() }
         switch decision {
@@ -240,7 +240,6 @@ public struct Deployment: Sendable {
         var name: String
         var spec: StackSpec
         var changeSetName: String
-        var appliedDigest: String?
         var success: StackRecord
     }
 
@@ -250,14 +249,14 @@ public struct Deployment: Sendable {
         switch state.phase {
         case .forward:
             let planned = plan.stacks[state.index]
-            return Step(name: planned.spec.name, spec: planned.spec, changeSetName: plan.changeSetName(for: planned.spec),
-                        appliedDigest: planned.previous?.spec.digest, success: plan.record(for: planned.spec))
+            return Step(name: planned.spec.name, spec: planned.spec, changeSetName: plan.changeSetName(for: planned.spec, attempt: state.attempt),
+                        success: plan.record(for: planned.spec))
         case .reverting:
             let name = revertQueue[state.index]
             let planned = plan.stacks.first { $0.spec.name == name }!
             let previous = planned.previous!  // stacks without one are left in place by `advance`
-            return Step(name: name, spec: previous.spec, changeSetName: plan.rollbackChangeSetName(for: previous.spec),
-                        appliedDigest: planned.spec.digest, success: previous)
+            return Step(name: name, spec: previous.spec, changeSetName: plan.rollbackChangeSetName(for: previous.spec, attempt: state.attempt),
+                        success: previous)
         }
     }
 

@@ -12,6 +12,9 @@ public struct DeploymentState: Codable, Equatable, Sendable {
     }
 
     public var plan: DeployPlan
+    /// This attempt's id, in its change set names (`DeployPlan.changeSetName`); empty in a
+    /// deployment begun before schema 2 (the names of before).
+    public var attempt: String
     public var phase: Phase
     /// Forward: the position in `plan.stacks`. Reverting: the position in `moved.reversed()`.
     public var index: Int
@@ -41,8 +44,9 @@ public struct DeploymentState: Codable, Equatable, Sendable {
     /// agent that is running), without reverting.
     public var superseded: Bool
 
-    public init(plan: DeployPlan, startedAt: String) {
+    public init(plan: DeployPlan, attempt: String, startedAt: String) {
         self.plan = plan
+        self.attempt = attempt
         self.phase = .forward
         self.index = 0
         self.moved = []

@@ -69,6 +69,11 @@ enum JournalSchema {
             written_at TEXT NOT NULL
         );
         """,
+        // 2: a deployment in flight names its attempt (issue 13: change set names differ
+        // between attempts). One begun by schema 1 keeps its names: an empty attempt.
+        """
+        UPDATE deployments SET state = json_set(state, '$.attempt', '') WHERE json_extract(state, '$.attempt') IS NULL;
+        """,
     ]
 
     /// The schema version this ferry writes.

@@ -2,7 +2,7 @@
 /// state machine acts on it. (The stack states to clean up before a change set follow
 /// aws-deployment-framework's `shared/python/cloudformation.py`.)
 public enum StackDecision: Equatable, Sendable {
-    /// The spec's digest is the one last applied and the stack is healthy.
+    /// CloudFormation says the stack runs the spec (template, parameters, tags) and it is healthy.
     case skip
     /// This agent already executed its change set for this step: follow the stack to a
     /// terminal status, never execute again.
@@ -21,12 +21,13 @@ public enum StackDecision: Equatable, Sendable {
     /// Decides for one stack.
     /// - Parameters:
     ///   - stack: DescribeStacks' answer; `nil` when there is no such stack.
-    ///   - specDigest: the digest of what the stack should run.
-    ///   - appliedDigest: the digest the journal says this silo last applied to it.
-    ///   - ownChangeSet: this step's change set (its deterministic name), if it exists.
+    ///   - spec: what the stack should run. It is skipped only when CloudFormation says
+    ///     it runs exactly that (`ObservedStack.runs`), never because of a journal entry
+    ///     or a change set's name.
+    ///   - ownChangeSet: this step's change set (named for this deployment attempt), if it exists.
     ///   - executedByUs: the journal says this agent executed that change set.
-    public static func decide(stack: ObservedStack?, specDigest: String, appliedDigest: String?,
-                              ownChangeSet: ObservedChangeSet?, executedByUs: Bool) -> StackDecision {
+    public static func decide(stack: ObservedStack?, spec: StackSpec, ownChangeSet: ObservedChangeSet?,
+                              executedByUs: Bool) -> StackDecision {
         if executedByUs || ownChangeSet?.executionStatus.wasExecuted == true {
             return .follow  // a stack gone meanwhile is judged `vanished` while following
         }
@@ -34,7 +35,7 @@ public enum StackDecision: Equatable, Sendable {
         let name = stack.name
         switch stack.status {
         case .createComplete, .updateComplete, .importComplete:
-            return appliedDigest == specDigest ? .skip : .change(.update)
+            return stack.runs(spec) ? .skip : .change(.update)
         case .updateRollbackComplete, .importRollbackComplete:
             return .change(.update)  // the last update failed and was rolled back: updatable, not "applied"
         case .deleteComplete:
@@ -64,7 +65,7 @@ public enum StackDecision: Equatable, Sendable {
     }
 }
 
-/// What to do about this step's own change set (found by its deterministic name).
+/// What to do about this step's own change set (found by its name).
 public enum ChangeSetStep: Equatable, Sendable {
     /// None exists: create it.
     case create

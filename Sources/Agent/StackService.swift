@@ -24,6 +24,10 @@ public protocol StackService {
     func deleteChangeSet(stack: String, name: String) throws
     /// ListChangeSets of this stack only (moto lists every stack's: filter by stack name).
     func listChangeSets(stack: String) throws -> [ObservedChangeSet]
+    /// GetTemplate (`Original`): the template body the stack runs; `nil` while a first
+    /// creation has not completed. What a stack runs is decided from this and
+    /// `ObservedStack.parameters`, never from a change set's name.
+    func deployedTemplate(stack: String) throws -> String?
     /// DeleteStack (returns at once; follow with `describeStack`).
     func deleteStack(name: String) throws
     /// DescribeStackEvents, newest first as CloudFormation pages them; only events at
@@ -44,11 +48,31 @@ public struct ObservedStack: Equatable, Sendable {
     public var name: String
     public var status: StackStatus
     public var statusReason: String?
+    /// The parameters the stack runs with (defaults of the template included; `NoEcho`
+    /// values masked).
+    public var parameters: [String: String]
+    public var tags: [String: String]
+    /// SHA-256 of the template the stack runs (GetTemplate), when the agent asked for it:
+    /// the `Applier` does for a stack in a `*_COMPLETE` status before deciding to skip it.
+    public var templateSha256: String?
 
-    public init(name: String, status: StackStatus, statusReason: String? = nil) {
+    public init(name: String, status: StackStatus, statusReason: String? = nil, parameters: [String: String] = [:],
+                tags: [String: String] = [:], templateSha256: String? = nil) {
         self.name = name
         self.status = status
         self.statusReason = statusReason
+        self.parameters = parameters
+        self.tags = tags
+        self.templateSha256 = templateSha256
+    }
+
+    /// Whether CloudFormation says the stack runs `spec`: the same template bytes, and
+    /// each of the spec's parameters and tags with the same value. Unknown
+    /// (`templateSha256` not read) is "no".
+    public func runs(_ spec: StackSpec) -> Bool {
+        templateSha256 == spec.templateSha256
+            && spec.parameters.allSatisfy { parameters[$0.key] == $0.value }
+            && spec.tags.allSatisfy { tags[$0.key] == $0.value }
     }
 }
 

@@ -104,4 +104,20 @@ final class Silo {
     func apply(_ plan: DeployPlan, timing: Timing = Timing()) throws -> DeployOutcome {
         try applier(try journal(), timing: timing).apply(plan)
     }
+
+    /// Applies `plan` to `service` (e.g. a `MemoryStacks`) with a fresh journal connection and Applier.
+    func apply(_ plan: DeployPlan, on service: any StackService, timing: Timing = Timing()) throws -> DeployOutcome {
+        try Applier(journal: try journal(), clock: clock, timing: timing,
+                    templateURL: { "https://bucket.s3.amazonaws.com/ferry/artifacts/sha256/\($0)" },
+                    services: { _ in service }).apply(plan)
+    }
+
+    /// The status report the journal of this silo gives now (as `StatusReporter` builds it).
+    func report() throws -> StatusReport {
+        let journal = try journal()
+        return StatusBuilder.report(StatusFacts(
+            pipeline: pipeline, silo: "silo", channel: "stable", intervalSeconds: 30, heartbeatSeconds: 1800,
+            now: clock.now(), pinned: false, applied: try journal.lastApplied(pipeline: pipeline),
+            latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline)))
+    }
 }

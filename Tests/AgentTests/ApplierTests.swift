@@ -21,7 +21,8 @@ import Testing
         #expect(silo.cloud.stacks["app"]?.status == .createComplete)
         #expect(silo.cloud.stacks["app"]?.template == queueTemplate("app-v1"))
         #expect(silo.cloud.count("executeChangeSet") == 2)
-        #expect(silo.cloud.calls.contains("createChangeSet data \(plan.changeSetName(for: plan.stacks[0].spec)) CREATE"))
+        let base = plan.changeSetName(for: plan.stacks[0].spec, attempt: "")
+        #expect(silo.cloud.calls.contains { $0.hasPrefix("createChangeSet data \(base)-") && $0.hasSuffix(" CREATE") })
         // Dependencies first: data is executed before app.
         let executes = silo.cloud.calls.filter { $0.hasPrefix("executeChangeSet") }
         #expect(executes.map { $0.split(separator: " ")[1] } == ["data", "app"])
@@ -46,9 +47,11 @@ import Testing
 
         #expect(outcome == .applied(changed: ["app"], unchanged: ["data"]))
         let calls = silo.cloud.calls[before...]
-        // data is only observed (DescribeStacks, ListChangeSets), then skipped.
-        #expect(calls.filter { $0.contains(" data") } == ["describeStack data", "listChangeSets data"])
-        #expect(calls.contains("executeChangeSet app \(plan.changeSetName(for: plan.stacks[1].spec))"))
+        // data is only observed (DescribeStacks, GetTemplate, ListChangeSets), then skipped.
+        #expect(calls.filter { $0.contains(" data") } == ["describeStack data", "deployedTemplate data",
+                                                          "listChangeSets data"])
+        let base = plan.changeSetName(for: plan.stacks[1].spec, attempt: "")
+        #expect(calls.contains { $0.hasPrefix("executeChangeSet app \(base)-") })
         #expect(silo.cloud.stacks["app"]?.status == .updateComplete)
         #expect(silo.cloud.stacks["app"]?.template == queueTemplate("app-v2"))
         // The skipped stack's record now points into the new release folder.
@@ -76,8 +79,8 @@ import Testing
         #expect(outcome == .applied(changed: [], unchanged: ["data"]))
         #expect(silo.cloud.count("executeChangeSet") == 1)  // the first release's create only
         #expect(silo.cloud.count("createChangeSet") == 2)
-        let name = plan.changeSetName(for: plan.stacks[0].spec)
-        #expect((silo.cloud.changeSets["data"]?[name] != nil) == !withParameters)
+        let base = plan.changeSetName(for: plan.stacks[0].spec, attempt: "")
+        #expect((silo.cloud.changeSets["data"]?.keys.contains { $0.hasPrefix(base + "-") } == true) == !withParameters)
         #expect(try silo.journal().stackRecords(pipeline: "webapp")["data"]?.spec.digest == plan.stacks[0].spec.digest)
     }
 
@@ -108,8 +111,8 @@ import Testing
 
         // data runs release 1.0.0's template again, through its rollback change set.
         #expect(silo.cloud.stacks["data"]?.template == queueTemplate("data-v1"))
-        let rollback = failing.rollbackChangeSetName(for: first.stacks[0].spec)
-        #expect(silo.cloud.executions[rollback] == 1)
+        let rollback = failing.rollbackChangeSetName(for: first.stacks[0].spec, attempt: "")
+        #expect(silo.cloud.executions.filter { $0.key.hasPrefix(rollback + "-") }.map(\.value) == [1])
         // app was rolled back by CloudFormation itself; cache stays, new in the failed release.
         #expect(silo.cloud.stacks["app"]?.status == .updateRollbackComplete)
         #expect(silo.cloud.stacks["app"]?.template == queueTemplate("app-v1"))

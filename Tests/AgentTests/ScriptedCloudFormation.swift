@@ -109,7 +109,8 @@ final class ScriptedCloudFormation: StackService {
             stacks[name] = nil
             changeSets[name] = nil
         }
-        return try leave(ObservedStack(name: name, status: stack.status))
+        return try leave(ObservedStack(name: name, status: stack.status, parameters: stack.parameters,
+                                       tags: stack.tags))
     }
 
     func createChangeSet(_ request: ChangeSetRequest) throws -> String? {
@@ -213,6 +214,11 @@ final class ScriptedCloudFormation: StackService {
         try enter("listChangeSets", stack)
         let sets = (changeSets[stack] ?? [:]).sorted { $0.key < $1.key }.map { observed($0.key, $0.value) }
         return try leave(sets)
+    }
+
+    func deployedTemplate(stack: String) throws -> String? {
+        try enter("deployedTemplate", stack)
+        return try leave(stacks[stack]?.template)
     }
 
     func deleteStack(name: String) throws {

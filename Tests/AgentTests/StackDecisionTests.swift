@@ -50,34 +50,56 @@ import Testing
         #expect(StackStatus.documented.count == 23)
     }
 
+    static let spec = StackSpec(name: "data", templatePath: "/r/data.yaml", templateSha256: "t1",
+                                parameters: ["Stage": "prod"], tags: ["team": "data"], capabilities: [], region: nil)
+
     @Test(arguments: table.map(\.0))
     func decisionPerStatus(_ status: StackStatus) {
         let row = Self.table.first { $0.0 == status }!
-        let stack = ObservedStack(name: "data", status: status)
-        let same = StackDecision.decide(stack: stack, specDigest: "d1", appliedDigest: "d1", ownChangeSet: nil,
-                                        executedByUs: false)
-        let changed = StackDecision.decide(stack: stack, specDigest: "d2", appliedDigest: "d1", ownChangeSet: nil,
-                                           executedByUs: false)
-        #expect(Self.kind(same) == row.applied)
-        #expect(Self.kind(changed) == row.changed)
+        // What CloudFormation says the stack runs: the spec itself, or another template.
+        let same = ObservedStack(name: "data", status: status, parameters: ["Stage": "prod", "Extra": "default"],
+                                 tags: ["team": "data"], templateSha256: "t1")
+        var other = same
+        other.templateSha256 = "t0"
+        #expect(Self.kind(StackDecision.decide(stack: same, spec: Self.spec, ownChangeSet: nil, executedByUs: false))
+                == row.applied)
+        #expect(Self.kind(StackDecision.decide(stack: other, spec: Self.spec, ownChangeSet: nil, executedByUs: false))
+                == row.changed)
         // Once this agent executed its change set it only follows, whatever the status.
-        #expect(StackDecision.decide(stack: stack, specDigest: "d2", appliedDigest: "d1", ownChangeSet: nil,
-                                     executedByUs: true) == .follow)
+        #expect(StackDecision.decide(stack: other, spec: Self.spec, ownChangeSet: nil, executedByUs: true) == .follow)
         // The status round-trips through CloudFormation's spelling.
         #expect(StackStatus(status.description) == status)
     }
 
+    /// A stack runs a spec only when CloudFormation shows its template, parameters and
+    /// tags; an unread template is "no" (issue 13: never "in sync" on a name or a journal).
+    @Test func runsComparesWhatCloudFormationShows() {
+        let running = ObservedStack(name: "data", status: .updateComplete, parameters: ["Stage": "prod"],
+                                    tags: ["team": "data", "aws:cloudformation:stack-name": "data"],
+                                    templateSha256: "t1")
+        #expect(running.runs(Self.spec))
+        var unread = running
+        unread.templateSha256 = nil
+        var otherParameter = running
+        otherParameter.parameters["Stage"] = "dev"
+        var missingTag = running
+        missingTag.tags = [:]
+        #expect(!unread.runs(Self.spec) && !otherParameter.runs(Self.spec) && !missingTag.runs(Self.spec))
+        #expect(StackDecision.decide(stack: unread, spec: Self.spec, ownChangeSet: nil, executedByUs: false)
+                == .change(.update))
+    }
+
     @Test func absentStackIsCreatedAndOwnChangeSetIsReused() {
-        #expect(StackDecision.decide(stack: nil, specDigest: "d", appliedDigest: "d", ownChangeSet: nil,
-                                     executedByUs: false) == .change(.create))
+        #expect(StackDecision.decide(stack: nil, spec: Self.spec, ownChangeSet: nil, executedByUs: false)
+                == .change(.create))
         let own = ObservedChangeSet(name: "ferry-1-abc", status: .createComplete, executionStatus: .available)
         let review = ObservedStack(name: "data", status: .reviewInProgress)
-        #expect(StackDecision.decide(stack: review, specDigest: "d", appliedDigest: nil, ownChangeSet: own,
-                                     executedByUs: false) == .change(.create))
+        #expect(StackDecision.decide(stack: review, spec: Self.spec, ownChangeSet: own, executedByUs: false)
+                == .change(.create))
         let executed = ObservedChangeSet(name: "ferry-1-abc", status: .createComplete, executionStatus: .executeComplete)
         let updating = ObservedStack(name: "data", status: .updateInProgress)
-        #expect(StackDecision.decide(stack: updating, specDigest: "d", appliedDigest: nil, ownChangeSet: executed,
-                                     executedByUs: false) == .follow)
+        #expect(StackDecision.decide(stack: updating, spec: Self.spec, ownChangeSet: executed, executedByUs: false)
+                == .follow)
     }
 
     static let changeSetTable: [(ChangeSetStatus, ExecutionStatus, String?, ChangeSetStep)] = [

@@ -46,7 +46,7 @@ import Testing
         let refused = StatusBuilder.report(facts(applied: applied, latest: failed, refusals: [refusal]))
         #expect(refused.state == .refused && refused.error?.code == "replay")
 
-        var flying = DeploymentState(plan: second, startedAt: "2024-05-01T11:59:00Z")
+        var flying = DeploymentState(plan: second, attempt: "a1", startedAt: "2024-05-01T11:59:00Z")
         flying.waiting = FailureRecord(AgentError(.stackBusy, "app is UPDATE_IN_PROGRESS", next: .waitAndRetry(after: 30),
                                                   resource: "app"))
         let deploying = StatusBuilder.report(facts(applied: applied, latest: failed, inFlight: flying, refusals: [refusal]))
@@ -110,9 +110,15 @@ import Testing
         #expect(plain.stacks[0].spec.templatePath != overridden.stacks[0].spec.templatePath)
         let again = try silo.release("1.0.0", serial: 3, stacks)
         #expect(again.stacks[0].spec.digest == plain.stacks[0].spec.digest)
-        #expect(plain.changeSetName(for: plain.stacks[0].spec) == "ferry-1-\(plain.stacks[0].spec.digest.prefix(12))")
+        #expect(plain.changeSetName(for: plain.stacks[0].spec, attempt: "lvn2k3x0abc")
+                == "ferry-1-\(plain.stacks[0].spec.digest.prefix(12))-lvn2k3x0abc")
+        #expect(plain.changeSetName(for: plain.stacks[0].spec, attempt: "") == "ferry-1-\(plain.stacks[0].spec.digest.prefix(12))")
         let pinned = try silo.release("1.0.0", serial: 4, source: .pin, stacks)
-        #expect(pinned.rollbackChangeSetName(for: pinned.stacks[0].spec).hasPrefix("ferry-pin4-rollback-"))
+        #expect(pinned.rollbackChangeSetName(for: pinned.stacks[0].spec, attempt: "a1").hasPrefix("ferry-pin4-rollback-"))
+        // Two attempts begun at the same millisecond still differ (three random characters).
+        let now = Date(timeIntervalSince1970: 1_714_564_800)
+        let ids = Set((0..<20).map { _ in DeployPlan.attemptID(now: now) })
+        #expect(ids.count > 1 && ids.allSatisfy { $0.allSatisfy { $0.isLetter || $0.isNumber } })
     }
 
     @Test func refusesAManifestOfAnotherVersion() throws {
