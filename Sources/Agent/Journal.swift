@@ -46,8 +46,8 @@ public final class Journal {
     /// The last accepted channel pointer and pin of `pipeline` (a removed pin included).
     public func acceptedDocuments(pipeline: String) throws(AgentError) -> (pointer: AcceptedDocument?, pin: AcceptedDocument?) {
         try guarded("reading accepted documents") {
-            let rows = try database.query("SELECT * FROM documents WHERE pipeline = ?", [.text(pipeline)])
-            let documents = try rows.map(Self.document)
+            let rows = try database.query("SELECT rowid AS row_id, * FROM documents WHERE pipeline = ?", [.text(pipeline)])
+            let documents = try rows.map { try Self.document(JournalRow("documents", $0, path: database.path)) }
             return (documents.first { $0.kind == .channel }, documents.first { $0.kind == .pin })
         }
     }
@@ -99,12 +99,12 @@ public final class Journal {
     /// only: every tick asks, so no failure or events are decoded.)
     public func failedTargets(pipeline: String) throws(AgentError) -> Set<TargetKey> {
         try guarded("reading failed releases") {
-            let rows = try database.query("SELECT source, serial FROM releases WHERE pipeline = ? AND state = 'failed'",
-                                          [.text(pipeline)])
-            return Set(rows.compactMap { row in
-                TargetSource(storageName: row["source"].string ?? "").map {
-                    TargetKey(source: $0, serial: Int(row["serial"].int64 ?? 0))
-                }
+            let rows = try database.query("""
+                SELECT rowid AS row_id, source, serial FROM releases WHERE pipeline = ? AND state = 'failed'
+                """, [.text(pipeline)])
+            return Set(try rows.map { row in
+                let row = JournalRow("releases", row, path: database.path)
+                return TargetKey(source: try Self.source(row), serial: Int(try row.integer("serial")))
             })
         }
     }
@@ -113,20 +113,22 @@ public final class Journal {
     public func lastAppliedTarget(pipeline: String) throws(AgentError) -> Target? {
         try guarded("reading the release applied") {
             guard let row = try database.query("""
-                SELECT source, serial, version, manifest_sha256, bundle_sha256 FROM releases
+                SELECT rowid AS row_id, source, serial, version, manifest_sha256, bundle_sha256 FROM releases
                 WHERE pipeline = ? AND state = 'applied' ORDER BY finished_seq DESC LIMIT 1
                 """, [.text(pipeline)]).first else { return nil }
-            return try Self.target(row)
+            return try Self.target(JournalRow("releases", row, path: database.path))
         }
     }
 
     /// What each stack last ran, as this silo applied it.
     public func stackRecords(pipeline: String) throws(AgentError) -> [String: StackRecord] {
         try guarded("reading stack records") {
-            let rows = try database.query("SELECT stack, record FROM stacks WHERE pipeline = ?", [.text(pipeline)])
+            let rows = try database.query("SELECT rowid AS row_id, stack, record FROM stacks WHERE pipeline = ?",
+                                          [.text(pipeline)])
             var records: [String: StackRecord] = [:]
             for row in rows {
-                records[row["stack"].string ?? ""] = try Self.decode(StackRecord.self, row["record"])
+                let row = JournalRow("stacks", row, path: database.path)
+                records[try row.text("stack")] = try row.json(StackRecord.self, "record")
             }
             return records
         }
@@ -138,14 +140,16 @@ public final class Journal {
     public func history(pipeline: String, limit: Int = 200) throws(AgentError) -> [StepEntry] {
         try guarded("reading the step log") {
             let rows = try database.query("""
-                SELECT * FROM (SELECT * FROM steps WHERE pipeline = ? ORDER BY id DESC LIMIT ?) ORDER BY id
+                SELECT * FROM (SELECT id AS row_id, * FROM steps WHERE pipeline = ? ORDER BY id DESC LIMIT ?) ORDER BY id
                 """, [.text(pipeline), .integer(Int64(limit))])
-            return rows.map { row in
-                StepEntry(id: row["id"].int64 ?? 0, pipeline: pipeline, source: row["source"].string,
-                          serial: row["serial"].int64.map(Int.init), version: row["version"].string,
-                          stack: row["stack"].string, step: row["step"].string ?? "",
-                          phase: StepPhase(rawValue: row["phase"].string ?? "") ?? .end,
-                          detail: row["detail"].string ?? "", time: row["time"].string ?? "")
+            return try rows.map { row in
+                let row = JournalRow("steps", row, path: database.path)
+                return StepEntry(id: try row.integer("id"), pipeline: pipeline, source: try row.optionalText("source"),
+                                 serial: try row.optionalInteger("serial").map(Int.init),
+                                 version: try row.optionalText("version"), stack: try row.optionalText("stack"),
+                                 step: try row.text("step"),
+                                 phase: try row.choice("phase", known: ["begin", "end"], StepPhase.init(rawValue:)),
+                                 detail: try row.text("detail"), time: try row.text("time"))
             }
         }
     }
@@ -203,9 +207,9 @@ public final class Journal {
         throws(AgentError) -> [ReleaseRecord] {
         try guarded("reading releases") {
             let rows = try database.query("""
-                SELECT * FROM releases WHERE pipeline = ? AND \(condition) ORDER BY \(order) LIMIT ?
+                SELECT rowid AS row_id, * FROM releases WHERE pipeline = ? AND \(condition) ORDER BY \(order) LIMIT ?
                 """, [.text(pipeline), .integer(Int64(limit))])
-            return try rows.map(Self.release)
+            return try rows.map { try Self.release(JournalRow("releases", $0, path: database.path)) }
         }
     }
 
@@ -237,36 +241,35 @@ public final class Journal {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ value: SQLiteValue) throws -> T {
-        try JSONDecoder().decode(type, from: Data((value.string ?? "").utf8))
-    }
-
-    private static func document(_ row: Row) throws -> AcceptedDocument {
+    private static func document(_ row: JournalRow) throws(AgentError) -> AcceptedDocument {
         AcceptedDocument(
-            kind: AcceptedDocument.Kind(rawValue: row["kind"].string ?? "") ?? .channel, name: row["name"].string ?? "",
-            serial: Int(row["serial"].int64 ?? 0), sha256: row["sha256"].string ?? "", etag: row["etag"].string,
-            version: try SemVer(row["version"].string ?? ""), manifestSha256: row["manifest_sha256"].string ?? "",
-            bundleSha256: row["bundle_sha256"].string ?? "", expiresAt: row["expires_at"].string,
-            removed: row["removed"].int64 == 1, acceptedAt: row["accepted_at"].string ?? "")
+            kind: try row.choice("kind", known: ["channel", "pin"], AcceptedDocument.Kind.init(rawValue:)),
+            name: try row.text("name"), serial: Int(try row.integer("serial")), sha256: try row.text("sha256"),
+            etag: try row.optionalText("etag"), version: try row.semver("version"),
+            manifestSha256: try row.text("manifest_sha256"), bundleSha256: try row.text("bundle_sha256"),
+            expiresAt: try row.optionalText("expires_at"),
+            removed: try row.flag("removed"),
+            acceptedAt: try row.text("accepted_at"))
     }
 
-    /// The target a `releases` row names; nil when its source is not one this agent knows.
-    private static func target(_ row: Row) throws -> Target? {
-        guard let source = TargetSource(storageName: row["source"].string ?? "") else { return nil }
-        return Target(source: source, serial: Int(row["serial"].int64 ?? 0), version: try SemVer(row["version"].string ?? ""),
-                      manifestSha256: row["manifest_sha256"].string ?? "", bundleSha256: row["bundle_sha256"].string ?? "")
+    static func source(_ row: JournalRow) throws(AgentError) -> TargetSource {
+        try row.choice("source", known: ["pin", "channel:<name>"], TargetSource.init(storageName:))
     }
 
-    private static func release(_ row: Row) throws -> ReleaseRecord {
-        guard let target = try target(row) else {
-            throw AgentError(.journal, "the journal holds a release of unknown source \(row["source"])",
-                             next: .needsPerson)
-        }
-        let failure = try row["failure"].string.map { try decode(FailureRecord.self, .text($0)) }
-        return ReleaseRecord(target: target, state: ReleaseRecord.State(rawValue: row["state"].string ?? "") ?? .failed,
-                             folder: row["folder"].string ?? "", startedAt: row["started_at"].string ?? "",
-                             finishedAt: row["finished_at"].string, failure: failure,
-                             events: try decode([StackEvent].self, row["events"]))
+    /// The target a `releases` row names.
+    private static func target(_ row: JournalRow) throws(AgentError) -> Target {
+        Target(source: try source(row), serial: Int(try row.integer("serial")), version: try row.semver("version"),
+               manifestSha256: try row.text("manifest_sha256"), bundleSha256: try row.text("bundle_sha256"))
+    }
+
+    private static func release(_ row: JournalRow) throws(AgentError) -> ReleaseRecord {
+        ReleaseRecord(target: try target(row),
+                      state: try row.choice("state", known: ["deploying", "applied", "failed", "superseded"],
+                                            ReleaseRecord.State.init(rawValue:)),
+                      folder: try row.text("folder"), startedAt: try row.text("started_at"),
+                      finishedAt: try row.optionalText("finished_at"),
+                      failure: try row.optionalJSON(FailureRecord.self, "failure"),
+                      events: try row.json([StackEvent].self, "events"))
     }
 }
 

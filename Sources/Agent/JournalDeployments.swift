@@ -8,9 +8,9 @@ extension Journal {
     /// The deployment of `pipeline` that has not finished (after a crash, or suspended).
     public func inFlight(pipeline: String) throws(AgentError) -> DeploymentState? {
         try guarded("reading the deployment in flight") {
-            guard let row = try database.query("SELECT state FROM deployments WHERE pipeline = ?", [.text(pipeline)])
-                .first else { return nil }
-            return try Self.decode(DeploymentState.self, row["state"])
+            guard let row = try database.query("SELECT rowid AS row_id, state FROM deployments WHERE pipeline = ?",
+                                               [.text(pipeline)]).first else { return nil }
+            return try JournalRow("deployments", row, path: database.path).json(DeploymentState.self, "state")
         }
     }
 
