@@ -10,52 +10,61 @@ import Manifest
 /// and verifies it (`ReleaseStore`), applies it (`Applier` over `CloudFormationStacks`)
 /// and reports (`StatusReporter`). One thread; `StopSignal` stops it at a safe point.
 public final class Agent {
+    /// The CloudFormation of a region (`nil`: the agent's own), as the deploy identity.
+    public typealias StackServices = (_ region: String?) -> any StackService
+
     public let settings: AgentSettings
     /// This silo's name: `settings.silo`, else `<account id>-<region>` of the agent.
     public let silo: String
     public let journal: Journal
-    private let lock: StateLock
+    /// Held while the agent lives (`live` takes it); nil for an agent whose caller holds it.
+    private let lock: StateLock?
     let bucket: SharedBucket
     let trust: TrustStore
     let store: ReleaseStore
     let reporter: StatusReporter
-    private let bucketConfig: AWSConfig
-    private let deployConfig: AWSConfig
     let logger: Logger
     let stop: StopSignal
+    /// The agent's only source of time: ticks, pointer expiry, reports, stack polls.
+    let clock: any AgentClock
     let timing: Timing
-    private var services: [String: CloudFormationStacks] = [:]
+    private let stackServices: StackServices
+    private let templateURL: (_ sha256: String) throws -> String
+    private var services: [String: any StackService] = [:]
     /// When each pipeline's pin was last read (`agent run` reads it every `pinInterval`).
     var pinReadAt: [String: Date] = [:]
 
-    /// Takes the state folder (refused with `.locked` while another agent holds it),
-    /// opens the journal and resolves the silo name.
+    /// An agent over the collaborators it is given (the fleet simulator and tests give
+    /// in-memory ones; `live` builds the real ones).
     ///
     /// - Parameters:
-    ///   - bucketConfig: the agent's own identity: bucket reads, status writes, the silo name.
-    ///   - checkpoint: called with `<step>:<begin|end>` after each journalled step and with
-    ///     `downloaded` / `unpacked` (the test hook `FERRY_TEST_KILL_AT` kills the process there).
-    public init(settings: AgentSettings, trust: TrustStore, bucketConfig: AWSConfig, logger: Logger,
-                stop: StopSignal = StopSignal(), timing: Timing = Timing(),
-                checkpoint: @escaping (String) -> Void = { _ in }) throws(AgentError) {
+    ///   - journal: the silo's journal; `reporter` and `store` must use the same one and `bucket`.
+    ///   - stacks: the CloudFormation of a region (`nil`: the agent's own); asked once per region.
+    ///   - templateURL: the S3 URL of the content-addressed template with this SHA-256, for
+    ///     templates above CloudFormation's body limit.
+    ///   - clock: every time the agent reads or waits for (its `sleep` should end early when
+    ///     `stop` is asked for: `StopSignal` itself is such a clock).
+    ///   - checkpoint: called with `<step>:<begin|end>` after each journalled step.
+    ///   - lock: the state folder's lock, held as long as the agent lives.
+    public init(settings: AgentSettings, silo: String, trust: TrustStore, journal: Journal, bucket: SharedBucket,
+                store: ReleaseStore, reporter: StatusReporter, stacks: @escaping StackServices,
+                templateURL: @escaping (_ sha256: String) throws -> String, clock: any AgentClock, logger: Logger,
+                stop: StopSignal = StopSignal(), timing: Timing = Timing(), lock: StateLock? = nil,
+                checkpoint: @escaping (String) -> Void = { _ in }) {
         self.settings = settings
+        self.silo = silo
         self.trust = trust
-        self.bucketConfig = bucketConfig
+        self.journal = journal
+        self.bucket = bucket
+        self.store = store
+        self.reporter = reporter
+        self.stackServices = stacks
+        self.templateURL = templateURL
+        self.clock = clock
         self.logger = logger
         self.stop = stop
         self.timing = timing
-        lock = try StateLock(stateDirectory: settings.stateDirectory)
-        journal = try Journal(stateDirectory: settings.stateDirectory)
-        silo = try Self.resolveSilo(settings: settings, config: bucketConfig)
-        deployConfig = settings.deployRoleArn.map { bucketConfig.assumingRole(arn: $0, sessionName: "ferry-agent") }
-            ?? bucketConfig
-        bucket = SharedBucket(s3: S3(config: bucketConfig), name: settings.bucket,
-                              layout: BucketLayout(prefix: settings.prefix))
-        store = ReleaseStore(bucket: bucket, trust: trust, root: settings.stateDirectory + "/releases",
-                             limits: settings.limits, checkpoint: checkpoint)
-        reporter = StatusReporter(bucket: bucket, journal: journal, silo: silo, channel: settings.channel,
-                                  intervalSeconds: Int(settings.interval.rounded()),
-                                  heartbeatSeconds: Int(max(settings.heartbeat, settings.interval).rounded()))
+        self.lock = lock
         journal.onStep = { [logger] entry in
             var metadata: Logger.Metadata = ["pipeline": "\(entry.pipeline)", "step": "\(entry.step)",
                                              "phase": "\(entry.phase.rawValue)"]
@@ -65,6 +74,42 @@ public final class Agent {
             logger.info("\(entry.step) \(entry.phase.rawValue): \(entry.detail)", metadata: metadata)
             checkpoint("\(entry.step):\(entry.phase.rawValue)")
         }
+    }
+
+    /// The agent of `ferry agent`: takes the state folder (refused with `.locked` while
+    /// another agent holds it), opens the journal, resolves the silo name, and talks to
+    /// S3 and CloudFormation over HTTP, on the wall clock (`stop`).
+    ///
+    /// - Parameters:
+    ///   - bucketConfig: the agent's own identity: bucket reads, status writes, the silo name.
+    ///   - checkpoint: called with `<step>:<begin|end>` after each journalled step and with
+    ///     `downloaded` / `unpacked` (the test hook `FERRY_TEST_KILL_AT` kills the process there).
+    public static func live(settings: AgentSettings, trust: TrustStore, bucketConfig: AWSConfig, logger: Logger,
+                            stop: StopSignal = StopSignal(), timing: Timing = Timing(),
+                            checkpoint: @escaping (String) -> Void = { _ in }) throws(AgentError) -> Agent {
+        let lock = try StateLock(stateDirectory: settings.stateDirectory)
+        let journal = try Journal(stateDirectory: settings.stateDirectory, clock: { stop.now() })
+        let silo = try resolveSilo(settings: settings, config: bucketConfig)
+        let deployConfig = settings.deployRoleArn.map { bucketConfig.assumingRole(arn: $0, sessionName: "ferry-agent") }
+            ?? bucketConfig
+        let bucket = SharedBucket(s3: S3(config: bucketConfig), name: settings.bucket,
+                                  layout: BucketLayout(prefix: settings.prefix))
+        let store = ReleaseStore(bucket: bucket, trust: trust, root: settings.stateDirectory + "/releases",
+                                 limits: settings.limits, checkpoint: checkpoint)
+        let reporter = StatusReporter(bucket: bucket, journal: journal, silo: silo, settings: settings)
+        let roleARN = settings.cloudFormationRoleArn
+        return Agent(
+            settings: settings, silo: silo, trust: trust, journal: journal, bucket: bucket, store: store,
+            reporter: reporter,
+            stacks: { region in
+                var config = deployConfig
+                config.region = region ?? deployConfig.region
+                return CloudFormationStacks(config: config, roleARN: roleARN)
+            },
+            templateURL: { sha256 in
+                "\(try bucketConfig.endpoint(for: .s3))/\(bucket.name)/\(try bucket.layout.artifact(sha256: sha256))"
+            },
+            clock: stop, logger: logger, stop: stop, timing: timing, lock: lock, checkpoint: checkpoint)
     }
 
     /// The silo's name: `settings.silo`; else remembered in `<state-dir>/silo` from an
@@ -101,7 +146,7 @@ public final class Agent {
         _ = resumeInFlight()
         while !stop.isRequested {
             _ = tick()
-            stop.sleep(seconds: settings.interval * Double.random(in: 0.9...1.1))
+            clock.sleep(seconds: settings.interval * Double.random(in: 0.9...1.1))
         }
         logger.notice("agent stopped at a safe point", metadata: ["signal": "\(stop.requestedBy ?? "none")"])
     }
@@ -170,10 +215,7 @@ public final class Agent {
     // MARK: Applying
 
     func applier(for pipeline: String) -> Applier {
-        Applier(journal: journal, clock: stop, timing: timing,
-                templateURL: { [bucketConfig, bucket] sha256 in
-                    try Self.templateURL(sha256: sha256, bucket: bucket, config: bucketConfig)
-                },
+        Applier(journal: journal, clock: clock, timing: timing, templateURL: templateURL,
                 services: { [unowned self] region in stackService(region: region) },
                 onChange: { [unowned self] _ in report(pipeline) },
                 onEvent: { [logger] event in
@@ -184,21 +226,13 @@ public final class Agent {
                 stopRequested: { [stop] in stop.isRequested })
     }
 
-    /// The CloudFormation client of `region` (nil: the agent's), as the deploy identity.
+    /// The CloudFormation of `region` (nil: the agent's), made once per region.
     private func stackService(region: String?) -> any StackService {
-        let key = region ?? deployConfig.region
+        let key = region ?? ""
         if let service = services[key] { return service }
-        var config = deployConfig
-        config.region = key
-        let service = CloudFormationStacks(config: config, roleARN: settings.cloudFormationRoleArn)
+        let service = stackServices(region)
         services[key] = service
         return service
-    }
-
-    /// The S3 URL of the artifact `PREFIX/artifacts/sha256/<hex>` (path-style, on the
-    /// bucket's endpoint), for templates above CloudFormation's body limit.
-    static func templateURL(sha256: String, bucket: SharedBucket, config: AWSConfig) throws -> String {
-        "\(try config.endpoint(for: .s3))/\(bucket.name)/\(try bucket.layout.artifact(sha256: sha256))"
     }
 
     /// Writes the report of `pipeline` if it changed; a failure is logged (and the tick's
@@ -206,7 +240,7 @@ public final class Agent {
     @discardableResult
     func report(_ pipeline: String, refusals: [AgentError] = []) -> AgentError? {
         do {
-            if let report = try reporter.update(pipeline: pipeline, refusals: refusals) {
+            if let report = try reporter.update(pipeline: pipeline, refusals: refusals, now: clock.now()) {
                 logger.debug("status written", metadata: ["pipeline": "\(pipeline)", "state": "\(report.state.rawValue)"])
             }
             return nil

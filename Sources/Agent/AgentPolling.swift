@@ -18,7 +18,7 @@ extension Agent {
     /// missing key as 403); a `403` on the channel pointer is reported. The pin is read
     /// only when `readPin` (every `pinInterval`); otherwise it counts as unchanged.
     func poll(_ pipeline: String, lastPointer: AcceptedDocument?, lastPin: AcceptedDocument?,
-              readPin: Bool = true) throws(AgentError) -> Polled {
+              readPin: Bool = true, now: Date) throws(AgentError) -> Polled {
         let layout = bucket.layout
         let pinKey: String
         let pointerKey: String
@@ -37,7 +37,7 @@ extension Agent {
         case .absent, .denied: pin = .absent
         case .found(let data, let etag):
             do {
-                pin = .fetched(try openPin(bytes: data, trust: trust, now: Date()), sha256: sha256Hex(data), etag: etag)
+                pin = .fetched(try openPin(bytes: data, trust: trust, now: now), sha256: sha256Hex(data), etag: etag)
             } catch {
                 pin = .refused(error)
             }
@@ -58,7 +58,7 @@ extension Agent {
             pointer = .notModified
         case .found(let data, let etag):
             do {
-                pointer = .fetched(try openPointer(bytes: data, trust: trust, now: Date()), sha256: sha256Hex(data),
+                pointer = .fetched(try openPointer(bytes: data, trust: trust, now: now), sha256: sha256Hex(data),
                                    etag: etag)
             } catch {
                 pointer = .refused(error)

@@ -54,14 +54,14 @@ extension Agent {
     /// One reconcile of `pipeline` (DESIGN.md steps 1–9).
     func reconcile(_ pipeline: String) throws -> PipelineOutcome {
         let accepted = try journal.acceptedDocuments(pipeline: pipeline)
-        let now = Date()
+        let now = clock.now()
         let readPin = pinReadAt[pipeline].map { now.timeIntervalSince($0) >= settings.pinInterval } ?? true
-        let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin)
+        let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin, now: now)
         if readPin { pinReadAt[pipeline] = now }
         let inFlight = try journal.inFlight(pipeline: pipeline)
         let selection = selectTarget(SelectionInput(
             pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
-            lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: Date(),
+            lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
             failed: try journal.failedTargets(pipeline: pipeline),
             applied: try journal.lastAppliedTarget(pipeline: pipeline)))
         // Nothing new, nothing to resume, nothing refused: the idle tick ends here, after

@@ -21,12 +21,12 @@ public final class Journal {
     private var uncommitted: [StepEntry] = []
 
     /// Opens (creating and migrating) the journal in `stateDirectory`.
-    public convenience init(stateDirectory: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(AgentError) {
+    public convenience init(stateDirectory: String, clock: @escaping @Sendable () -> Date = { SystemClock().now() }) throws(AgentError) {
         try self.init(path: stateDirectory + "/" + Self.fileName, clock: clock)
     }
 
     /// Opens (creating and migrating) the journal at `path`.
-    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(AgentError) {
+    public init(path: String, clock: @escaping @Sendable () -> Date = { SystemClock().now() }) throws(AgentError) {
         self.clock = clock
         do {
             database = try Database(path: path)

@@ -90,9 +90,8 @@ public enum StatusBuilder {
     /// Write when something but the report time changed, when nothing was written yet,
     /// or when the last report is a heartbeat old (`heartbeatDue`).
     public static func shouldWrite(_ report: StatusReport, last: StatusReport?) -> Bool {
-        guard var last else { return true }
-        if heartbeatDue(last: last, heartbeatSeconds: report.heartbeatSeconds,
-                        now: Timestamp.parse(report.reportedAt) ?? Date()) { return true }
+        guard var last, let now = Timestamp.parse(report.reportedAt) else { return true }
+        if heartbeatDue(last: last, heartbeatSeconds: report.heartbeatSeconds, now: now) { return true }
         last.reportedAt = report.reportedAt
         return last != report
     }

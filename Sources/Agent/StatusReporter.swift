@@ -5,7 +5,7 @@ import Manifest
 /// Writes `PREFIX/status/<pipeline>/<silo>.json` after each change of state: builds the
 /// report from the journal (`StatusBuilder.report`) and writes it only when something
 /// but its time changed (`StatusBuilder.shouldWrite`), remembering what it wrote.
-final class StatusReporter {
+public final class StatusReporter {
     private let bucket: SharedBucket
     private let journal: Journal
     private let silo: String
@@ -19,8 +19,9 @@ final class StatusReporter {
     /// tick does not read and decode it again.
     private var lastWritten: [String: StatusReport?] = [:]
 
-    init(bucket: SharedBucket, journal: Journal, silo: String, channel: String, intervalSeconds: Int,
-         heartbeatSeconds: Int) {
+    /// Reports of `silo` on `channel`, built from `journal`, written to `bucket`.
+    public init(bucket: SharedBucket, journal: Journal, silo: String, channel: String, intervalSeconds: Int,
+                heartbeatSeconds: Int) {
         self.bucket = bucket
         self.journal = journal
         self.silo = silo
@@ -29,8 +30,15 @@ final class StatusReporter {
         self.heartbeatSeconds = heartbeatSeconds
     }
 
+    /// The reporter of an agent with these settings (interval and heartbeat from them).
+    public convenience init(bucket: SharedBucket, journal: Journal, silo: String, settings: AgentSettings) {
+        self.init(bucket: bucket, journal: journal, silo: silo, channel: settings.channel,
+                  intervalSeconds: Int(settings.interval.rounded()),
+                  heartbeatSeconds: Int(max(settings.heartbeat, settings.interval).rounded()))
+    }
+
     /// Whether the idle `pipeline` owes its heartbeat: its last report is a heartbeat old.
-    func heartbeatDue(pipeline: String, now: Date = Date()) throws(AgentError) -> Bool {
+    func heartbeatDue(pipeline: String, now: Date) throws(AgentError) -> Bool {
         StatusBuilder.heartbeatDue(last: try lastReport(pipeline),
                                    heartbeatSeconds: heartbeatSeconds, now: now)
     }
@@ -38,7 +46,7 @@ final class StatusReporter {
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. Returns the report when it was written.
     @discardableResult
-    func update(pipeline: String, refusals: [AgentError] = [], now: Date = Date()) throws(AgentError) -> StatusReport? {
+    func update(pipeline: String, refusals: [AgentError] = [], now: Date) throws(AgentError) -> StatusReport? {
         let facts = StatusFacts(
             pipeline: pipeline, silo: silo, channel: channel, intervalSeconds: intervalSeconds,
             heartbeatSeconds: heartbeatSeconds, now: now,

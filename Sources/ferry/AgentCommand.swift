@@ -190,8 +190,8 @@ struct AgentOptions: ParsableArguments {
         stop.install { [logger] name in
             logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
         }
-        return try Agent(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
-                         checkpoint: Self.testKillHook(environment: environment))
+        return try Agent.live(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
+                              checkpoint: Self.testKillHook(environment: environment))
     }
 
     /// `FERRY_TEST_KILL_AT=<checkpoint>[#n]` (tests only): SIGKILL right after the n-th

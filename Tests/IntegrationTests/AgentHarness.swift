@@ -84,8 +84,8 @@ final class SiloHarness {
         let logger = Logger(label: "test") { [log] _ in
             LogLineHandler(format: .json, level: .debug, output: { line in log.append(line) })
         }
-        return try Agent(settings: try settings ?? self.settings(), trust: ReleaseFixture.trust,
-                         bucketConfig: try agentConfig(), logger: logger, stop: stop)
+        return try Agent.live(settings: try settings ?? self.settings(), trust: ReleaseFixture.trust,
+                              bucketConfig: try agentConfig(), logger: logger, stop: stop)
     }
 
     /// Publishes `version` of the pipeline on `channel` (signed by the fixture keys).
