@@ -59,7 +59,7 @@ let package = Package(
         ]),
 
         // Test helpers: moto endpoint, temp folders, git fixtures, stand-in proxies.
-        .target(name: "TestSupport", dependencies: ["AWS", "HTTP", "Archive", "Bucket", "Manifest"], path: "Tests/Support",
+        .target(name: "TestSupport", dependencies: ["Agent", "AWS", "HTTP", "Archive", "Bucket", "Manifest"], path: "Tests/Support",
                 exclude: ["fault_proxy.py", "moto_auth.py", "cloudformation_failure_standin.py"]),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
