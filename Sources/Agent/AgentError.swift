@@ -29,6 +29,12 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         private init(_ storage: Storage) { self.storage = storage }
         public var description: String { storage.rawValue }
 
+        /// The code spelled `text` (`stackFailed`); nil for a spelling this ferry does not know.
+        public init?(_ text: String) {
+            guard let storage = Storage(rawValue: text) else { return nil }
+            self.storage = storage
+        }
+
         // Documents (target selection).
         /// A pointer, pin or manifest failed verification (signature, schema, issuer).
         public static let refused = Code(.refused)
@@ -108,6 +114,23 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// A code is saved as its name (`"stackFailed"`); an unknown name is refused, never defaulted.
+extension AgentError.Code: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let code = Self(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "'\(text)' is not a failure code this ferry knows"))
+        }
+        self = code
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
 extension AgentError: Equatable {
     /// Equal when code, message, next step and resource are equal (the cause is not compared).
     public static func == (lhs: AgentError, rhs: AgentError) -> Bool {
@@ -117,13 +140,19 @@ extension AgentError: Equatable {
 
 /// A failure as the journal stores it and the status report shows it.
 public struct FailureRecord: Codable, Sendable, Equatable {
-    public var code: String
+    /// What to do next, as the journal spells it.
+    public enum Next: String, Codable, Sendable {
+        case needsPerson = "needs-person"
+        case wait
+        case transient
+    }
+
+    public var code: AgentError.Code
     public var message: String
     public var resource: String?
-    /// `needs-person`, `wait` or `transient`.
-    public var next: String
+    public var next: Next
 
-    public init(code: String, message: String, resource: String? = nil, next: String) {
+    public init(code: AgentError.Code, message: String, resource: String? = nil, next: Next) {
         self.code = code
         self.message = message
         self.resource = resource
@@ -131,13 +160,13 @@ public struct FailureRecord: Codable, Sendable, Equatable {
     }
 
     public init(_ error: AgentError) {
-        self.code = error.code.description
+        self.code = error.code
         self.message = error.message
         self.resource = error.resource
         switch error.next {
-        case .needsPerson: next = "needs-person"
-        case .waitAndRetry: next = "wait"
-        case .transient: next = "transient"
+        case .needsPerson: next = .needsPerson
+        case .waitAndRetry: next = .wait
+        case .transient: next = .transient
         }
     }
 }

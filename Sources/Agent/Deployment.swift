@@ -7,26 +7,35 @@ import Manifest
 ///
 /// Per stack, in apply order: observe; skip when applied and healthy; otherwise clean up
 /// (leftover change sets, a `ROLLBACK_COMPLETE` or empty `REVIEW_IN_PROGRESS` stack),
-/// create or reuse the step's change set (its name is deterministic), execute it once,
+/// create or reuse the step's change set (named for this attempt), execute it once,
 /// follow the stack to a terminal status. When a stack fails, the stacks this release
 /// moved are returned, in reverse order, to what the journal says they ran before.
 public struct Deployment: Sendable {
     /// What survives a crash; the `Applier` saves it with every journal write.
     public private(set) var state: DeploymentState
     public let timing: Timing
-    private var waiting: Waiting = .nothing
+    /// What the machine waits for now, with what it needs to go on.
+    public private(set) var stage: Stage = .starting
+    /// Transient failures retried so far in a row.
     private var attempts = 0
     /// Polls of the current wait so far (the first looks come sooner; see `Timing.firstPoll`).
     private var polls = 0
-    private var lastCall: StackCall?
-    private var operationStartedAt: Date?
     private let resumed: Bool
 
-    /// What the machine waits for (not saved: a restarted agent observes again).
-    private enum Waiting: Equatable {
-        case nothing, observation, changeSetsDeletion, stackDeletionRequest, deletion
-        case creation, changeSet, execution, operation
-        case events(OperationVerdict)
+    /// What the machine waits for (not saved: a restarted agent observes again). Each
+    /// event method acts only in the stage that awaits it; in any other it suspends the
+    /// deployment with an internal error.
+    public enum Stage: Equatable, Sendable {
+        /// `start()` has not run.
+        case starting
+        /// The answer to this call: DescribeStacks, CreateChangeSet, ExecuteChangeSet...
+        case awaiting(StackCall)
+        /// The answers to this `follow` call while an executed operation runs; `since` is
+        /// when this agent executed it (nil when it was found executed).
+        case following(StackCall, since: Date?)
+        /// The stack events of a failed operation, read to say why it failed.
+        case readingEvents(StackCall, verdict: OperationVerdict)
+        /// This run is over.
         case done
     }
 
@@ -42,6 +51,14 @@ public struct Deployment: Sendable {
     public init(resuming state: DeploymentState, timing: Timing = Timing()) {
         self.state = state
         self.state.waiting = nil
+        self.timing = timing
+        resumed = true
+    }
+
+    /// A deployment in `stage` (tests build each stage directly and feed it events).
+    public init(state: DeploymentState, stage: Stage, timing: Timing = Timing()) {
+        self.state = state
+        self.stage = stage
         self.timing = timing
         resumed = true
     }
@@ -66,13 +83,12 @@ public struct Deployment: Sendable {
 
     /// DescribeStacks (and ListChangeSets when the stack exists) answered.
     public mutating func observed(stack: ObservedStack?, changeSets: [ObservedChangeSet], now: Date) -> [Action] {
-        guard expect(.observation) else { return unexpected("observed") }
-        let step = currentStep()
+        guard expect(.observe) else { return unexpected("observed") }
+        guard let step = currentStep() else { return lostPosition() }
         if state.deleting == step.name {
             // Resuming a deletion: if it never started (a crash before DeleteStack took
             // effect), ask again — DeleteStack is idempotent.
             if let status = stack?.status, status == .rollbackComplete || status == .reviewInProgress {
-                waiting = .stackDeletionRequest
                 return perform(.deleteStack, detail: "again: the deletion had not started")
             }
             return deletionPolled(stack: stack)
@@ -87,7 +103,7 @@ public struct Deployment: Sendable {
             return stackDone(changed: false, detail: "skipped: already applied and \(stack?.status.description ?? "")",
                              record: false)
         case .follow:
-            return follow(after: 0)
+            return follow(after: 0, since: nil)
         case .change(let type):
             let leftovers = changeSets.filter { set in
                 set.name.hasPrefix(DeployPlan.changeSetPrefix) && set.name != step.changeSetName
@@ -97,7 +113,6 @@ public struct Deployment: Sendable {
             return act(on: own, type: type)
         case .deleteThenCreate(let reason):
             state.deleting = step.name
-            waiting = .stackDeletionRequest
             return perform(.deleteStack, detail: reason)
         case .wait(let reason):
             let since = state.busySince.flatMap(Timestamp.parse) ?? now
@@ -115,78 +130,79 @@ public struct Deployment: Sendable {
 
     /// DeleteChangeSet answered for every leftover.
     public mutating func changeSetsDeleted() -> [Action] {
-        guard expect(.changeSetsDeletion) else { return unexpected("changeSetsDeleted") }
+        guard expect(.deleteChangeSets) else { return unexpected("changeSetsDeleted") }
         return [ended("delete-change-sets", "deleted")] + observe(after: 0)
     }
 
     /// DeleteStack answered.
     public mutating func stackDeletionStarted() -> [Action] {
-        guard expect(.stackDeletionRequest) else { return unexpected("stackDeletionStarted") }
-        waiting = .deletion
+        guard expect(.deleteStack) else { return unexpected("stackDeletionStarted") }
         return [ended("delete-stack", "deletion started")] + call(.awaitDeletion, after: pollDelay(timing.stackPoll))
     }
 
     /// DescribeStacks answered while a deletion runs.
     public mutating func deletionPolled(stack: ObservedStack?) -> [Action] {
-        guard expect(.deletion) || waiting == .observation else { return unexpected("deletionPolled") }
+        guard expect(.awaitDeletion) || isAwaiting(.observe) else { return unexpected("deletionPolled") }
+        guard let step = currentStep() else { return lostPosition() }
         switch DeletionVerdict.judge(stack) {
         case .gone:
             state.deleting = nil
             if state.superseded { return finishSuperseded() }
-            return [.record(.step(stack: currentStep().name, step: "stack-deleted", phase: .end, detail: "gone"))]
+            return [.record(.step(stack: step.name, step: "stack-deleted", phase: .end, detail: "gone"))]
                 + act(on: nil, type: .create)
         case .running:
-            waiting = .deletion
             return call(.awaitDeletion, after: pollDelay(timing.stackPoll))
         case .failed(let reason):
-            return suspend(AgentError(.stackNeedsPerson, reason, next: .needsPerson, resource: currentStep().name))
+            return suspend(AgentError(.stackNeedsPerson, reason, next: .needsPerson, resource: step.name))
         }
     }
 
     /// CreateChangeSet answered: its id, or `nil` for "No updates are to be performed".
     public mutating func changeSetCreated(id: String?) -> [Action] {
-        guard expect(.creation) else { return unexpected("changeSetCreated") }
+        guard expect(.createChangeSet) else { return unexpected("changeSetCreated") }
+        guard let step = currentStep() else { return lostPosition() }
         guard id != nil else {
             return [ended("create-change-set", "no updates are to be performed")]
                 + stackDone(changed: false, detail: "no changes", record: true)
         }
-        waiting = .changeSet
         return [ended("create-change-set", "created")]
-            + call(.awaitChangeSet(name: currentStep().changeSetName), after: pollDelay(timing.changeSetPoll))
+            + call(.awaitChangeSet(name: step.changeSetName), after: pollDelay(timing.changeSetPoll))
     }
 
     /// DescribeChangeSet answered while CloudFormation computes the change set.
     public mutating func changeSetPolled(_ changeSet: ObservedChangeSet?) -> [Action] {
-        guard expect(.changeSet) else { return unexpected("changeSetPolled") }
+        guard expect(.awaitChangeSet) else { return unexpected("changeSetPolled") }
         guard let changeSet else { return observe(after: pollDelay(timing.changeSetPoll)) }
-        if changeSet.executionStatus.wasExecuted { return follow(after: 0) }
+        if changeSet.executionStatus.wasExecuted { return follow(after: 0, since: nil) }
         return act(on: changeSet, type: nil)
     }
 
     /// ExecuteChangeSet answered.
     public mutating func changeSetExecuted(now: Date) -> [Action] {
-        guard expect(.execution) else { return unexpected("changeSetExecuted") }
-        state.executed.append(currentStep().changeSetName)
-        operationStartedAt = now
-        return [ended("execute-change-set", "executing")] + follow(after: pollDelay(timing.stackPoll))
+        guard expect(.executeChangeSet) else { return unexpected("changeSetExecuted") }
+        guard let step = currentStep() else { return lostPosition() }
+        state.executed.append(step.changeSetName)
+        return [ended("execute-change-set", "executing")] + follow(after: pollDelay(timing.stackPoll), since: now)
     }
 
     /// DescribeStacks and DescribeChangeSet answered while the executed operation runs.
     public mutating func followed(stack: ObservedStack?, changeSet: ObservedChangeSet?, now: Date) -> [Action] {
-        guard expect(.operation) else { return unexpected("followed") }
-        let step = currentStep()
+        guard case .following(let call, let since) = stage else { return unexpected("followed") }
+        attempts = 0
+        guard let step = currentStep() else { return lostPosition() }
         let verdict = OperationVerdict.judge(stack: stack, changeSet: changeSet)
         switch verdict {
         case .running:
-            return follow(after: pollDelay(timing.stackPoll))
+            return follow(after: pollDelay(timing.stackPoll), since: since)
         case .succeeded:
             state.remember([StackEvent(id: "", stack: step.name, logicalResourceId: step.name,
                                        status: stack?.status.description ?? "", time: Timestamp.format(now))])
             return stackDone(changed: true, detail: stack?.status.description ?? "", record: true)
         case .rolledBack, .needsPerson:
-            waiting = .events(verdict)
-            let since = operationStartedAt.map { Timestamp.format($0.addingTimeInterval(-900)) }
-            return call(.readEvents(since: since), after: 0)
+            let read = StackCall(stack: call.stack, region: call.region,
+                                 request: .readEvents(since: since.map { Timestamp.format($0.addingTimeInterval(-900)) }))
+            stage = .readingEvents(read, verdict: verdict)
+            return [.perform(read, after: 0)]
         case .vanished:
             return stackFailed(AgentError(.stackVanished, "\(step.name) disappeared while this agent was updating it; "
                 + "find out who deleted it", next: .needsPerson, resource: step.name))
@@ -195,8 +211,8 @@ public struct Deployment: Sendable {
 
     /// DescribeStackEvents answered after a failed operation (newest first).
     public mutating func eventsRead(_ events: [StackEvent]) -> [Action] {
-        guard case .events(let verdict) = waiting else { return unexpected("eventsRead") }
-        let step = currentStep()
+        guard case .readingEvents(_, let verdict) = stage else { return unexpected("eventsRead") }
+        guard let step = currentStep() else { return lostPosition() }
         state.remember(Array(operationEvents(in: events, stack: step.name).reversed()))
         let cause = firstFailure(in: events, stack: step.name)
         let resource = cause?.resource ?? step.name
@@ -217,10 +233,10 @@ public struct Deployment: Sendable {
     /// again first); others suspend the deployment, or fail the stack when
     /// CloudFormation refused the change set's template or parameters.
     public mutating func callFailed(_ error: AgentError) -> [Action] {
-        guard let failedCall = lastCall else { return unexpected("callFailed") }
+        guard let failedCall = stage.call else { return unexpected("callFailed") }
         var actions: [Action] = []
         if failedCall.isMutating { actions.append(ended(failedCall.stepName, "failed: \(error.message)")) }
-        if waiting == .creation && error.code == .rejected {
+        if failedCall.request.kind == .createChangeSet && error.code == .rejected {
             return actions + stackFailed(AgentError(.changeSetFailed, "CloudFormation refused the change set for "
                 + "\(failedCall.stack): \(error.message)", next: .needsPerson, resource: failedCall.stack, cause: error))
         }
@@ -230,7 +246,6 @@ public struct Deployment: Sendable {
         let delay = timing.backoff[attempts]
         attempts += 1
         if failedCall.isMutating { return actions + observe(after: delay) }
-        lastCall = failedCall
         return actions + [.perform(failedCall, after: delay)]
     }
 
@@ -243,18 +258,23 @@ public struct Deployment: Sendable {
         var success: StackRecord
     }
 
-    /// The stack being worked on, in the current phase.
-    private func currentStep() -> Step {
+    /// The stack being worked on, in the current phase; nil when the saved position
+    /// names none (a damaged journal: `lostPosition`).
+    private func currentStep() -> Step? {
         let plan = state.plan
         switch state.phase {
         case .forward:
+            guard plan.stacks.indices.contains(state.index) else { return nil }
             let planned = plan.stacks[state.index]
             return Step(name: planned.spec.name, spec: planned.spec, changeSetName: plan.changeSetName(for: planned.spec, attempt: state.attempt),
                         success: plan.record(for: planned.spec))
         case .reverting:
-            let name = revertQueue[state.index]
-            let planned = plan.stacks.first { $0.spec.name == name }!
-            let previous = planned.previous!  // stacks without one are left in place by `advance`
+            let queue = revertQueue
+            guard queue.indices.contains(state.index) else { return nil }
+            let name = queue[state.index]
+            // Stacks without an earlier version are left in place by `advance`, never reverted.
+            guard let planned = plan.stacks.first(where: { $0.spec.name == name }), let previous = planned.previous
+            else { return nil }
             return Step(name: name, spec: previous.spec, changeSetName: plan.rollbackChangeSetName(for: previous.spec, attempt: state.attempt),
                         success: previous)
         }
@@ -264,7 +284,6 @@ public struct Deployment: Sendable {
 
     /// Moves to the next stack of the phase, or finishes.
     private mutating func advance() -> [Action] {
-        waiting = .nothing
         if state.superseded { return finishSuperseded() }
         switch state.phase {
         case .forward:
@@ -290,19 +309,16 @@ public struct Deployment: Sendable {
 
     /// What to do with this step's own change set: create, wait, execute, or conclude.
     private mutating func act(on own: ObservedChangeSet?, type: ChangeSetType?) -> [Action] {
-        let step = currentStep()
+        guard let step = currentStep() else { return lostPosition() }
         switch ChangeSetStep.judge(own) {
         case .create:
             guard let type else { return observe(after: pollDelay(timing.changeSetPoll)) }
-            waiting = .creation
             return perform(.createChangeSet(name: step.changeSetName, type: type, spec: step.spec),
                            detail: "\(step.changeSetName) (\(type.rawValue))")
         case .await:
-            waiting = .changeSet
             return call(.awaitChangeSet(name: step.changeSetName), after: pollDelay(timing.changeSetPoll))
         case .execute:
             if state.superseded { return finishSuperseded() }
-            waiting = .execution
             return perform(.executeChangeSet(name: step.changeSetName), detail: step.changeSetName)
         case .noChange:
             return stackDone(changed: false, detail: "no changes", record: true)
@@ -315,7 +331,7 @@ public struct Deployment: Sendable {
     }
 
     private mutating func stackDone(changed: Bool, detail: String, record: Bool) -> [Action] {
-        let step = currentStep()
+        guard let step = currentStep() else { return lostPosition() }
         var actions: [Action] = [.record(.step(stack: step.name, step: "stack", phase: .end,
                                               detail: (changed ? "changed: " : "unchanged: ") + detail))]
         if record { actions.append(.record(.stackApplied(step.success))) }
@@ -329,7 +345,7 @@ public struct Deployment: Sendable {
     }
 
     private mutating func stackFailed(_ error: AgentError) -> [Action] {
-        let step = currentStep()
+        guard let step = currentStep() else { return lostPosition() }
         var actions: [Action] = [.record(.step(stack: step.name, step: "stack", phase: .end,
                                               detail: "failed: \(error.message)"))]
         if state.superseded { return actions + finishSuperseded() }
@@ -345,7 +361,7 @@ public struct Deployment: Sendable {
                                          detail: moved.isEmpty ? "no stack was moved" : "returning \(moved)")))
             return actions + advance()
         case .reverting:
-            let original = state.failure?.message ?? "a stack failed"
+            let original = state.failure?.message ?? "of \(state.failedStack ?? "a stack")"
             state.failure = FailureRecord(AgentError(
                 .revertFailed, "returning \(step.name) to the previous release failed: \(error.message); the release "
                     + "had failed first because \(original); the silo is half-moved: a person must act",
@@ -357,7 +373,7 @@ public struct Deployment: Sendable {
     // MARK: Endings
 
     private mutating func finishApplied() -> [Action] {
-        waiting = .done
+        stage = .done
         let plan = state.plan
         var actions: [Action] = plan.stacks.map { .record(.stackApplied(plan.record(for: $0.spec))) }
         actions.append(.record(.step(stack: nil, step: "deploy", phase: .end,
@@ -366,9 +382,12 @@ public struct Deployment: Sendable {
     }
 
     private mutating func finishFailed() -> [Action] {
-        waiting = .done
-        let record = state.failure ?? FailureRecord(code: "stackFailed", message: "a stack failed", next: "needs-person")
-        let error = AgentError(Self.code(record.code), record.message, next: .needsPerson, resource: record.resource)
+        guard let record = state.failure else {
+            return suspend(AgentError(.journal, "internal error: the deployment is returning stacks but does not say "
+                + "why it failed; the journal may be damaged: a person must look", next: .needsPerson))
+        }
+        stage = .done
+        let error = AgentError(record.code, record.message, next: .needsPerson, resource: record.resource)
         let failure = DeployFailure(error: error, stack: state.failedStack ?? "", reverted: state.reverted,
                                     leftInPlace: state.leftInPlace, events: state.events)
         let detail = "failed: \(record.message); returned: \(list(state.reverted)); left in place: \(list(state.leftInPlace))"
@@ -376,51 +395,62 @@ public struct Deployment: Sendable {
     }
 
     private mutating func finishSuperseded() -> [Action] {
-        waiting = .done
+        stage = .done
         return [.record(.step(stack: nil, step: "deploy", phase: .end, detail: "superseded by a newer target")),
                 .finish(.superseded)]
     }
 
     private mutating func suspend(_ error: AgentError) -> [Action] {
-        waiting = .done
+        let stack = stage.call?.stack
+        stage = .done
         state.waiting = FailureRecord(error)
-        return [.record(.step(stack: lastCall?.stack, step: "suspend", phase: .end, detail: error.message)),
+        return [.record(.step(stack: stack, step: "suspend", phase: .end, detail: error.message)),
                 .finish(.suspended(error))]
+    }
+
+    /// The saved position names no stack: suspend rather than guess.
+    private mutating func lostPosition() -> [Action] {
+        suspend(AgentError(.journal, "internal error: the deployment's position (\(state.phase.rawValue), step "
+            + "\(state.index + 1)) names no stack of the release; the journal may be damaged: a person must look",
+            next: .needsPerson))
     }
 
     // MARK: Helpers
 
     private mutating func observe(after delay: Double) -> [Action] {
-        waiting = .observation
-        return call(.observe, after: delay)
+        call(.observe, after: delay)
     }
 
-    private mutating func follow(after delay: Double) -> [Action] {
-        waiting = .operation
-        return call(.follow(changeSet: currentStep().changeSetName), after: delay)
+    private mutating func follow(after delay: Double, since: Date?) -> [Action] {
+        guard let step = currentStep() else { return lostPosition() }
+        let made = makeCall(.follow(changeSet: step.changeSetName), for: step)
+        stage = .following(made, since: since)
+        return [.perform(made, after: delay)]
     }
 
     private mutating func deleteChangeSets(_ names: [String]) -> [Action] {
-        waiting = .changeSetsDeletion
-        return perform(.deleteChangeSets(names), detail: names.joined(separator: ", "))
+        perform(.deleteChangeSets(names), detail: names.joined(separator: ", "))
     }
 
     /// A call that changes something: journalled before (here) and after (by the event).
     private mutating func perform(_ request: StackCall.Request, detail: String) -> [Action] {
-        let made = makeCall(request)
+        guard let step = currentStep() else { return lostPosition() }
+        let made = makeCall(request, for: step)
+        stage = .awaiting(made)
         return [.record(.step(stack: made.stack, step: made.stepName, phase: .begin, detail: detail)),
                 .perform(made, after: 0)]
     }
 
     private mutating func call(_ request: StackCall.Request, after delay: Double) -> [Action] {
-        [.perform(makeCall(request), after: delay)]
+        guard let step = currentStep() else { return lostPosition() }
+        let made = makeCall(request, for: step)
+        stage = .awaiting(made)
+        return [.perform(made, after: delay)]
     }
 
-    private mutating func makeCall(_ request: StackCall.Request) -> StackCall {
-        let step = currentStep()
+    private mutating func makeCall(_ request: StackCall.Request, for step: Step) -> StackCall {
         let made = StackCall(stack: step.name, region: step.spec.region, request: request)
         if made.isMutating { polls = 0 }
-        lastCall = made
         return made
     }
 
@@ -434,31 +464,50 @@ public struct Deployment: Sendable {
     }
 
     private func ended(_ stepName: String, _ detail: String) -> Action {
-        .record(.step(stack: lastCall?.stack, step: stepName, phase: .end, detail: detail))
+        .record(.step(stack: stage.call?.stack, step: stepName, phase: .end, detail: detail))
+    }
+
+    private func isAwaiting(_ kind: StackCall.Request.Kind) -> Bool {
+        if case .awaiting(let call) = stage { call.request.kind == kind } else { false }
     }
 
     /// Whether the event is the one awaited. An answer other than an observation ends
     /// a run of transient failures (an observation between a failed change and its
     /// retry does not: a change that keeps failing must end in `suspended`).
-    private mutating func expect(_ expected: Waiting) -> Bool {
-        guard waiting == expected else { return false }
-        if expected != .observation { attempts = 0 }
+    private mutating func expect(_ kind: StackCall.Request.Kind) -> Bool {
+        guard isAwaiting(kind) else { return false }
+        if kind != .observe { attempts = 0 }
         return true
     }
 
     private mutating func unexpected(_ event: String) -> [Action] {
         suspend(AgentError(.journal, "internal error: the event \(event) came while the agent waited for "
-            + "\(waiting); the deployment stays in the journal and resumes on the next run", next: .transient))
+            + "\(stage.summary); the deployment stays in the journal and resumes on the next run", next: .transient))
     }
 
     private static func isBeingDeleted(_ set: ObservedChangeSet) -> Bool {
         [.deletePending, .deleteInProgress, .deleteComplete].contains(set.status)
     }
 
-    private static func code(_ text: String) -> AgentError.Code {
-        let known: [AgentError.Code] = [.stackFailed, .changeSetFailed, .stackNeedsPerson, .stackVanished, .revertFailed]
-        return known.first { $0.description == text } ?? .stackFailed
-    }
 
     private func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
+}
+
+extension Deployment.Stage {
+    /// The call this stage awaits the answer of.
+    var call: StackCall? {
+        switch self {
+        case .awaiting(let call), .following(let call, _), .readingEvents(let call, _): call
+        case .starting, .done: nil
+        }
+    }
+
+    /// "observe of app", for messages.
+    var summary: String {
+        switch self {
+        case .starting: "the start"
+        case .done: "nothing (the run was over)"
+        case .awaiting(let call), .following(let call, _), .readingEvents(let call, _): "\(call.stepName) of \(call.stack)"
+        }
+    }
 }

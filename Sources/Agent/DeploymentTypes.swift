@@ -90,6 +90,26 @@ public struct StackCall: Equatable, Sendable {
         case follow(changeSet: String)
         /// DescribeStackEvents of the failed operation.
         case readEvents(since: String?)
+
+        /// The request without its arguments.
+        public enum Kind: Sendable {
+            case observe, deleteChangeSets, deleteStack, awaitDeletion, createChangeSet, awaitChangeSet
+            case executeChangeSet, follow, readEvents
+        }
+
+        public var kind: Kind {
+            switch self {
+            case .observe: .observe
+            case .deleteChangeSets: .deleteChangeSets
+            case .deleteStack: .deleteStack
+            case .awaitDeletion: .awaitDeletion
+            case .createChangeSet: .createChangeSet
+            case .awaitChangeSet: .awaitChangeSet
+            case .executeChangeSet: .executeChangeSet
+            case .follow: .follow
+            case .readEvents: .readEvents
+            }
+        }
     }
 
     public var stack: String

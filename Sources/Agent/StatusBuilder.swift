@@ -72,7 +72,7 @@ public enum StatusBuilder {
         } else if let latest = facts.latest, latest.state == .failed {
             aim(at: latest.target)
             // A release refused before anything was applied (`Journal.markRefused`).
-            report.state = latest.failure?.code == AgentError.Code.refused.description ? .refused : .failed
+            report.state = latest.failure?.code == .refused ? .refused : .failed
             report.error = latest.failure.map(failure)
                 ?? StatusReport.Failure(code: "stackFailed", message: "the release failed")
             report.startedAt = latest.startedAt
@@ -105,7 +105,7 @@ public enum StatusBuilder {
     }
 
     private static func failure(_ record: FailureRecord) -> StatusReport.Failure {
-        StatusReport.Failure(code: record.code, message: record.message, resource: record.resource)
+        StatusReport.Failure(code: record.code.description, message: record.message, resource: record.resource)
     }
 
     /// The last `limit` events, oldest first; events whose time is not RFC 3339 UTC are

@@ -69,8 +69,8 @@ import Testing
     ])
     func awsFailuresAreSortedByWhatToDoNext(error: AWSError, code: String, next: String) {
         let sorted = FailureRecord(CloudFormationStacks.sorting(error, doing: "CreateChangeSet x"))
-        #expect(sorted.code == code)
-        #expect(sorted.next == next)
+        #expect(sorted.code.description == code)
+        #expect(sorted.next.rawValue == next)
         #expect(sorted.message.contains("CreateChangeSet x"))
     }
 

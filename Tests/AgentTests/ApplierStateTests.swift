@@ -19,7 +19,7 @@ import Testing
             return
         }
         #expect(waiting.code == .stackBusy && waiting.next == .waitAndRetry(after: 30) && waiting.resource == "data")
-        #expect(try silo.journal().inFlight(pipeline: "webapp")?.waiting?.next == "wait")
+        #expect(try silo.journal().inFlight(pipeline: "webapp")?.waiting?.next == .wait)
 
         silo.clock.advance(601)
         guard case .suspended(let stuck) = try silo.apply(plan, timing: timing) else {
