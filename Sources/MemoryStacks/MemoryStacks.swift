@@ -13,6 +13,7 @@ import Foundation
 ///   (a `FAILED` change set with CloudFormation's "didn't contain changes" reason; with
 ///   parameters and `Flavour.moto`, `nil` at once for "No updates are to be performed.").
 ///   `Flavour.aws` deletes a stack's other change sets on execution (AWS), `.moto` keeps them.
+/// - A template line `FerryTestInvalid: "reason"` makes its change set `FAILED` with that reason.
 /// - Failures: a template carrying the stand-in's marker
 ///   (`FerryTestFailure: {resource: Queue, reason: "..."}`, see
 ///   Tests/Support/cloudformation_failure_standin.py) or a `FailureRule` makes the operation
@@ -131,12 +132,37 @@ public final class MemoryStacks: StackService, @unchecked Sendable {
     /// Calls so far, by action (`CreateChangeSet`...), as the fleet simulator reports them.
     public var requests: [String: Int] { locked { requestCounts } }
 
+    /// Every stack's name, sorted.
+    public var stackNames: [String] { locked { stacks.keys.sorted() } }
+
+    /// Someone else's operation on `stack` shows `status` now (nothing else changes).
+    public func setStatus(_ stack: String, _ status: StackStatus) {
+        locked {
+            stacks[stack]?.operation = nil
+            stacks[stack]?.status = status
+        }
+    }
+
+    /// Makes a change set exist as a crashed agent or a person left it (an empty template).
+    public func placeChangeSet(stack: String, name: String, status: ChangeSetStatus, execution: ExecutionStatus) {
+        locked {
+            let request = ChangeSetRequest(stackName: stack, changeSetName: name, type: .update, template: .body(""),
+                                           parameters: [:], tags: [:], capabilities: [], description: "left over")
+            idCounter += 1
+            stacks[stack]?.changeSets[name] = ChangeSetEntry(
+                id: "changeSet/\(name)/\(idCounter)", request: request, createdAt: .distantPast, failure: nil,
+                executionStatus: execution, placed: status)
+        }
+    }
+
     /// Puts a stack in place as someone else left it (no change set of Ferry's).
     public func place(_ name: String, status: StackStatus, template: String = "", parameters: [String: String] = [:],
                       tags: [String: String] = [:]) {
         locked {
             var entry = StackEntry(id: nextStackId(name), status: status)
-            entry.deployed = Deployed(template: template, parameters: parameters, tags: tags)
+            if status != .reviewInProgress {
+                entry.deployed = Deployed(template: template, parameters: parameters, tags: tags)
+            }
             stacks[name] = entry
         }
     }

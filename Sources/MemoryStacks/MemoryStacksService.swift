@@ -40,6 +40,7 @@ extension MemoryStacks {
                     next: .needsPerson)
             }
             let body = Self.body(request)
+            let invalid = Self.invalidMarker(in: body)
             switch request.type {
             case .create:
                 if let entry = stacks[name], entry.status != .reviewInProgress {
@@ -61,15 +62,15 @@ extension MemoryStacks {
                 }
                 let unchanged = Self.resources(deployed.template) == Self.resources(body)
                     && deployed.parameters == request.parameters && deployed.tags == request.tags
-                if unchanged && flavour == .moto && !request.parameters.isEmpty {
+                if unchanged && invalid == nil && flavour == .moto && !request.parameters.isEmpty {
                     return nil  // moto: ValidationError "No updates are to be performed."
                 }
-                if unchanged {
+                if unchanged && invalid == nil {
                     return store(request, failure: "The submitted information didn't contain changes. Submit "
                         + "different information to create a change set.")
                 }
             }
-            return store(request, failure: nil)
+            return store(request, failure: invalid)
         }
     }
 
@@ -90,7 +91,8 @@ extension MemoryStacks {
                     + "ChangeSetNotFound: ChangeSet [\(setName)] does not exist", next: .needsPerson)
             }
             let now = clock.now()
-            guard isComputed(set, now: now), set.failure == nil, set.executionStatus == .available,
+            guard isComputed(set, now: now), set.failure == nil, set.placed ?? .createComplete == .createComplete,
+                  set.executionStatus == .available,
                   entry.operation == nil else {
                 throw AgentError(.rejected, "CloudFormation refused ExecuteChangeSet \(setName) of \(name): "
                     + "InvalidChangeSetStatus: ChangeSet [\(set.id)] cannot be executed in its current status",
@@ -196,6 +198,9 @@ extension MemoryStacks {
     }
 
     func observed(_ name: String, _ set: ChangeSetEntry) -> ObservedChangeSet {
+        if let placed = set.placed {
+            return ObservedChangeSet(name: name, status: placed, executionStatus: set.executionStatus)
+        }
         guard isComputed(set, now: clock.now()) else {
             return ObservedChangeSet(name: name, status: .createPending, executionStatus: .unavailable)
         }

@@ -24,6 +24,8 @@ extension MemoryStacks {
         /// Set once computed: `CREATE_COMPLETE`, or `FAILED` with this reason.
         var failure: String?
         var executionStatus: ExecutionStatus = .unavailable
+        /// The status of a change set someone else left (`placeChangeSet`).
+        var placed: ChangeSetStatus?
     }
 
     /// A running stack operation: what it does, when it began, how it ends.
@@ -153,6 +155,13 @@ extension MemoryStacks {
         guard let line = body.split(separator: "\n").first(where: { $0.contains("FerryTestFailure:") }),
               let resource = field("resource", in: line), let reason = quoted("reason", in: line) else { return nil }
         return FailureRule(resource: resource, reason: reason, rollbackFails: line.contains("rollbackFails: true"))
+    }
+
+    /// `FerryTestInvalid: "reason"`: CloudFormation refuses the change set (`FAILED`, reason).
+    static func invalidMarker(in body: String) -> String? {
+        guard let line = body.split(separator: "\n").first(where: { $0.contains("FerryTestInvalid:") }),
+              let range = line.range(of: "FerryTestInvalid: \"") else { return nil }
+        return String(line[range.upperBound...].prefix { $0 != "\"" })
     }
 
     private static func field(_ key: String, in line: Substring) -> String? {

@@ -25,6 +25,14 @@ final class ManualClock: AgentClock, @unchecked Sendable {
     var slept: Double { lock.withLock { total } }
 }
 
+/// The comment line that makes a stack's operation fail on `resource` (MemoryStacks' marker).
+func failMarker(_ reason: String, resource: String = "Queue", rollbackFails: Bool = false) -> String {
+    "# FerryTestFailure: {resource: \(resource), reason: \"\(reason)\"\(rollbackFails ? ", rollbackFails: true" : "")}"
+}
+
+/// The comment line that makes a stack's change set FAILED with `reason`.
+func invalidMarker(_ reason: String) -> String { "# FerryTestInvalid: \"\(reason)\"" }
+
 /// One stack of a test release.
 struct StackDraft {
     var name: String
@@ -34,7 +42,7 @@ struct StackDraft {
     var dependsOn: [String] = []
 }
 
-/// A queue template; `marker` adds comment lines (e.g. `# scripted: fail Queue boom`).
+/// A queue template; `marker` adds comment lines (e.g. `failMarker("boom")`).
 func queueTemplate(_ queueName: String, _ marker: String = "") -> String {
     """
     AWSTemplateFormatVersion: '2010-09-09'
@@ -51,11 +59,14 @@ func queueTemplate(_ queueName: String, _ marker: String = "") -> String {
 /// One silo: its state folder, the scripted CloudFormation it deploys to, its clock.
 final class Silo {
     let directory: TemporaryDirectory
-    let cloud = ScriptedCloudFormation()
     let clock = ManualClock()
+    let cloud: ScriptedCloudFormation
     let pipeline = "webapp"
 
-    init() throws { directory = try TemporaryDirectory("ferry-agent") }
+    init() throws {
+        directory = try TemporaryDirectory("ferry-agent")
+        cloud = ScriptedCloudFormation(clock: clock)
+    }
 
     var stateDirectory: String { directory.url("state") }
 

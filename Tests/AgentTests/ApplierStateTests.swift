@@ -56,7 +56,7 @@ import Testing
         ]))
         let outcome = try silo.apply(try silo.release("1.1.0", serial: 2, [
             StackDraft(name: "data", template: queueTemplate("data-v2")),
-            StackDraft(name: "app", template: queueTemplate("app-v2", "# scripted: fail Queue boom\n# scripted: fail-rollback")),
+            StackDraft(name: "app", template: queueTemplate("app-v2", failMarker("boom", rollbackFails: true))),
         ]))
 
         guard case .failed(let failure) = outcome else {
@@ -77,7 +77,7 @@ import Testing
         ]))
         let outcome = try silo.apply(try silo.release("1.1.0", serial: 2, [
             StackDraft(name: "data", template: queueTemplate("data-v2")),
-            StackDraft(name: "app", template: queueTemplate("app-v2", "# scripted: invalid Template format error: bad")),
+            StackDraft(name: "app", template: queueTemplate("app-v2", invalidMarker("Template format error: bad"))),
         ]))
         guard case .failed(let failure) = outcome else {
             Issue.record("expected failed, got \(outcome)")

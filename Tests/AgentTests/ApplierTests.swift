@@ -92,7 +92,7 @@ import Testing
         let failing = try silo.release("1.1.0", serial: 2, [
             StackDraft(name: "data", template: queueTemplate("data-v2")),
             StackDraft(name: "cache", template: queueTemplate("cache-v1")),
-            StackDraft(name: "app", template: queueTemplate("app-v2", "# scripted: fail Queue Access Denied for sqs:CreateQueue"),
+            StackDraft(name: "app", template: queueTemplate("app-v2", failMarker("Access Denied for sqs:CreateQueue")),
                        dependsOn: ["data"]),
         ])
         let outcome = try silo.apply(failing)
@@ -133,7 +133,7 @@ import Testing
     @Test func failedFirstCreationIsDeletedAndCreatedByTheNextRelease() throws {
         let silo = try Silo()
         let broken = try silo.release("1.0.0", serial: 1, [
-            StackDraft(name: "data", template: queueTemplate("data-v1", "# scripted: fail Queue Queue name taken")),
+            StackDraft(name: "data", template: queueTemplate("data-v1", failMarker("Queue name taken"))),
         ])
         guard case .failed(let failure) = try silo.apply(broken) else {
             Issue.record("the first creation should fail")

@@ -31,7 +31,7 @@ import Testing
             ]))
             return try silo.release("1.1.0", serial: 2, [
                 StackDraft(name: "data", template: queueTemplate("data-v2")),
-                StackDraft(name: "app", template: queueTemplate("app-v2", "# scripted: fail Queue boom"),
+                StackDraft(name: "app", template: queueTemplate("app-v2", failMarker("boom")),
                            dependsOn: ["data"]),
             ])
         },

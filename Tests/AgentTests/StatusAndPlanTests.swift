@@ -17,7 +17,7 @@ import Testing
         let silo = try Silo()
         _ = try silo.apply(try silo.release("1.0.0", serial: 1, [StackDraft(name: "app", template: queueTemplate("a1"))]))
         let second = try silo.release("1.1.0", serial: 2, [
-            StackDraft(name: "app", template: queueTemplate("a2", "# scripted: fail Queue Access Denied")),
+            StackDraft(name: "app", template: queueTemplate("a2", failMarker("Access Denied"))),
         ])
         _ = try silo.apply(second)
         let journal = try silo.journal()
