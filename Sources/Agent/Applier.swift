@@ -149,7 +149,7 @@ public final class Applier {
                 return machine.deletionPolled(stack: try service.describeStack(name: stack))
             case .createChangeSet(let name, let type, let spec):
                 let request = try changeSetRequest(name: name, type: type, spec: spec, plan: machine.state.plan,
-                                                   returning: machine.state.phase == .reverting)
+                                                   returning: machine.state.phase != .forward)
                 return machine.changeSetCreated(id: try service.createChangeSet(request))
             case .awaitChangeSet(let name):
                 return machine.changeSetPolled(try service.describeChangeSet(stack: stack, name: name))

@@ -75,7 +75,7 @@ public struct Deployment: Sendable {
     public mutating func start() -> [Action] {
         let plan = state.plan
         let note: JournalNote = resumed
-            ? .step(stack: nil, step: "resume", phase: .begin, detail: "\(state.phase.rawValue), step \(state.index + 1)")
+            ? .step(stack: nil, step: "resume", phase: .begin, detail: "\(state.phase.name), step \(state.index + 1)")
             : .step(stack: nil, step: "deploy", phase: .begin,
                     detail: "\(plan.target.describe(pipeline: plan.pipeline)) from \(plan.folder)")
         return [.record(note)] + advance()
@@ -303,7 +303,8 @@ public struct Deployment: Sendable {
                                              detail: "new in this release: no earlier version to return to")))
                 state.index += 1
             }
-            return actions + finishFailed()
+            guard case .reverting(let failedStack, let failure) = state.phase else { return actions + lostPosition() }
+            return actions + finishFailed(failure, failedStack: failedStack)
         }
     }
 
@@ -351,22 +352,23 @@ public struct Deployment: Sendable {
         if state.superseded { return actions + finishSuperseded() }
         switch state.phase {
         case .forward:
-            state.failedStack = step.name
-            state.failure = FailureRecord(error)
-            if error.code == .stackNeedsPerson || error.code == .stackVanished { return actions + finishFailed() }
-            state.phase = .reverting
+            let failure = FailureRecord(error)
+            if error.code == .stackNeedsPerson || error.code == .stackVanished {
+                return actions + finishFailed(failure, failedStack: step.name)
+            }
+            state.phase = .reverting(failedStack: step.name, failure: failure)
             state.index = 0
             let moved = revertQueue.joined(separator: ", ")
             actions.append(.record(.step(stack: nil, step: "revert", phase: .begin,
                                          detail: moved.isEmpty ? "no stack was moved" : "returning \(moved)")))
             return actions + advance()
-        case .reverting:
-            let original = state.failure?.message ?? "of \(state.failedStack ?? "a stack")"
-            state.failure = FailureRecord(AgentError(
+        case .reverting(let failedStack, let original):
+            let failure = FailureRecord(AgentError(
                 .revertFailed, "returning \(step.name) to the previous release failed: \(error.message); the release "
-                    + "had failed first because \(original); the silo is half-moved: a person must act",
+                    + "had failed first because \(original.message); the silo is half-moved: a person must act",
                 next: .needsPerson, resource: error.resource ?? step.name))
-            return actions + finishFailed()
+            state.phase = .reverting(failedStack: failedStack, failure: failure)
+            return actions + finishFailed(failure, failedStack: failedStack)
         }
     }
 
@@ -381,14 +383,10 @@ public struct Deployment: Sendable {
         return actions + [.finish(.applied(changed: state.moved, unchanged: state.unchanged))]
     }
 
-    private mutating func finishFailed() -> [Action] {
-        guard let record = state.failure else {
-            return suspend(AgentError(.journal, "internal error: the deployment is returning stacks but does not say "
-                + "why it failed; the journal may be damaged: a person must look", next: .needsPerson))
-        }
+    private mutating func finishFailed(_ record: FailureRecord, failedStack: String) -> [Action] {
         stage = .done
         let error = AgentError(record.code, record.message, next: .needsPerson, resource: record.resource)
-        let failure = DeployFailure(error: error, stack: state.failedStack ?? "", reverted: state.reverted,
+        let failure = DeployFailure(error: error, stack: failedStack, reverted: state.reverted,
                                     leftInPlace: state.leftInPlace, events: state.events)
         let detail = "failed: \(record.message); returned: \(list(state.reverted)); left in place: \(list(state.leftInPlace))"
         return [.record(.step(stack: nil, step: "deploy", phase: .end, detail: detail)), .finish(.failed(failure))]
@@ -410,7 +408,7 @@ public struct Deployment: Sendable {
 
     /// The saved position names no stack: suspend rather than guess.
     private mutating func lostPosition() -> [Action] {
-        suspend(AgentError(.journal, "internal error: the deployment's position (\(state.phase.rawValue), step "
+        suspend(AgentError(.journal, "internal error: the deployment's position (\(state.phase.name), step "
             + "\(state.index + 1)) names no stack of the release; the journal may be damaged: a person must look",
             next: .needsPerson))
     }

@@ -4,11 +4,20 @@ import Foundation
 /// step, read back by a restarted agent. (What the machine is waiting for right now is
 /// not saved: a restarted agent looks at CloudFormation again.)
 public struct DeploymentState: Codable, Equatable, Sendable {
-    public enum Phase: String, Codable, Sendable {
+    public enum Phase: Equatable, Sendable {
         /// Moving stacks to the target, in apply order.
         case forward
-        /// A stack failed: returning the stacks this release moved, in reverse order.
-        case reverting
+        /// `failedStack` failed (`failure` says why): returning the stacks this release
+        /// moved, in reverse order.
+        case reverting(failedStack: String, failure: FailureRecord)
+
+        /// `forward` or `reverting`, as the journal spells it.
+        public var name: String {
+            switch self {
+            case .forward: "forward"
+            case .reverting: "reverting"
+            }
+        }
     }
 
     public var plan: DeployPlan
@@ -26,9 +35,6 @@ public struct DeploymentState: Codable, Equatable, Sendable {
     public var executed: [String]
     /// A stack whose deletion this agent asked for (ROLLBACK_COMPLETE, empty REVIEW_IN_PROGRESS).
     public var deleting: String?
-    /// The stack whose failure started the revert, and why.
-    public var failedStack: String?
-    public var failure: FailureRecord?
     /// Stacks returned to the previous release; stacks new in this release left in place.
     public var reverted: [String]
     public var leftInPlace: [String]
@@ -53,8 +59,6 @@ public struct DeploymentState: Codable, Equatable, Sendable {
         self.unchanged = []
         self.executed = []
         self.deleting = nil
-        self.failedStack = nil
-        self.failure = nil
         self.reverted = []
         self.leftInPlace = []
         self.busySince = nil
@@ -62,6 +66,64 @@ public struct DeploymentState: Codable, Equatable, Sendable {
         self.startedAt = startedAt
         self.events = []
         self.superseded = false
+    }
+
+    // The journal's JSON keeps the phase flat (`phase`, `failedStack`, `failure`), as
+    // schema 1 wrote it; `reverting` without its failed stack and failure is refused.
+    private enum CodingKeys: String, CodingKey {
+        case plan, attempt, phase, index, moved, unchanged, executed, deleting, failedStack, failure, reverted
+        case leftInPlace, busySince, waiting, startedAt, events, superseded
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        plan = try values.decode(DeployPlan.self, forKey: .plan)
+        attempt = try values.decode(String.self, forKey: .attempt)
+        switch try values.decode(String.self, forKey: .phase) {
+        case "forward":
+            phase = .forward
+        case "reverting":
+            phase = .reverting(failedStack: try values.decode(String.self, forKey: .failedStack),
+                               failure: try values.decode(FailureRecord.self, forKey: .failure))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .phase, in: values,
+                                                   debugDescription: "'\(other)' is not forward or reverting")
+        }
+        index = try values.decode(Int.self, forKey: .index)
+        moved = try values.decode([String].self, forKey: .moved)
+        unchanged = try values.decode([String].self, forKey: .unchanged)
+        executed = try values.decode([String].self, forKey: .executed)
+        deleting = try values.decodeIfPresent(String.self, forKey: .deleting)
+        reverted = try values.decode([String].self, forKey: .reverted)
+        leftInPlace = try values.decode([String].self, forKey: .leftInPlace)
+        busySince = try values.decodeIfPresent(String.self, forKey: .busySince)
+        waiting = try values.decodeIfPresent(FailureRecord.self, forKey: .waiting)
+        startedAt = try values.decode(String.self, forKey: .startedAt)
+        events = try values.decode([StackEvent].self, forKey: .events)
+        superseded = try values.decode(Bool.self, forKey: .superseded)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(plan, forKey: .plan)
+        try values.encode(attempt, forKey: .attempt)
+        try values.encode(phase.name, forKey: .phase)
+        if case .reverting(let failedStack, let failure) = phase {
+            try values.encode(failedStack, forKey: .failedStack)
+            try values.encode(failure, forKey: .failure)
+        }
+        try values.encode(index, forKey: .index)
+        try values.encode(moved, forKey: .moved)
+        try values.encode(unchanged, forKey: .unchanged)
+        try values.encode(executed, forKey: .executed)
+        try values.encodeIfPresent(deleting, forKey: .deleting)
+        try values.encode(reverted, forKey: .reverted)
+        try values.encode(leftInPlace, forKey: .leftInPlace)
+        try values.encodeIfPresent(busySince, forKey: .busySince)
+        try values.encodeIfPresent(waiting, forKey: .waiting)
+        try values.encode(startedAt, forKey: .startedAt)
+        try values.encode(events, forKey: .events)
+        try values.encode(superseded, forKey: .superseded)
     }
 
     /// The most events a deployment keeps for its report.

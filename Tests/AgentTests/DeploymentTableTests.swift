@@ -98,7 +98,7 @@ import Testing
         }
         #expect(failure.error.code == .stackNeedsPerson && failure.error.resource == "app/Queue")
         #expect(failure.error.message.hasPrefix("app is UPDATE_ROLLBACK_FAILED after app/Queue failed: boom"))
-        #expect(machine.state.failure?.code == .stackNeedsPerson && machine.stage == .done)
+        #expect(machine.state.phase == .forward && machine.stage == .done)  // nothing is returned under a broken stack
     }
 
     /// An event the stage does not await, or a position that names no stack, suspends
@@ -128,5 +128,31 @@ import Testing
         #expect(error.code == .journal && error.message.hasPrefix("internal error: "))
         #expect(!actions.contains { if case .perform = $0 { true } else { false } })
         #expect(machine.stage == .done)
+    }
+}
+
+/// The persisted phase carries its payload; the journal's JSON keeps schema 1's flat keys.
+@Suite struct DeploymentStateCodingTests {
+    @Test func aRevertingPhaseRoundTripsFlatAndIsRefusedWithoutItsFailure() throws {
+        let silo = try Silo()
+        let plan = try silo.release("1.0.0", serial: 1, [StackDraft(name: "app", template: queueTemplate("app-v1"))])
+        var state = DeploymentState(plan: plan, attempt: "a1", startedAt: "2024-05-01T12:00:00Z")
+        let failure = FailureRecord(AgentError(.stackFailed, "app/Queue failed: boom", next: .needsPerson,
+                                               resource: "app/Queue"))
+        state.phase = .reverting(failedStack: "app", failure: failure)
+        let data = try JSONEncoder().encode(state)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["phase"] as? String == "reverting" && object["failedStack"] as? String == "app")
+        #expect((object["failure"] as? [String: Any])?["code"] as? String == "stackFailed")
+        #expect(try JSONDecoder().decode(DeploymentState.self, from: data) == state)
+
+        var broken = object
+        broken["failure"] = nil
+        let brokenData = try JSONSerialization.data(withJSONObject: broken)
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(DeploymentState.self, from: brokenData) }
+        broken = object
+        broken["failure"] = ["code": "meltdown", "message": "x", "next": "needs-person"]
+        let unknownCode = try JSONSerialization.data(withJSONObject: broken)
+        #expect(throws: DecodingError.self) { _ = try JSONDecoder().decode(DeploymentState.self, from: unknownCode) }
     }
 }
