@@ -40,6 +40,21 @@ import Testing
         #expect(events.first?.time == Timestamp.format(Date(timeIntervalSince1970: 1_714_564_800 + 32)))
     }
 
+    @Test func recentEventsGiveTheRunningOperationThenOnlyWhatIsNew() throws {
+        let clock = ManualClock()
+        let cloud = MemoryStacks(clock: clock, latency: .init(create: 10, update: 10))
+        try deploy(cloud, "app", "c1", .create, "Resources: {A: 1}")
+        clock.advance(10)
+        #expect(try cloud.describeStack(name: "app")?.status == .createComplete)
+        _ = try cloud.createChangeSet(request("app", "c2", .update, "Resources: {A: 2}"))
+        try cloud.executeChangeSet(stack: "app", name: "c2")
+        // The first look: the operation running now, not the stack's whole history.
+        #expect(try cloud.recentEvents(stack: "app").map(\.status) == ["UPDATE_IN_PROGRESS"])
+        #expect(try cloud.recentEvents(stack: "app").isEmpty)
+        clock.advance(10)
+        #expect(try cloud.recentEvents(stack: "app").map(\.status) == ["UPDATE_COMPLETE"])
+    }
+
     @Test func aRuleWhoseRollbackFailsLeavesUpdateRollbackFailed() throws {
         let clock = ManualClock()
         let cloud = MemoryStacks(clock: clock)
