@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "MemoryStacks", "TestSupport"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Builder", "Agent", "MemoryStacks", "Fleet", "AWS", "Bucket", "Manifest", "TestSupport",
+            "Builder", "Agent", "Fleet", "AWS", "Bucket", "Manifest", "TestSupport",
         ]),
     ]
 )
