@@ -59,18 +59,14 @@ final class CommitArtifactSink: ArtifactSink {
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
         // More threads than cores when there are more folders: equal shares of the CPU
-        // finish together, where one thread per core would leave one folder for last.
+        // finish together, where one thread per core would leave one folder for last. A
+        // lone folder (or fewer folders than cores) shares the cores out among its files.
+        let perFolder = max(1, width / todo.count)
         let made = try parallelMap(todo.map { ($0.tree, $0.items) }, width: min(todo.count, max(width, 4))) {
             (work) throws(BuildError) -> StoredObject in
-            let repository: Repository
-            do throws(GitError) {
-                repository = try Repository.open(repositoryPath)
-            } catch {
-                throw BuildError(error, doing: "opening the repository at \(repositoryPath)")
-            }
             let temporary = cache.temporaryPath()
-            try FolderZip.zip(work.1, from: repository, to: temporary)
-            let object = try cache.adopt(temporary)
+            let object = try cache.adopt(temporary, as: try FolderZip.zip(work.1, repositoryPath: repositoryPath,
+                                                                         to: temporary, width: perFolder))
             try cache.recordTree(work.0, zip: object)
             if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache)) }
             return object
@@ -88,10 +84,10 @@ final class CommitArtifactSink: ArtifactSink {
     func storeZippedFile(at path: String) throws -> ArtifactLocation {
         let entry = try file(path)
         let temporary = cache.temporaryPath()
-        try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
-                                          blob: entry.id)],
-                          from: files.repository, to: temporary)
-        return try location(try cache.adopt(temporary))
+        let object = try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
+                                                       blob: entry.id)],
+                                       repositoryPath: repositoryPath, to: temporary, width: 1)
+        return try location(try cache.adopt(temporary, as: object))
     }
 
     func storeFile(at path: String) throws -> ArtifactLocation {
