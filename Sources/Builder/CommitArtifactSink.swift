@@ -23,17 +23,20 @@ final class CommitArtifactSink: ArtifactSink {
     /// Where to open the repository again, for threads.
     let repositoryPath: String
     /// Told of each artifact the moment it exists (any thread), so it can be uploaded
-    /// while the build goes on.
-    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
+    /// while the build goes on; and whether this build wrote and hashed its file (true),
+    /// or found it in the cache (false: to be checked before an upload).
+    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, _ hashedHere: Bool) -> Void)?
 
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
     private(set) var zippedFolders = 0
     private(set) var reusedFolders = 0
     private var folders: [String: StoredObject] = [:]
+    /// The digests of the zips this build wrote (and hashed as it wrote them).
+    private var madeHere: Set<String> = []
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
-         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)? = nil) {
+         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, Bool) -> Void)? = nil) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
@@ -68,10 +71,11 @@ final class CommitArtifactSink: ArtifactSink {
             let object = try cache.adopt(temporary, as: try FolderZip.zip(work.1, repositoryPath: repositoryPath,
                                                                          to: temporary, width: perFolder))
             try cache.recordTree(work.0, zip: object)
-            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache)) }
+            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache), true) }
             return object
         }
         for (item, object) in zip(todo, made) { folders[item.path] = object }
+        madeHere.formUnion(made.map(\.sha256))
         zippedFolders += todo.count
     }
 
@@ -87,6 +91,7 @@ final class CommitArtifactSink: ArtifactSink {
         let object = try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
                                                        blob: entry.id)],
                                        repositoryPath: repositoryPath, to: temporary, width: 1)
+        madeHere.insert(object.sha256)
         return try location(try cache.adopt(temporary, as: object))
     }
 
@@ -110,7 +115,7 @@ final class CommitArtifactSink: ArtifactSink {
 
     private func location(_ object: StoredObject) throws(BuildError) -> ArtifactLocation {
         let entry = try Self.entry(object, layout: layout, cache: cache)
-        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry) }
+        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry, madeHere.contains(object.sha256)) }
         return ArtifactLocation(bucket: bucket, key: entry.key, sha256: object.sha256, size: object.size)
     }
 

@@ -164,9 +164,11 @@ public enum Publisher {
     }
 
     /// One artifact in the bucket: a HEAD; when missing, its local file is checked
-    /// against its digest and written once. True when it was (or, in a dry run, would
-    /// be) uploaded.
-    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+    /// against its digest (unless `verified`: this process has just written and hashed
+    /// it, as `ferry release` has) and written once. True when it was (or, in a dry run,
+    /// would be) uploaded.
+    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool,
+                       verified: Bool = false) throws(BuildError) -> Bool {
         let there: Bool
         do throws(BucketError) {
             there = try bucket.exists(key: artifact.key)
@@ -178,10 +180,12 @@ public enum Publisher {
             throw BuildError(.cache, "artifact \(artifact.key) is not in the bucket, and its file \(artifact.file) is not "
                 + "in the artifact cache of this machine: publish where you built, or build again here")
         }
-        let local = try ArtifactCache.digest(ofFile: artifact.file)
-        guard local.sha256 == artifact.sha256, local.size == artifact.size else {
-            throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
-                + "recorded (\(artifact.sha256)): the cache was changed; build again")
+        if !verified {
+            let local = try ArtifactCache.digest(ofFile: artifact.file)
+            guard local.sha256 == artifact.sha256, local.size == artifact.size else {
+                throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
+                    + "recorded (\(artifact.sha256)): the cache was changed; build again")
+            }
         }
         guard !dryRun else { return true }
         do throws(BucketError) {

@@ -32,8 +32,9 @@ public struct BuildRequest: Sendable {
     /// Threads that zip code folders at once.
     public var width: Int
     /// Told of each artifact the moment it exists, from any thread (`ferry release`
-    /// uploads them while the build goes on).
-    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
+    /// uploads them while the build goes on), and whether the build hashed its file as
+    /// it wrote it (else it came from the cache).
+    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, _ hashedHere: Bool) -> Void)?
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
