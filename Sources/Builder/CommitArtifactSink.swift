@@ -61,21 +61,30 @@ final class CommitArtifactSink: ArtifactSink {
         }
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
-        // More threads than cores when there are more folders: equal shares of the CPU
-        // finish together, where one thread per core would leave one folder for last. A
-        // lone folder (or fewer folders than cores) shares the cores out among its files.
-        let perFolder = max(1, width / todo.count)
-        let made = try parallelMap(todo.map { ($0.tree, $0.items) }, width: min(todo.count, max(width, 4))) {
-            (work) throws(BuildError) -> StoredObject in
+        let zipFolder = { @Sendable (tree: String, items: [FolderZip.Item], threads: Int) throws(BuildError) -> StoredObject in
             let temporary = cache.temporaryPath()
-            let object = try cache.adopt(temporary, as: try FolderZip.zip(work.1, repositoryPath: repositoryPath,
-                                                                         to: temporary, width: perFolder))
-            try cache.recordTree(work.0, zip: object)
+            let object = try cache.adopt(temporary, as: try FolderZip.zip(items, repositoryPath: repositoryPath,
+                                                                         to: temporary, width: threads))
+            try cache.recordTree(tree, zip: object)
             if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache), true) }
             return object
         }
-        for (item, object) in zip(todo, made) { folders[item.path] = object }
-        madeHere.formUnion(made.map(\.sha256))
+        // A large folder gets every core for its files, one folder after the other: each
+        // is finished (and its upload started) as early as possible, and the uploads
+        // overlap the zipping of the next. Small folders share the cores among
+        // themselves, more threads than cores: equal shares finish together.
+        var made: [String: StoredObject] = [:]
+        let large = todo.filter { $0.items.count >= FolderZip.filesPerThread * width }
+        for folder in large.sorted(by: { $0.items.count > $1.items.count }) {
+            made[folder.path] = try zipFolder(folder.tree, folder.items, width)
+        }
+        let small = todo.filter { $0.items.count < FolderZip.filesPerThread * width }
+        let zippedSmall = try parallelMap(small.map { ($0.tree, $0.items) }, width: min(small.count, max(width, 4))) {
+            (work) throws(BuildError) -> StoredObject in try zipFolder(work.0, work.1, 1)
+        }
+        for (folder, object) in zip(small, zippedSmall) { made[folder.path] = object }
+        for folder in todo { folders[folder.path] = made[folder.path] }
+        madeHere.formUnion(made.values.map(\.sha256))
         zippedFolders += todo.count
     }
 

@@ -26,13 +26,16 @@ enum FolderZip {
         var blob: String
     }
 
+    /// The fewest files worth a thread of their own.
+    static let filesPerThread = 32
+
     /// Writes the zip of `items` (blobs of the repository at `repositoryPath`) to `path`.
     /// The files are read and compressed on up to `width` threads (each with its own
     /// `Repository` and compressor, straight from libgit2's buffer: no copy), then
     /// written in order; the zip is hashed as it is written.
     static func zip(_ items: [Item], repositoryPath: String, to path: String, width: Int) throws(BuildError) -> StoredObject {
         let sorted = items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        let threads = max(1, min(width, sorted.count / 8))
+        let threads = max(1, min(width, sorted.count / filesPerThread))
         // Striped, not cut in runs: neighbours in a folder tend to be alike (text, binaries).
         let stripes = try parallelMap(Array(0..<threads), width: threads) { (stripe) throws(BuildError) -> [CompressedEntry] in
             try compress(Array(stride(from: stripe, to: sorted.count, by: threads).map { sorted[$0] }),

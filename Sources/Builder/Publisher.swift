@@ -78,15 +78,19 @@ public enum Publisher {
         progress.phase("upload", clock.lap(), "\(verb) \(upload.uploaded.count) artifacts (\(megabytes(upload.bytes))), "
             + "\(upload.present.count) already in the bucket")
 
-        // 2. Release objects: the bundle, then the signature, the manifest last.
+        // 2. Release objects: the bundle and the signature (at once), the manifest last.
         let objects: [(key: String, source: ReleaseObject)] = [
             (release.keys.bundle, .file(request.folder.file(BuildFolder.bundle), release.bundleSha256)),
             (release.keys.signature, .bytes(release.signature)),
-            (release.keys.manifest, .bytes(release.manifestBytes)),
         ]
+        let dryRun = request.dryRun
+        let first = try parallelMap(objects, width: 2) { (object) throws(BuildError) -> Bool in
+            try object.source.write(to: bucket, key: object.key, dryRun: dryRun)
+        }
+        let last = try ReleaseObject.bytes(release.manifestBytes).write(to: bucket, key: release.keys.manifest, dryRun: dryRun)
         var written: [String] = [], alreadyThere: [String] = []
-        for (key, source) in objects {
-            if try source.write(to: bucket, key: key, dryRun: request.dryRun) { written.append(key) } else { alreadyThere.append(key) }
+        for (key, isNew) in zip(objects.map(\.key) + [release.keys.manifest], first + [last]) {
+            if isNew { written.append(key) } else { alreadyThere.append(key) }
         }
         progress.phase("release", clock.lap(), "\(request.dryRun ? "would write" : "wrote") \(written.count) release objects"
             + (alreadyThere.isEmpty ? "" : ", \(alreadyThere.count) already there with these bytes")
