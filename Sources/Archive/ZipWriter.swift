@@ -53,23 +53,19 @@ public struct WrittenZip: Sendable, Hashable {
 /// Entries can be compressed ahead, on other threads, with a `ZipCompressor` each.
 public struct ZipWriter: ~Copyable {
     private let state: ZipWriterState
-    private let compressor: ZipCompressor
 
     /// Starts writing the zip that `close()` will put at `path` (replacing a file there).
     /// `mtime` is every entry's modification time: use the commit time, not the clock.
     /// `deflate` is the level of the `.deflate` entries this writer compresses itself.
     public init(path: String, mtime: Date, deflate: DeflateLevel = .standard) throws(ArchiveError) {
-        let compressor = try ZipCompressor(level: deflate)
-        let state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)))
-        self.compressor = compressor
-        self.state = state
+        state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate)
     }
 
     /// Adds an entry with the given bytes.
     @discardableResult
     public func add(name: String, data: Data, executable: Bool = false,
                     compression: ZipCompression = .deflate) throws(ArchiveError) -> ZippedFile {
-        try state.add(compressor.compress(name: name, data: data, executable: executable, compression: compression))
+        try state.add(state.compressor().compress(name: name, data: data, executable: executable, compression: compression))
     }
 
     /// Adds an entry whose content is the file at `path`, read whole. The file must be a
@@ -174,6 +170,9 @@ private final class ZipWriterState {
     let dosTime: UInt32
     let unixTime: UInt32
     let fd: Int32
+    let deflate: DeflateLevel
+    /// Made on first use: a writer given only entries compressed ahead needs none.
+    private var ownCompressor: ZipCompressor?
     /// Headers waiting to be written, in front of the next large payload or at the end.
     var pending: [UInt8] = []
     var offset: Int64 = 0
@@ -184,8 +183,9 @@ private final class ZipWriterState {
     var finished = false
     var broken: ArchiveError?
 
-    init(path: String, mtime: Int64) throws(ArchiveError) {
+    init(path: String, mtime: Int64, deflate: DeflateLevel) throws(ArchiveError) {
         self.path = path
+        self.deflate = deflate
         partial = path + ".partial"
         dosTime = ZipRecords.dosDateTime(utcSeconds: mtime)
         unixTime = UInt32(truncatingIfNeeded: min(max(mtime, 0), Int64(UInt32.max)))
@@ -200,6 +200,13 @@ private final class ZipWriterState {
             Foundation.close(fd)
             unlink(partial)
         }
+    }
+
+    func compressor() throws(ArchiveError) -> ZipCompressor {
+        if let ownCompressor { return ownCompressor }
+        let made = try ZipCompressor(level: deflate)
+        ownCompressor = made
+        return made
     }
 
     /// Checks the name and order, then writes the local header and the payload.
