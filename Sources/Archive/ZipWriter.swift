@@ -57,8 +57,12 @@ public struct ZipWriter: ~Copyable {
     /// Starts writing the zip that `close()` will put at `path` (replacing a file there).
     /// `mtime` is every entry's modification time: use the commit time, not the clock.
     /// `deflate` is the level of the `.deflate` entries this writer compresses itself.
-    public init(path: String, mtime: Date, deflate: DeflateLevel = .standard) throws(ArchiveError) {
-        state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate)
+    /// `durable`: `close()` flushes the zip to disk (`fsync`) before the rename; without
+    /// it a crash may lose a zip whose rename survived (for a cache whose readers check
+    /// what they take).
+    public init(path: String, mtime: Date, deflate: DeflateLevel = .standard, durable: Bool = true) throws(ArchiveError) {
+        state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate,
+                                   durable: durable)
     }
 
     /// Adds an entry with the given bytes.
@@ -83,8 +87,8 @@ public struct ZipWriter: ~Copyable {
         try state.add(entry)
     }
 
-    /// Finishes the zip: writes the central directory, flushes to disk (`fsync`) and
-    /// renames `<path>.partial` to `path`. On failure the partial file is removed.
+    /// Finishes the zip: writes the central directory, flushes to disk (`fsync`, when
+    /// durable) and renames `<path>.partial` to `path`. On failure the partial file is removed.
     @discardableResult
     public consuming func close() throws(ArchiveError) -> WrittenZip {
         try state.finish()
@@ -171,6 +175,7 @@ private final class ZipWriterState {
     let unixTime: UInt32
     let fd: Int32
     let deflate: DeflateLevel
+    let durable: Bool
     /// Made on first use: a writer given only entries compressed ahead needs none.
     private var ownCompressor: ZipCompressor?
     /// Headers waiting to be written, in front of the next large payload or at the end.
@@ -183,9 +188,10 @@ private final class ZipWriterState {
     var finished = false
     var broken: ArchiveError?
 
-    init(path: String, mtime: Int64, deflate: DeflateLevel) throws(ArchiveError) {
+    init(path: String, mtime: Int64, deflate: DeflateLevel, durable: Bool) throws(ArchiveError) {
         self.path = path
         self.deflate = deflate
+        self.durable = durable
         partial = path + ".partial"
         dosTime = ZipRecords.dosDateTime(utcSeconds: mtime)
         unixTime = UInt32(truncatingIfNeeded: min(max(mtime, 0), Int64(UInt32.max)))
@@ -263,7 +269,7 @@ private final class ZipWriterState {
         ZipRecords.end(entries: entries.count, directoryOffset: UInt32(directoryOffset),
                        directorySize: UInt32(directorySize), into: &pending)
         try flush()
-        guard fsync(fd) == 0 else { throw ioError("fsync", partial) }
+        guard !durable || fsync(fd) == 0 else { throw ioError("fsync", partial) }
         guard rename(partial, path) == 0 else { throw ioError("rename", path) }
         finished = true
         Foundation.close(fd)

@@ -42,7 +42,9 @@ enum FolderZip {
                          repositoryPath: repositoryPath)
         }
         do throws(ArchiveError) {
-            let writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest)
+            // Not flushed to disk: a zip a crash damaged is caught by the cache's readers
+            // (a release hashes a zip from the cache before it uploads it).
+            let writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false)
             for index in sorted.indices { try writer.add(stripes[index % threads][index / threads]) }
             let written = try writer.close()
             return StoredObject(sha256: written.sha256, size: written.size)

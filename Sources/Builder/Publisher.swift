@@ -188,7 +188,7 @@ public enum Publisher {
             let local = try ArtifactCache.digest(ofFile: artifact.file)
             guard local.sha256 == artifact.sha256, local.size == artifact.size else {
                 throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
-                    + "recorded (\(artifact.sha256)): the cache was changed; build again")
+                    + "recorded (\(artifact.sha256)): the cache was changed (or a crash damaged it); remove that file and build again")
             }
         }
         guard !dryRun else { return true }
