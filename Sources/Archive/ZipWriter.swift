@@ -116,10 +116,10 @@ public struct ZipEntry: Sendable, Hashable {
 }
 
 /// Writes `entries` (in any order: they are sorted by name) into a deterministic zip at
-/// `path`, all with modification time `mtime`. See `ZipWriter`.
+/// `path`, all with modification time `mtime`. See `ZipWriter` (and its `durable`).
 @discardableResult
-public func writeZip(entries: [ZipEntry], to path: String, mtime: Date) throws(ArchiveError) -> WrittenZip {
-    let writer = try ZipWriter(path: path, mtime: mtime)
+public func writeZip(entries: [ZipEntry], to path: String, mtime: Date, durable: Bool = true) throws(ArchiveError) -> WrittenZip {
+    let writer = try ZipWriter(path: path, mtime: mtime, durable: durable)
     for entry in entries.sorted(by: { EntryName.precedes($0.name, $1.name) }) {
         switch entry.source {
         case .file(let file):

@@ -21,7 +21,7 @@ public struct BuiltBundle: Sendable {
 enum BundleWriter {
     static func write(pipeline: String, snapshot: SourceSnapshot, repositoryName: String, tests: TestsGate.Record,
                       stacks packaged: [PackagedStack], order: [PipelineDefinition.Stack], artifacts: [String: StoredObject],
-                      key: SigningKey, to bundlePath: String) throws(BuildError) -> BuiltBundle {
+                      key: SigningKey, to bundlePath: String, durable: Bool = true) throws(BuildError) -> BuiltBundle {
         var files: [String: Data] = [BundleLayout.testsLog: tests.log]
         for item in packaged {
             files[item.bundlePath] = item.template.bytes
@@ -49,7 +49,7 @@ enum BundleWriter {
             + [ZipEntry(name: BundleLayout.manifest, source: .bytes(manifestBytes))]
         let written: WrittenZip
         do {
-            written = try writeZip(entries: entries, to: bundlePath, mtime: snapshot.commit.time.date)
+            written = try writeZip(entries: entries, to: bundlePath, mtime: snapshot.commit.time.date, durable: durable)
         } catch {
             throw BuildError(error, doing: "writing the bundle \(bundlePath)")
         }
