@@ -228,6 +228,10 @@ private final class ZipWriterState {
                                    : "\(name) comes after \(previousName): add entries sorted by name (byte order)",
                                entry: name)
         }
+        guard name.utf8.count <= Int(UInt16.max) else {
+            throw ArchiveError(.unsafePath, "an entry name of \(name.utf8.count) bytes is longer than a zip holds (65,535)",
+                               entry: String(name.prefix(80)))
+        }
         let start = offset + Int64(pending.count)
         guard start <= ZipRecords.max32 else { throw zipTooLarge() }
         let record = ZipRecords.Entry(name: Array(name.utf8), executable: entry.executable, deflated: entry.deflated,

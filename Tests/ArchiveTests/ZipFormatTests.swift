@@ -85,6 +85,17 @@ print(json.dumps({i.filename: [i.compress_type, i.flag_bits & 0x800, i.file_size
         #expect(error.message.contains("under 4 GiB"))
     }
 
+    @Test func aNameLongerThanAZipHoldsIsRefusedAndTheWriterCarriesOn() throws {
+        let folder = try TemporaryDirectory()
+        let writer = try ZipWriter(path: folder.url("z.zip"), mtime: Date(timeIntervalSince1970: 0))
+        let long = Array(repeating: String(repeating: "d", count: 200), count: 400).joined(separator: "/")
+        let error = try #require(throws: ArchiveError.self) { try writer.add(name: long, data: Data("x".utf8)) }
+        #expect(error.code == .unsafePath && error.message.contains("65,535"))
+        try writer.add(name: "ok.txt", data: Data("x".utf8))
+        try writer.close()
+        #expect(try listEntries(zip: folder.url("z.zip")).map(\.name) == ["ok.txt"])
+    }
+
     @Test func entriesCompressedAheadOfTheWriterGiveTheSameZip() throws {
         let folder = try TemporaryDirectory()
         let items = (0..<24).map { (name: String(format: "f%02d.txt", $0), data: Self.text(10_000 + $0 * 997, seed: UInt64($0))) }
