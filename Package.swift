@@ -25,10 +25,11 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
 
         // Thin owners of the C libraries: every C pointer lives here and nowhere else.
         .target(name: "Git", dependencies: ["CGit2"]),
-        .target(name: "Archive", dependencies: ["CArchive", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Archive", dependencies: ["CArchive", "CDeflate", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HTTP", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
 

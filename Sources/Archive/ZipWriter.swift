@@ -1,20 +1,13 @@
+import Crypto
 import Foundation
 
 /// How an entry's bytes are stored.
 public enum ZipCompression: Sendable, Hashable {
-    /// Deflate (zlib's default level): for text, templates, code.
+    /// Deflate, unless that would not make the entry smaller (then stored): for text,
+    /// templates, code.
     case deflate
     /// Stored as is: for content that is already compressed (zips, images), much faster.
     case store
-}
-
-/// The zlib level of a zip's deflated entries.
-public enum DeflateLevel: Sendable, Hashable {
-    /// zlib's default (6): the smallest output for the time.
-    case standard
-    /// zlib's fastest (1): several times faster on text, output about a tenth larger.
-    /// For large zips made often (code artifacts).
-    case fastest
 }
 
 /// A file written into a zip. (Its digest is the caller's to compute, where it needs
@@ -33,89 +26,71 @@ public struct ZippedFile: Sendable, Hashable {
     }
 }
 
+/// A finished zip: its SHA-256 and size (hashed while it was written) and its entries.
+public struct WrittenZip: Sendable, Hashable {
+    public let sha256: String
+    public let size: Int
+    public let files: [ZippedFile]
+}
+
 /// Writes a deterministic zip: the same entries and mtime give the same bytes, whatever
-/// the time zone, umask, user or order of the files on disk.
+/// the time zone, umask, user or order of the files on disk (and for a given libdeflate
+/// version, whatever the machine).
 ///
 /// - Entries must be added in byte order of their names (`.unsortedEntries` otherwise;
 ///   `writeZip` sorts for you). Names are `/`-separated relative paths; no folder
 ///   entries are written (folders are implied by the names, as Lambda and
 ///   `aws cloudformation package` expect).
-/// - Every entry: regular file, mode 0644 or 0755, uid/gid 0 and no owner names, the
-///   one fixed mtime, UTF-8 name flag for non-ASCII names, deflate or store.
+/// - Every entry: regular file, mode 0644 or 0755, the one fixed mtime, UTF-8 name flag
+///   for non-ASCII names, deflated (libdeflate) or stored (`ZipRecords`). A `.deflate`
+///   entry that deflate would not shrink (empty, tiny, random) is stored.
+/// - Entries and the zip are limited to 4 GiB (`.tooLarge`: no zip64 sizes); past 65,535
+///   entries the end record takes its zip64 form.
 /// - The zip is written to `<path>.partial` and renamed to `path` by `close()`. If
 ///   `close()` is never reached (an error, or the writer is dropped), the partial file
 ///   is removed: nothing half-written is left.
 ///
-/// The corresponding C functions are `archive_write_header`, `archive_write_data` and
-/// `archive_write_close` (format zip).
+/// Entries can be compressed ahead, on other threads, with a `ZipCompressor` each.
 public struct ZipWriter: ~Copyable {
     private let state: ZipWriterState
 
     /// Starts writing the zip that `close()` will put at `path` (replacing a file there).
     /// `mtime` is every entry's modification time: use the commit time, not the clock.
-    /// `deflate` is the level of every `.deflate` entry.
-    public init(path: String, mtime: Date, deflate: DeflateLevel = .standard) throws(ArchiveError) {
-        state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate)
+    /// `deflate` is the level of the `.deflate` entries this writer compresses itself.
+    /// `durable`: `close()` flushes the zip to disk (`fsync`) before the rename; without
+    /// it a crash may lose a zip whose rename survived (for a cache whose readers check
+    /// what they take).
+    public init(path: String, mtime: Date, deflate: DeflateLevel = .standard, durable: Bool = true) throws(ArchiveError) {
+        state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate,
+                                   durable: durable)
     }
 
     /// Adds an entry with the given bytes.
     @discardableResult
     public func add(name: String, data: Data, executable: Bool = false,
                     compression: ZipCompression = .deflate) throws(ArchiveError) -> ZippedFile {
-        try state.add(name: name, executable: executable, compression: compression, size: Int64(data.count)) {
-            (write) throws(ArchiveError) in
-            // `Data.withUnsafeBytes` rethrows untyped errors: carry the typed one out in a Result.
-            let result: Result<Void, ArchiveError> = data.withUnsafeBytes { bytes in
-                do throws(ArchiveError) {
-                    if !bytes.isEmpty { try write(bytes) }
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            try result.get()
-        }
+        try state.add(state.compressor().compress(name: name, data: data, executable: executable, compression: compression))
     }
 
-    /// Adds an entry whose content is the file at `path`, streamed in 1 MiB blocks.
-    /// The file must be a regular file and must not change while it is read.
+    /// Adds an entry whose content is the file at `path`, read whole. The file must be a
+    /// regular file and must not change while it is read.
     @discardableResult
     public func add(name: String, contentsOfFile path: String, executable: Bool = false,
                     compression: ZipCompression = .deflate) throws(ArchiveError) -> ZippedFile {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError("open", path, entry: name) }
-        defer { Foundation.close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw ioError("fstat", path, entry: name) }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            throw ArchiveError(.unsupportedEntryType, "\(path) is not a regular file: only files go into a zip", entry: name)
-        }
-        let size = Int64(status.st_size)
-        let buffer = state.readBuffer
-        return try state.add(name: name, executable: executable, compression: compression, size: size) {
-            (write) throws(ArchiveError) in
-            var total: Int64 = 0
-            while true {
-                let count = read(fd, buffer.baseAddress, buffer.count)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw ioError("read", path, entry: name)
-                }
-                if count == 0 { break }
-                total += Int64(count)
-                try write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            }
-            if total != size {
-                throw ArchiveError(.sizeMismatch, "\(path) changed size while it was zipped: build from files nobody writes to",
-                                   entry: name)
-            }
-        }
+        let data = try readRegularFile(path, entry: name)
+        return try add(name: name, data: data, executable: executable, compression: compression)
     }
 
-    /// Finishes the zip: writes the central directory, fixes the header times to UTC,
-    /// flushes to disk (`fsync`) and renames `<path>.partial` to `path`. On failure the
-    /// partial file is removed.
-    public consuming func close() throws(ArchiveError) {
+    /// Adds an entry a `ZipCompressor` made.
+    @discardableResult
+    public func add(_ entry: CompressedEntry) throws(ArchiveError) -> ZippedFile {
+        try state.add(entry)
+    }
+
+    /// Finishes the zip: writes the central directory, flushes to disk (`fsync`, when
+    /// durable) and renames `<path>.partial` to `path`. On failure the partial file is removed.
+    @discardableResult
+    public consuming func close() throws(ArchiveError) -> WrittenZip {
         try state.finish()
     }
 }
@@ -141,24 +116,54 @@ public struct ZipEntry: Sendable, Hashable {
 }
 
 /// Writes `entries` (in any order: they are sorted by name) into a deterministic zip at
-/// `path`, all with modification time `mtime`. See `ZipWriter`.
+/// `path`, all with modification time `mtime`. See `ZipWriter` (and its `durable`).
 @discardableResult
-public func writeZip(entries: [ZipEntry], to path: String, mtime: Date) throws(ArchiveError) -> [ZippedFile] {
-    let writer = try ZipWriter(path: path, mtime: mtime)
-    var written: [ZippedFile] = []
-    written.reserveCapacity(entries.count)
+public func writeZip(entries: [ZipEntry], to path: String, mtime: Date, durable: Bool = true) throws(ArchiveError) -> WrittenZip {
+    let writer = try ZipWriter(path: path, mtime: mtime, durable: durable)
     for entry in entries.sorted(by: { EntryName.precedes($0.name, $1.name) }) {
         switch entry.source {
         case .file(let file):
-            written.append(try writer.add(name: entry.name, contentsOfFile: file, executable: entry.executable,
-                                          compression: entry.compression))
+            try writer.add(name: entry.name, contentsOfFile: file, executable: entry.executable, compression: entry.compression)
         case .bytes(let data):
-            written.append(try writer.add(name: entry.name, data: data, executable: entry.executable,
-                                          compression: entry.compression))
+            try writer.add(name: entry.name, data: data, executable: entry.executable, compression: entry.compression)
         }
     }
-    try writer.close()
-    return written
+    return try writer.close()
+}
+
+/// The whole content of the regular file at `path`.
+private func readRegularFile(_ path: String, entry name: String) throws(ArchiveError) -> Data {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ioError("open", path, entry: name) }
+    defer { Foundation.close(fd) }
+    var status = stat()
+    guard fstat(fd, &status) == 0 else { throw ioError("fstat", path, entry: name) }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+        throw ArchiveError(.unsupportedEntryType, "\(path) is not a regular file: only files go into a zip", entry: name)
+    }
+    let size = Int(status.st_size)
+    guard Int64(size) <= ZipRecords.max32 else { throw CompressedEntry.tooLarge(name, size: Int64(size)) }
+    var data = Data(count: size + 1)  // one byte more, to see a file that grew
+    var total = 0
+    let failed: Bool = data.withUnsafeMutableBytes { buffer in
+        while total < buffer.count {
+            let count = read(fd, buffer.baseAddress! + total, buffer.count - total)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return true
+            }
+            if count == 0 { break }
+            total += count
+        }
+        return false
+    }
+    if failed { throw ioError("read", path, entry: name) }
+    guard total == size else {
+        throw ArchiveError(.sizeMismatch, "\(path) changed size while it was zipped: build from files nobody writes to",
+                           entry: name)
+    }
+    data.removeLast()
+    return data
 }
 
 /// The writer's resources. Its `deinit` removes the partial file unless `finish()`
@@ -166,49 +171,54 @@ public func writeZip(entries: [ZipEntry], to path: String, mtime: Date) throws(A
 private final class ZipWriterState {
     let path: String
     let partial: String
-    let mtime: Int64
+    let dosTime: UInt32
+    let unixTime: UInt32
     let fd: Int32
-    let handle: ArchiveWriteHandle
-    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    let deflate: DeflateLevel
+    let durable: Bool
+    /// Made on first use: a writer given only entries compressed ahead needs none.
+    private var ownCompressor: ZipCompressor?
+    /// Headers waiting to be written, in front of the next large payload or at the end.
+    var pending: [UInt8] = []
+    var offset: Int64 = 0
+    var hasher = SHA256()
+    var entries: [ZipRecords.Entry] = []
+    var files: [ZippedFile] = []
     var previousName: String?
     var finished = false
     var broken: ArchiveError?
 
-    init(path: String, mtime: Int64, deflate: DeflateLevel) throws(ArchiveError) {
+    init(path: String, mtime: Int64, deflate: DeflateLevel, durable: Bool) throws(ArchiveError) {
         self.path = path
+        self.deflate = deflate
+        self.durable = durable
         partial = path + ".partial"
-        self.mtime = mtime
-        let fd = open(partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            readBuffer.deallocate()
-            throw ioError("open", partial)
-        }
-        do {
-            handle = try ArchiveWriteHandle(fd: fd, path: path, fastest: deflate == .fastest)
-        } catch {
-            Foundation.close(fd)
-            unlink(partial)
-            readBuffer.deallocate()
-            throw error
-        }
+        dosTime = ZipRecords.dosDateTime(utcSeconds: mtime)
+        unixTime = UInt32(truncatingIfNeeded: min(max(mtime, 0), Int64(UInt32.max)))
+        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ioError("open", partial) }
         self.fd = fd
+        pending.reserveCapacity(1 << 16)
     }
 
     deinit {
         if !finished {
-            handle.abandon()
             Foundation.close(fd)
             unlink(partial)
         }
-        readBuffer.deallocate()
     }
 
-    /// Writes one entry: checks the name and order, then header, content (through
-    /// `produce`, which calls `write` with blocks), hash, end of entry.
-    func add(name: String, executable: Bool, compression: ZipCompression, size: Int64,
-             produce: ((UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Void)
-        throws(ArchiveError) -> ZippedFile {
+    func compressor() throws(ArchiveError) -> ZipCompressor {
+        if let ownCompressor { return ownCompressor }
+        let made = try ZipCompressor(level: deflate)
+        ownCompressor = made
+        return made
+    }
+
+    /// Checks the name and order, then writes the local header and the payload.
+    func add(_ entry: CompressedEntry) throws(ArchiveError) -> ZippedFile {
         if let broken { throw broken }
+        let name = entry.name
         guard try EntryName.normalise(name) == name else {
             throw ArchiveError(.unsafePath, "entry name '\(name)' is not in normal form (write it as a/b, without ./ or //)", entry: name)
         }
@@ -218,27 +228,93 @@ private final class ZipWriterState {
                                    : "\(name) comes after \(previousName): add entries sorted by name (byte order)",
                                entry: name)
         }
+        guard name.utf8.count <= Int(UInt16.max) else {
+            throw ArchiveError(.unsafePath, "an entry name of \(name.utf8.count) bytes is longer than a zip holds (65,535)",
+                               entry: String(name.prefix(80)))
+        }
+        let start = offset + Int64(pending.count)
+        guard start <= ZipRecords.max32 else { throw zipTooLarge() }
+        let record = ZipRecords.Entry(name: Array(name.utf8), executable: entry.executable, deflated: entry.deflated,
+                                      crc32: entry.crc32, compressedSize: UInt32(entry.payload.count),
+                                      size: UInt32(entry.size), localHeaderOffset: UInt32(start))
+        ZipRecords.localHeader(record, dosTime: dosTime, unixTime: unixTime, into: &pending)
         do {
-            try handle.beginFile(name: name, size: size, permissions: executable ? 0o755 : 0o644, mtime: mtime,
-                                 store: compression == .store)
-            let handle = self.handle
-            try produce { (bytes) throws(ArchiveError) in try handle.write(bytes, entry: name) }
-            try handle.finishFile(name)
-            previousName = name
-            return ZippedFile(name: name, size: size, executable: executable)
+            if pending.count + entry.payload.count <= 1 << 20 {
+                pending.append(contentsOf: entry.payload)
+            } else {
+                try flush()
+                // `Data.withUnsafeBytes` rethrows untyped errors: carry the typed one out in a Result.
+                let result: Result<Void, ArchiveError> = entry.payload.withUnsafeBytes { bytes in
+                    Result { () throws(ArchiveError) in try write(bytes) }
+                }
+                try result.get()
+            }
         } catch {
-            broken = error  // libarchive's state is unknown after a failed entry: no more writes
+            broken = error
             throw error
         }
+        if pending.count >= 1 << 20 { try flush() }
+        entries.append(record)
+        previousName = name
+        let file = ZippedFile(name: name, size: entry.size, executable: entry.executable)
+        files.append(file)
+        return file
     }
 
-    func finish() throws(ArchiveError) {
+    func finish() throws(ArchiveError) -> WrittenZip {
         if let broken { throw broken }
-        try handle.close(path)
-        try ZipTimestamps.rewrite(fd: fd, to: ZipTimestamps.dosDateTime(utcSeconds: mtime), path: partial)
-        guard fsync(fd) == 0 else { throw ioError("fsync", partial) }
+        let directoryOffset = offset + Int64(pending.count)
+        for entry in entries {
+            ZipRecords.centralRecord(entry, dosTime: dosTime, unixTime: unixTime, into: &pending)
+            if pending.count >= 1 << 20 { try flush() }
+        }
+        let directorySize = offset + Int64(pending.count) - directoryOffset
+        guard directoryOffset + directorySize <= ZipRecords.max32 else { throw zipTooLarge() }
+        ZipRecords.end(entries: entries.count, directoryOffset: UInt32(directoryOffset),
+                       directorySize: UInt32(directorySize), into: &pending)
+        try flush()
+        guard !durable || fsync(fd) == 0 else { throw ioError("fsync", partial) }
         guard rename(partial, path) == 0 else { throw ioError("rename", path) }
         finished = true
         Foundation.close(fd)
+        return WrittenZip(sha256: hexDigest(hasher.finalize()), size: Int(offset), files: files)
     }
+
+    private func flush() throws(ArchiveError) {
+        guard !pending.isEmpty else { return }
+        let result: Result<Void, ArchiveError> = pending.withUnsafeBytes { buffer in
+            Result { () throws(ArchiveError) in try write(buffer) }
+        }
+        try result.get()
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes all of `bytes` at the end of the file and hashes them.
+    private func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+        hasher.update(bufferPointer: bytes)
+        var done = 0
+        while done < bytes.count {
+            let count = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if count < 0 {
+                if errno == EINTR { continue }
+                let error = ioError("write", partial)
+                broken = error
+                throw error
+            }
+            done += count
+        }
+        offset += Int64(bytes.count)
+    }
+
+    private func zipTooLarge() -> ArchiveError {
+        let error = ArchiveError(.tooLarge, "\(path) would pass 4 GiB, which Ferry's zips do not support (no zip64 "
+                                     + "offsets): split the code folder, or keep large data out of artifacts (e.g. in S3)")
+        broken = error
+        return error
+    }
+}
+
+/// An `.io` error from a libc call, with `strerror(errno)`.
+func ioError(_ function: String, _ path: String, entry: String? = nil) -> ArchiveError {
+    ArchiveError(.io, "\(function) failed on \(path)", entry: entry, function: function, cause: String(cString: strerror(errno)))
 }

@@ -37,7 +37,7 @@ public struct ArtifactCache: Sendable {
     public let folder: String
 
     /// The version of the folder-zip rules in tree entries' names.
-    static let zipFormat = "zip1"
+    static let zipFormat = "zip2"
 
     /// Opens (creating) the cache at `folder` (relative: to the current folder).
     public init(folder: String) throws(BuildError) {
@@ -86,9 +86,9 @@ public struct ArtifactCache: Sendable {
     /// A fresh path in `tmp/` to write a file that `adopt` will move into `objects/`.
     func temporaryPath() -> String { folder + "/tmp/" + UUID().uuidString }
 
-    /// Hashes the complete file at `temporary` and renames it to its place in `objects/`.
-    func adopt(_ temporary: String) throws(BuildError) -> StoredObject {
-        let object = try Self.digest(ofFile: temporary)
+    /// Renames the complete file at `temporary`, whose digest and size are `object`
+    /// (hashed as it was written), to its place in `objects/`.
+    func adopt(_ temporary: String, as object: StoredObject) throws(BuildError) -> StoredObject {
         guard rename(temporary, path(of: object.sha256)) == 0 else {
             let cause = String(cString: strerror(errno))
             unlink(temporary)

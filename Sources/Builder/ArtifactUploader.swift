@@ -31,7 +31,9 @@ final class ArtifactUploader: Sendable {
     }
 
     /// Queues an artifact (again is a no-op). After a failure, nothing more is started.
-    func submit(_ artifact: BuildFolder.Artifacts.Entry) {
+    /// `hashedHere`: this process wrote the file and hashed it as it did, moments ago, so
+    /// it is not read and hashed again before the upload (a file from the cache is).
+    func submit(_ artifact: BuildFolder.Artifacts.Entry, hashedHere: Bool) {
         let fresh = state.withLock { state in
             guard state.failure == nil, state.submitted.insert(artifact.key).inserted else { return false }
             state.total += Int64(artifact.size)
@@ -47,7 +49,7 @@ final class ArtifactUploader: Sendable {
             }
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
-                let uploaded = try Publisher.ensure(artifact, in: bucket, dryRun: false)
+                let uploaded = try Publisher.ensure(artifact, in: bucket, dryRun: false, verified: hashedHere)
                 let (done, total) = state.withLock { state in
                     state.outcomes[artifact.key] = uploaded
                     state.done += Int64(artifact.size)

@@ -46,8 +46,9 @@ public struct BuildFolder: Sendable {
     }
 
     /// Writes `manifest.json`, `manifest.sig` and `artifacts.json` (the bundle is
-    /// written in place by the build), each to a temporary name and renamed.
-    func write(_ built: BuiltBundle, artifacts: Artifacts) throws(BuildError) {
+    /// written in place by the build), each to a temporary name and renamed; flushed to
+    /// disk first when `durable`.
+    func write(_ built: BuiltBundle, artifacts: Artifacts, durable: Bool = true) throws(BuildError) {
         let list: Data
         do {
             list = try CanonicalJSON.encode(artifacts)
@@ -55,7 +56,7 @@ public struct BuildFolder: Sendable {
             throw BuildError(error, doing: "writing \(file(Self.artifacts))")
         }
         for (name, data) in [(Self.manifest, built.manifestBytes), (Self.signature, built.signature), (Self.artifacts, list)] {
-            try Self.writeAtomically(data, to: file(name))
+            try Self.writeAtomically(data, to: file(name), durable: durable)
         }
     }
 
@@ -88,17 +89,23 @@ public struct BuildFolder: Sendable {
         return data
     }
 
-    static func writeAtomically(_ data: Data, to path: String) throws(BuildError) {
+    static func writeAtomically(_ data: Data, to path: String, durable: Bool = true) throws(BuildError) {
         try writeAtomically(data, to: path, via: path + ".partial", code: .bundle,
-                            unwritable: "cannot write \(path); check the folder's permissions")
+                            unwritable: "cannot write \(path); check the folder's permissions", durable: durable)
     }
 
     /// Writes `data` to `temporary`, then renames it to `path`: a reader sees the whole
     /// file or none of it. `unwritable` is the message when `temporary` cannot be written.
+    /// `durable`: flushed to disk before the rename (Foundation's `Data.write` does it);
+    /// else written with plain `write` calls.
     static func writeAtomically(_ data: Data, to path: String, via temporary: String, code: BuildError.Code,
-                                unwritable: String) throws(BuildError) {
+                                unwritable: String, durable: Bool = true) throws(BuildError) {
         do {
-            try data.write(to: URL(fileURLWithPath: temporary))
+            if durable {
+                try data.write(to: URL(fileURLWithPath: temporary))
+            } else {
+                try writeWithoutFlush(data, to: temporary)
+            }
         } catch {
             throw BuildError(code, unwritable, cause: "\(error)")
         }
@@ -106,6 +113,24 @@ public struct BuildFolder: Sendable {
             let cause = String(cString: strerror(errno))
             unlink(temporary)
             throw BuildError(code, "cannot write \(path)", cause: "rename: \(cause)")
+        }
+    }
+
+    /// `data` into a new file at `path` (replacing one), not flushed to disk.
+    private static func writeWithoutFlush(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var done = 0
+            while done < bytes.count {
+                let count = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                done += count
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ public struct BuiltBundle: Sendable {
 enum BundleWriter {
     static func write(pipeline: String, snapshot: SourceSnapshot, repositoryName: String, tests: TestsGate.Record,
                       stacks packaged: [PackagedStack], order: [PipelineDefinition.Stack], artifacts: [String: StoredObject],
-                      key: SigningKey, to bundlePath: String) throws(BuildError) -> BuiltBundle {
+                      key: SigningKey, to bundlePath: String, durable: Bool = true) throws(BuildError) -> BuiltBundle {
         var files: [String: Data] = [BundleLayout.testsLog: tests.log]
         for item in packaged {
             files[item.bundlePath] = item.template.bytes
@@ -47,14 +47,14 @@ enum BundleWriter {
         }
         let entries = files.map { ZipEntry(name: $0.key, source: .bytes($0.value)) }
             + [ZipEntry(name: BundleLayout.manifest, source: .bytes(manifestBytes))]
+        let written: WrittenZip
         do {
-            try writeZip(entries: entries, to: bundlePath, mtime: snapshot.commit.time.date)
+            written = try writeZip(entries: entries, to: bundlePath, mtime: snapshot.commit.time.date, durable: durable)
         } catch {
             throw BuildError(error, doing: "writing the bundle \(bundlePath)")
         }
-        let object = try ArtifactCache.digest(ofFile: bundlePath)
         return BuiltBundle(manifest: manifest, manifestBytes: manifestBytes, signature: signature, bundlePath: bundlePath,
-                           bundleSha256: object.sha256, bundleSize: object.size)
+                           bundleSha256: written.sha256, bundleSize: written.size)
     }
 
     /// `{"Parameters":{…},"Tags":{…}}`, canonical JSON (CodePipeline's template configuration).

@@ -23,17 +23,20 @@ final class CommitArtifactSink: ArtifactSink {
     /// Where to open the repository again, for threads.
     let repositoryPath: String
     /// Told of each artifact the moment it exists (any thread), so it can be uploaded
-    /// while the build goes on.
-    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
+    /// while the build goes on; and whether this build wrote and hashed its file (true),
+    /// or found it in the cache (false: to be checked before an upload).
+    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, _ hashedHere: Bool) -> Void)?
 
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
     private(set) var zippedFolders = 0
     private(set) var reusedFolders = 0
     private var folders: [String: StoredObject] = [:]
+    /// The digests of the zips this build wrote (and hashed as it wrote them).
+    private var madeHere: Set<String> = []
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
-         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)? = nil) {
+         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, Bool) -> Void)? = nil) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
@@ -58,24 +61,30 @@ final class CommitArtifactSink: ArtifactSink {
         }
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
-        // More threads than cores when there are more folders: equal shares of the CPU
-        // finish together, where one thread per core would leave one folder for last.
-        let made = try parallelMap(todo.map { ($0.tree, $0.items) }, width: min(todo.count, max(width, 4))) {
-            (work) throws(BuildError) -> StoredObject in
-            let repository: Repository
-            do throws(GitError) {
-                repository = try Repository.open(repositoryPath)
-            } catch {
-                throw BuildError(error, doing: "opening the repository at \(repositoryPath)")
-            }
+        let zipFolder = { @Sendable (tree: String, items: [FolderZip.Item], threads: Int) throws(BuildError) -> StoredObject in
             let temporary = cache.temporaryPath()
-            try FolderZip.zip(work.1, from: repository, to: temporary)
-            let object = try cache.adopt(temporary)
-            try cache.recordTree(work.0, zip: object)
-            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache)) }
+            let object = try cache.adopt(temporary, as: try FolderZip.zip(items, repositoryPath: repositoryPath,
+                                                                         to: temporary, width: threads))
+            try cache.recordTree(tree, zip: object)
+            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache), true) }
             return object
         }
-        for (item, object) in zip(todo, made) { folders[item.path] = object }
+        // A large folder gets every core for its files, one folder after the other: each
+        // is finished (and its upload started) as early as possible, and the uploads
+        // overlap the zipping of the next. Small folders share the cores among
+        // themselves, more threads than cores: equal shares finish together.
+        var made: [String: StoredObject] = [:]
+        let large = todo.filter { $0.items.count >= FolderZip.filesPerThread * width }
+        for folder in large.sorted(by: { $0.items.count > $1.items.count }) {
+            made[folder.path] = try zipFolder(folder.tree, folder.items, width)
+        }
+        let small = todo.filter { $0.items.count < FolderZip.filesPerThread * width }
+        let zippedSmall = try parallelMap(small.map { ($0.tree, $0.items) }, width: min(small.count, max(width, 4))) {
+            (work) throws(BuildError) -> StoredObject in try zipFolder(work.0, work.1, 1)
+        }
+        for (folder, object) in zip(small, zippedSmall) { made[folder.path] = object }
+        for folder in todo { folders[folder.path] = made[folder.path] }
+        madeHere.formUnion(made.values.map(\.sha256))
         zippedFolders += todo.count
     }
 
@@ -88,10 +97,11 @@ final class CommitArtifactSink: ArtifactSink {
     func storeZippedFile(at path: String) throws -> ArtifactLocation {
         let entry = try file(path)
         let temporary = cache.temporaryPath()
-        try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
-                                          blob: entry.id)],
-                          from: files.repository, to: temporary)
-        return try location(try cache.adopt(temporary))
+        let object = try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
+                                                       blob: entry.id)],
+                                       repositoryPath: repositoryPath, to: temporary, width: 1)
+        madeHere.insert(object.sha256)
+        return try location(try cache.adopt(temporary, as: object))
     }
 
     func storeFile(at path: String) throws -> ArtifactLocation {
@@ -114,7 +124,7 @@ final class CommitArtifactSink: ArtifactSink {
 
     private func location(_ object: StoredObject) throws(BuildError) -> ArtifactLocation {
         let entry = try Self.entry(object, layout: layout, cache: cache)
-        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry) }
+        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry, madeHere.contains(object.sha256)) }
         return ArtifactLocation(bucket: bucket, key: entry.key, sha256: object.sha256, size: object.size)
     }
 

@@ -78,15 +78,19 @@ public enum Publisher {
         progress.phase("upload", clock.lap(), "\(verb) \(upload.uploaded.count) artifacts (\(megabytes(upload.bytes))), "
             + "\(upload.present.count) already in the bucket")
 
-        // 2. Release objects: the bundle, then the signature, the manifest last.
+        // 2. Release objects: the bundle and the signature (at once), the manifest last.
         let objects: [(key: String, source: ReleaseObject)] = [
             (release.keys.bundle, .file(request.folder.file(BuildFolder.bundle), release.bundleSha256)),
             (release.keys.signature, .bytes(release.signature)),
-            (release.keys.manifest, .bytes(release.manifestBytes)),
         ]
+        let dryRun = request.dryRun
+        let first = try parallelMap(objects, width: 2) { (object) throws(BuildError) -> Bool in
+            try object.source.write(to: bucket, key: object.key, dryRun: dryRun)
+        }
+        let last = try ReleaseObject.bytes(release.manifestBytes).write(to: bucket, key: release.keys.manifest, dryRun: dryRun)
         var written: [String] = [], alreadyThere: [String] = []
-        for (key, source) in objects {
-            if try source.write(to: bucket, key: key, dryRun: request.dryRun) { written.append(key) } else { alreadyThere.append(key) }
+        for (key, isNew) in zip(objects.map(\.key) + [release.keys.manifest], first + [last]) {
+            if isNew { written.append(key) } else { alreadyThere.append(key) }
         }
         progress.phase("release", clock.lap(), "\(request.dryRun ? "would write" : "wrote") \(written.count) release objects"
             + (alreadyThere.isEmpty ? "" : ", \(alreadyThere.count) already there with these bytes")
@@ -164,9 +168,11 @@ public enum Publisher {
     }
 
     /// One artifact in the bucket: a HEAD; when missing, its local file is checked
-    /// against its digest and written once. True when it was (or, in a dry run, would
-    /// be) uploaded.
-    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+    /// against its digest (unless `verified`: this process has just written and hashed
+    /// it, as `ferry release` has) and written once. True when it was (or, in a dry run,
+    /// would be) uploaded.
+    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool,
+                       verified: Bool = false) throws(BuildError) -> Bool {
         let there: Bool
         do throws(BucketError) {
             there = try bucket.exists(key: artifact.key)
@@ -178,10 +184,12 @@ public enum Publisher {
             throw BuildError(.cache, "artifact \(artifact.key) is not in the bucket, and its file \(artifact.file) is not "
                 + "in the artifact cache of this machine: publish where you built, or build again here")
         }
-        let local = try ArtifactCache.digest(ofFile: artifact.file)
-        guard local.sha256 == artifact.sha256, local.size == artifact.size else {
-            throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
-                + "recorded (\(artifact.sha256)): the cache was changed; build again")
+        if !verified {
+            let local = try ArtifactCache.digest(ofFile: artifact.file)
+            guard local.sha256 == artifact.sha256, local.size == artifact.size else {
+                throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "
+                    + "recorded (\(artifact.sha256)): the cache was changed (or a crash damaged it); remove that file and build again")
+            }
         }
         guard !dryRun else { return true }
         do throws(BucketError) {

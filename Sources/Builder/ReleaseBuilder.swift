@@ -32,8 +32,12 @@ public struct BuildRequest: Sendable {
     /// Threads that zip code folders at once.
     public var width: Int
     /// Told of each artifact the moment it exists, from any thread (`ferry release`
-    /// uploads them while the build goes on).
-    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry) -> Void)?
+    /// uploads them while the build goes on), and whether the build hashed its file as
+    /// it wrote it (else it came from the cache).
+    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, _ hashedHere: Bool) -> Void)?
+    /// The output folder is scratch, removed when the command ends (`ferry release`
+    /// without `--out`): its files are not flushed to disk one by one.
+    public var scratchOutput = false
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
@@ -106,13 +110,13 @@ public enum ReleaseBuilder {
         let bundle = try BundleWriter.write(
             pipeline: definition.name, snapshot: snapshot, repositoryName: request.repositoryName ?? definition.name,
             tests: tests, stacks: packaged, order: definition.deploymentOrder(), artifacts: sink.stored,
-            key: request.key, to: folder.file(BuildFolder.bundle))
+            key: request.key, to: folder.file(BuildFolder.bundle), durable: !request.scratchOutput)
         let list = BuildFolder.Artifacts(
             bucket: request.bucket, prefix: request.layout.prefix,
             artifacts: try sink.stored.keys.sorted().map { (key) throws(BuildError) in
                 try CommitArtifactSink.entry(sink.stored[key]!, layout: request.layout, cache: request.cache)
             })
-        try folder.write(bundle, artifacts: list)
+        try folder.write(bundle, artifacts: list, durable: !request.scratchOutput)
         progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")
         return BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
                            reusedFolders: sink.reusedFolders)

@@ -45,7 +45,7 @@ public enum Releaser {
         // packaging starts only then). Content-addressed, they are harmless should the
         // build fail later: nothing points at them.
         let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
-        if let uploader { request.onArtifact = { uploader.submit($0) } }
+        if let uploader { request.onArtifact = { uploader.submit($0, hashedHere: $1) } }
         let built: BuildResult
         do {
             built = try ReleaseBuilder.build(request, progress: progress)

@@ -53,6 +53,13 @@ extension Repository {
         guard let object = ObjectID(hex: id) else { throw GitError(.library, "'\(id)' is not a git object id") }
         return try handle.withBlob(object) { bytes in Data(bytes) }
     }
+
+    /// Calls `body` with the content of the blob `id`, valid only during the call (no
+    /// copy: for bytes that are compressed or hashed right away).
+    public func withBlob<T>(_ id: String, _ body: (UnsafeRawBufferPointer) -> T) throws(GitError) -> T {
+        guard let object = ObjectID(hex: id) else { throw GitError(.library, "'\(id)' is not a git object id") }
+        return try handle.withBlob(object) { bytes in body(bytes) }
+    }
 }
 
 extension LibGit2Repository {

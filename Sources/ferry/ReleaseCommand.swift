@@ -69,7 +69,8 @@ struct ReleaseCommand: ParsableCommand {
     func run() throws {
         let temporary = out == nil ? NSTemporaryDirectory() + "/ferry-release-\(UUID().uuidString)" : nil
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
-        let request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
+        var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
+        request.scratchOutput = temporary != nil
         let shared = try bucket.open()
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,

@@ -8,10 +8,29 @@ import Testing
 
 @Suite struct FolderZipTests {
     /// The zip of `app/src/fn` of the fixture's HEAD.
-    static func zipOfFunction(_ fixture: PipelineFixture, to path: String) throws {
+    @discardableResult
+    static func zipOfFunction(_ fixture: PipelineFixture, to path: String, width: Int = 1) throws -> StoredObject {
         let repository = try Repository.open(fixture.path)
         let files = try CommitFiles(repository: repository, commit: try repository.resolve("HEAD"), sourcePath: "app")
-        try FolderZip.zip(files.files(under: "/app/src/fn"), from: repository, to: path)
+        return try FolderZip.zip(files.files(under: "/app/src/fn"), repositoryPath: fixture.path, to: path, width: width)
+    }
+
+    @Test func compressingOnSeveralThreadsGivesTheSameBytesAndTheDigestOfTheFile() throws {
+        let fixture = try PipelineFixture()
+        // Enough files for the writer to use threads (it keeps at least 32 files per thread).
+        for index in 0..<100 {
+            try fixture.git.write("app/src/fn/lib/m\(index).py", String(repeating: "value_\(index) = \(index)\n", count: 200 + index))
+        }
+        try fixture.git.commitAll("more files", date: 1_700_001_000)
+        let out = try TemporaryDirectory()
+        let one = try Self.zipOfFunction(fixture, to: out.url("one.zip"), width: 1)
+        let three = try Self.zipOfFunction(fixture, to: out.url("three.zip"), width: 3)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out.url("one.zip")))
+        #expect(one == three)
+        #expect(bytes == (try Data(contentsOf: URL(fileURLWithPath: out.url("three.zip")))))
+        #expect(one == StoredObject(sha256: sha256Hex(bytes), size: bytes.count), "hashed while written")
+        let entries = try listEntries(zip: out.url("three.zip"))
+        #expect(entries.count == 103 && entries.map(\.name) == entries.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 
     @Test func aFoldersZipHoldsItsCommittedFilesWithFixedTimesAndModes() throws {
@@ -56,9 +75,10 @@ import Testing
     }
 
     @Test func randomBytesAreStoredAndTextIsDeflated() {
-        #expect(FolderZip.compression(of: PipelineFixture.pseudoRandom(count: 100_000, seed: 9)) == .store)
-        #expect(FolderZip.compression(of: Data(String(repeating: "hello world\n", count: 10_000).utf8)) == .deflate)
-        #expect(FolderZip.compression(of: PipelineFixture.pseudoRandom(count: 100, seed: 9)) == .deflate)
+        func compression(_ data: Data) -> ZipCompression { data.withUnsafeBytes { FolderZip.compression(of: $0) } }
+        #expect(compression(PipelineFixture.pseudoRandom(count: 100_000, seed: 9)) == .store)
+        #expect(compression(Data(String(repeating: "hello world\n", count: 10_000).utf8)) == .deflate)
+        #expect(compression(PipelineFixture.pseudoRandom(count: 100, seed: 9)) == .deflate)
         #expect([UInt8](repeating: 7, count: 100).withUnsafeBytes { FolderZip.entropy($0) } == 0)
         #expect(abs((0..<256 * 16).map { UInt8($0 % 256) }.withUnsafeBytes { FolderZip.entropy($0) } - 8) < 1e-9)
     }
@@ -85,7 +105,7 @@ import Testing
         let cache = try ArtifactCache(folder: directory.url("cache"))
         let temporary = cache.temporaryPath()
         try Data("zip bytes".utf8).write(to: URL(fileURLWithPath: temporary))
-        let object = try cache.adopt(temporary)
+        let object = try cache.adopt(temporary, as: StoredObject(sha256: sha256Hex(Data("zip bytes".utf8)), size: 9))
         #expect(object == StoredObject(sha256: sha256Hex(Data("zip bytes".utf8)), size: 9))
         #expect(!FileManager.default.fileExists(atPath: temporary))
         let tree = String(repeating: "ab", count: 20)

@@ -82,6 +82,26 @@ import Testing
         #expect(try moto.pointerSerials() == [2, 1])
     }
 
+    @Test func aZipTheCacheHeldIsHashedBeforeAReleaseUploadsIt() throws {
+        // A release uploads the zips it has just written without reading them again (they
+        // were hashed as they were written); a zip reused from the cache is checked first.
+        let fixture = try PipelineFixture()
+        let first = try MotoPipeline(fixture)
+        let released = try first.release("1.0.0")
+        #expect(released.publish.uploaded.count == 3)
+        let zip = try #require(released.build.bundle.manifest.artifacts.max { $0.size < $1.size })
+        let file = first.cache.path(of: zip.sha256)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        bytes[bytes.count / 2] ^= 0x01  // same size: the cache still offers it for its tree
+        try bytes.write(to: URL(fileURLWithPath: file))
+
+        let second = try MotoPipeline(fixture, cache: first.cache)  // a fresh bucket
+        let error = try #require(throws: BuildError.self) { try second.release("1.0.1") }
+        #expect(error.code == .cache && error.message.contains("no longer has the sha256"), "\(error)")
+        #expect(!(try second.keys()).contains(zip.key), "the changed zip was uploaded")
+        #expect(try second.keys().allSatisfy { $0.contains("/artifacts/") }, "release objects or pointer were written")
+    }
+
     @Test func anArtifactMissingFromBucketAndCacheStopsThePublishBeforeTheReleaseObjects() throws {
         let moto = try MotoPipeline(try PipelineFixture())
         let built = try moto.build(out: "b")

@@ -17,10 +17,11 @@ struct MotoPipeline {
     let config: AWSConfig
     let bucket: SharedBucket
 
-    init(_ fixture: PipelineFixture) throws {
+    /// A fresh bucket; a fresh artifact cache unless `cache` is given.
+    init(_ fixture: PipelineFixture, cache: ArtifactCache? = nil) throws {
         self.fixture = fixture
         scratch = try TemporaryDirectory("ferry-release-test")
-        cache = try ArtifactCache(folder: scratch.url("cache"))
+        self.cache = try cache ?? ArtifactCache(folder: scratch.url("cache"))
         config = try AWSTestConfig.make(http: http)
         bucket = try ReleaseFixture.makeBucket(S3(config: config))
     }
