@@ -72,7 +72,7 @@ let package = Package(
         ], swiftSettings: testHooks),
         // Benchmark commands for scripts/bench-* (unpack-bench, bench-fixture, http-bench).
         .executableTarget(name: "ferry-bench", dependencies: [
-            "Agent", "Archive", "Basics", "Bucket", "HTTP", "Manifest",
+            "AWS", "Agent", "Archive", "Basics", "Bucket", "HTTP", "Manifest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStore",
-            "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

@@ -15,6 +15,7 @@ struct ObjectStoreMotoTests {
             if versioned { try s3.putBucketVersioning(name) }
             return name
         }
-        #expect(try behaviour.observe(on: world) == behaviour.expected)
+        let observed = try behaviour.observe(on: world)
+        #expect(observed == behaviour.expected)
     }
 }
