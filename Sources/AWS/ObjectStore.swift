@@ -15,6 +15,9 @@ import HTTP
 /// - PUT `.ifAbsent` on an existing key throws 412; `.ifMatch` with a stale ETag throws
 ///   412 and on a missing key `NoSuchKey` (404, as moto and S3 answer).
 /// - DELETE in a versioned bucket adds a delete marker; the versions stay listed.
+///   The order of a version listing is not part of the contract: S3 interleaves versions
+///   and delete markers newest first per key, moto lists the markers after the versions.
+///   Use `isLatest` and `lastModified`, not the position.
 public protocol ObjectStore: Sendable {
     func headObject(bucket: String, key: String, versionId: String?) throws(AWSError) -> S3.ObjectInfo?
     func getObject(bucket: String, key: String, options: S3.GetOptions, limit: Int) throws(AWSError) -> S3.GetResult<Data>

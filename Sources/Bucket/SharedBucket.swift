@@ -175,7 +175,8 @@ public struct SharedBucket: Sendable {
         }
     }
 
-    /// Every version (and delete marker) of exactly `key`, newest first.
+    /// Every version (and delete marker) of exactly `key`, in the store's order (S3: newest
+    /// first; moto lists delete markers last): sort by `isLatest` / `lastModified`.
     public func versions(of key: String) throws(BucketError) -> [S3.ObjectVersion] {
         do {
             return try store.listObjectVersions(bucket: name, prefix: key, pageSize: nil).filter { $0.key == key }

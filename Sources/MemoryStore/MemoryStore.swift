@@ -139,7 +139,7 @@ public final class MemoryStore: ObjectStore, Sendable {
         let date = now()
         return try state.withLock { (world) throws(AWSError) -> S3.PutResult in
             world.count(.put)
-            guard var stored = world.buckets[bucket] else { throw Self.noSuchBucket(bucket, "S3.PutObject") }
+            guard let stored = world.buckets[bucket] else { throw Self.noSuchBucket(bucket, "S3.PutObject") }
             try stored.checkAccess(key, "S3.PutObject")
             let latest = stored.objects[key]?.last.flatMap { $0.isDeleteMarker ? nil : $0 }
             switch options.condition {
@@ -159,7 +159,6 @@ public final class MemoryStore: ObjectStore, Sendable {
             let version = Version(id: id, body: data, etag: etag, lastModified: date,
                                   contentType: options.contentType ?? "binary/octet-stream", metadata: metadata)
             stored.append(version, to: key)
-            world.buckets[bucket] = stored
             return S3.PutResult(etag: etag, versionId: stored.versioned ? id : nil)
         }
     }
@@ -180,7 +179,7 @@ public final class MemoryStore: ObjectStore, Sendable {
             try stored.checkListing("S3.ListObjectsV2")
             var listing = S3.Listing()
             var folders = Set<String>()
-            for key in stored.objects.keys.sorted() where key.hasPrefix(prefix ?? "") {
+            for key in Self.keys(of: stored, prefix: prefix) {
                 guard let latest = stored.objects[key]?.last, !latest.isDeleteMarker else { continue }
                 let rest = key.dropFirst(prefix?.count ?? 0)
                 if let delimiter, !delimiter.isEmpty, let range = rest.range(of: delimiter) {
@@ -202,7 +201,7 @@ public final class MemoryStore: ObjectStore, Sendable {
             guard let stored = world.buckets[bucket] else { throw Self.noSuchBucket(bucket, "S3.ListObjectVersions") }
             try stored.checkListing("S3.ListObjectVersions")
             var versions: [S3.ObjectVersion] = []
-            for key in stored.objects.keys.sorted() where key.hasPrefix(prefix ?? "") {
+            for key in Self.keys(of: stored, prefix: prefix) {
                 let history = stored.objects[key] ?? []
                 for (offset, version) in history.reversed().enumerated() {
                     versions.append(S3.ObjectVersion(
@@ -219,7 +218,7 @@ public final class MemoryStore: ObjectStore, Sendable {
         let date = now()
         try state.withLock { (world) throws(AWSError) in
             world.count(.delete)
-            guard var stored = world.buckets[bucket] else { throw Self.noSuchBucket(bucket, "S3.DeleteObject") }
+            guard let stored = world.buckets[bucket] else { throw Self.noSuchBucket(bucket, "S3.DeleteObject") }
             try stored.checkAccess(key, "S3.DeleteObject")
             if let versionId {
                 stored.objects[key]?.removeAll { $0.id == versionId }
@@ -232,7 +231,6 @@ public final class MemoryStore: ObjectStore, Sendable {
             } else {
                 stored.objects[key] = nil
             }
-            world.buckets[bucket] = stored
         }
     }
 
@@ -269,6 +267,13 @@ public final class MemoryStore: ObjectStore, Sendable {
             if let etag = options.ifNoneMatch, etag == version.etag { return nil }
             return version
         }
+    }
+
+    /// The keys under `prefix`, in order (filtered before sorting: listing one key's
+    /// versions does not sort the whole bucket).
+    private static func keys(of bucket: Bucket, prefix: String?) -> [String] {
+        guard let prefix, !prefix.isEmpty else { return bucket.objects.keys.sorted() }
+        return bucket.objects.keys.filter { $0.hasPrefix(prefix) }.sorted()
     }
 
     static func noSuchBucket(_ bucket: String, _ operation: String) -> AWSError {

@@ -20,8 +20,9 @@ struct World {
     }
 }
 
-/// One bucket: each key's versions, oldest first (the last is the current one).
-struct Bucket {
+/// One bucket: each key's versions, oldest first (the last is the current one). A class,
+/// so a write changes the bucket in place instead of copying its table of keys.
+final class Bucket {
     var versioned: Bool
     var objects: [String: [Version]] = [:]
     /// Key prefixes whose object calls answer 403; "" is the whole bucket.
@@ -41,7 +42,7 @@ struct Bucket {
     }
 
     /// Adds `version` as the current one. Without versioning it replaces the `null` version.
-    mutating func append(_ version: Version, to key: String) {
+    func append(_ version: Version, to key: String) {
         if version.id == "null" { objects[key]?.removeAll { $0.id == "null" } }
         objects[key, default: []].append(version)
     }
