@@ -12,8 +12,10 @@ import Synchronization
 /// mutex, and a conditional GET that still matches costs two hash lookups and no copy
 /// of the body. Requests are counted by kind.
 ///
-/// Access denial models a bucket policy `Deny` on object calls (`deny(bucket:prefix:)`);
-/// like moto, listings are only refused when the whole bucket is denied.
+/// Access denial models a bucket policy `Deny` on object calls (`deny(bucket:prefix:)`):
+/// 403 `AccessDenied` on GET, PUT and DELETE as moto answers (the behaviour table checks
+/// GET against moto), and on HEAD as AWS answers (moto does not check HEAD against a
+/// policy). Listings are only refused when the whole bucket is denied.
 public final class MemoryStore: ObjectStore, Sendable {
     /// A request kind, for `requestCounts()`.
     public enum RequestKind: Int, CaseIterable, Sendable, CustomStringConvertible {

@@ -8,11 +8,11 @@ import Testing
 /// against moto (`ObjectStoreMotoTests`): the same outcomes, offline.
 struct MemoryStoreTests {
     static func world(_ store: MemoryStore = MemoryStore()) -> StoreUnderTest {
-        StoreUnderTest(store: store) { versioned in
+        StoreUnderTest(store: store, makeBucket: { versioned in
             let name = "bucket-\(UUID().uuidString.prefix(8).lowercased())"
             store.createBucket(name, versioned: versioned)
             return name
-        }
+        }, denyGets: { bucket, prefix in store.deny(bucket: bucket, prefix: prefix) })
     }
 
     @Test(arguments: StoreBehaviour.all)

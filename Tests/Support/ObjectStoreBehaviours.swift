@@ -6,10 +6,15 @@ import HTTP
 public struct StoreUnderTest: Sendable {
     public let store: any ObjectStore
     let makeBucket: @Sendable (_ versioned: Bool) throws -> String
+    let denyGets: @Sendable (_ bucket: String, _ prefix: String) throws -> Void
 
-    public init(store: any ObjectStore, makeBucket: @escaping @Sendable (_ versioned: Bool) throws -> String) {
+    /// `denyGets` refuses GETs of keys under a prefix: a bucket policy `Deny s3:GetObject`
+    /// on moto, `MemoryStore.deny` in memory.
+    public init(store: any ObjectStore, makeBucket: @escaping @Sendable (_ versioned: Bool) throws -> String,
+                denyGets: @escaping @Sendable (_ bucket: String, _ prefix: String) throws -> Void) {
         self.store = store
         self.makeBucket = makeBucket
+        self.denyGets = denyGets
     }
 
     public func bucket(versioned: Bool = true) throws -> String { try makeBucket(versioned) }
@@ -215,6 +220,16 @@ extension StoreBehaviour {
             let all = try world.store.listObjects(bucket: bucket, prefix: nil, delimiter: nil, pageSize: nil)
             return "\(folder.objects.map(\.key).joined(separator: ",")) | "
                 + "\(folder.commonPrefixes.joined(separator: ",")) | \(all.objects.count)"
+        },
+        StoreBehaviour(name: "a GET refused by the bucket's policy is 403 AccessDenied; other keys still read",
+                       expected: "error 403 AccessDenied | ok open") { world in
+            let bucket = try world.bucket()
+            _ = try put(world, bucket, "secret/x", "x")
+            _ = try put(world, bucket, "open/y", "open")
+            try world.denyGets(bucket, "secret/")
+            let denied: String
+            do { denied = try get(world, bucket, "secret/x") } catch let error as AWSError { denied = text(error) }
+            return "\(denied) | \(try get(world, bucket, "open/y").split(separator: " ").prefix(2).joined(separator: " "))"
         },
         StoreBehaviour(name: "a listing in a missing bucket is 404 NoSuchBucket", expected: "error 404 NoSuchBucket") { world in
             _ = try world.store.listObjects(bucket: "ferry-no-such-bucket-x2", prefix: nil, delimiter: nil, pageSize: nil)
