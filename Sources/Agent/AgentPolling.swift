@@ -1,3 +1,4 @@
+import Basics
 import Bucket
 import Foundation
 import Manifest

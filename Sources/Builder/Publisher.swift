@@ -1,6 +1,6 @@
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 import Synchronization
 

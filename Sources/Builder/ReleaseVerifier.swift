@@ -1,7 +1,7 @@
 import Archive
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 
 /// A release that passed `ferry verify`, and what was checked.

@@ -1,6 +1,6 @@
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 
 /// The on-call's view of and hands on the shared bucket: status, history, rollback,

@@ -1,7 +1,7 @@
 import AWS
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 
 extension OnCall {
@@ -96,7 +96,7 @@ extension OnCall {
         }
         let listed: [S3.ObjectVersion]
         do {
-            listed = try bucket.s3.listObjectVersions(bucket: bucket.name, prefix: prefix)
+            listed = try bucket.store.listObjectVersions(bucket: bucket.name, prefix: prefix, pageSize: nil)
         } catch {
             throw FleetError(error, doing: "listing the pins of \(pipeline)")
         }

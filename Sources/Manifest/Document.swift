@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A Ferry document: JSON with a `schema` of the form `ferry.<kind>/v<major>[.<minor>]`.

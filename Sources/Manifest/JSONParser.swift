@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The largest document of each kind Ferry reads, in bytes. A larger one is refused

@@ -1,3 +1,4 @@
+import Basics
 extension Manifest {
     /// Refuses a manifest Ferry would not write: a bad pipeline name or time, a commit
     /// that is not a full hex id, negative sizes or durations, bad digests, unsafe or

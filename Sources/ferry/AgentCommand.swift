@@ -12,8 +12,7 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "The silo agent: poll the bucket, verify and apply releases, report.",
         discussion: "Settings: flags, else the --config YAML file, else FERRY_* (see docs/agent.md).",
-        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self,
-                      AgentUnpackBenchCommand.self, AgentBenchFixtureCommand.self])
+        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self])
 }
 
 /// `ferry agent run`: reconciles every interval until SIGTERM or SIGINT.
@@ -195,8 +194,11 @@ struct AgentOptions: ParsableArguments {
     }
 
     /// `FERRY_TEST_KILL_AT=<checkpoint>[#n]` (tests only): SIGKILL right after the n-th
-    /// time the agent reaches the checkpoint (see `KillPoint`, docs/agent.md).
+    /// time the agent reaches the checkpoint (see `KillPoint`, docs/agent.md). Compiled
+    /// only into debug builds (`FERRY_TEST_HOOKS`, Package.swift), which the tests run;
+    /// a release build ignores the variable.
     static func testKillHook(environment: [String: String]) -> (String) -> Void {
+        #if FERRY_TEST_HOOKS
         guard let text = environment["FERRY_TEST_KILL_AT"], let point = KillPoint(text) else {
             return { _ in }
         }
@@ -204,10 +206,15 @@ struct AgentOptions: ParsableArguments {
         return { name in
             if box.point.reached(name) { kill(getpid(), SIGKILL) }
         }
+        #else
+        return { _ in }
+        #endif
     }
 }
 
+#if FERRY_TEST_HOOKS
 private final class KillPointBox {
     var point: KillPoint
     init(_ point: KillPoint) { self.point = point }
 }
+#endif

@@ -1,22 +1,23 @@
 import AWS
+import Basics
 import Bucket
 import Foundation
 import Manifest
+import MemoryStore
 import TestSupport
 import Testing
 
-/// The shared bucket's protocol against the local moto server: write-once release
-/// objects, pointer compare-and-swap, pins whose serial survives removal, status reads.
+/// The shared bucket's protocol over the in-memory store (offline; IntegrationTests runs
+/// the same against moto): write-once release objects, pointer compare-and-swap, pins
+/// whose serial survives removal, status reads.
 struct SharedBucketTests {
     let bucket: SharedBucket
     let key = try! SigningKey(seed: Data(repeating: 7, count: 32))
 
-    init() throws {
-        let s3 = S3(config: try AWSTestConfig.make())
-        let name = uniqueName("ferry-bucket")
-        try s3.createBucket(name)
-        try s3.putBucketVersioning(name)
-        bucket = SharedBucket(s3: s3, name: name)
+    let store = MemoryStore()
+
+    init() {
+        bucket = ReleaseFixture.makeBucket(store)
     }
 
     func release(_ version: String, manifest: String = "m", bundle: String = "b") throws -> ReleaseRef {
@@ -124,7 +125,7 @@ struct SharedBucketTests {
 /// will verify: a signed manifest whose files match the bundle, and a signed pointer.
 struct ReleaseFixtureTests {
     @Test func aFixtureReleaseVerifiesEndToEnd() throws {
-        let bucket = try ReleaseFixture.makeBucket(S3(config: try AWSTestConfig.make()))
+        let bucket = ReleaseFixture.makeBucket()
         let dir = try TemporaryDirectory()
         let ref = try ReleaseFixture.publish(
             to: bucket, pipeline: "webapp", version: "1.0.0",
@@ -147,5 +148,34 @@ struct ReleaseFixtureTests {
         #expect(file.byteCount <= limit)
         #expect(try bucket.release(pipeline: "webapp", version: SemVer("1.0.0")) == ref)
         #expect(try bucket.releases(pipeline: "webapp") == [SemVer("1.0.0")])
+    }
+}
+
+/// How the bucket maps the store's errors, over the in-memory store's S3 error shapes.
+struct SharedBucketErrorTests {
+    @Test func aDeniedKeyIsAStorageErrorNamingAccessDeniedAndNotTransient() throws {
+        let store = MemoryStore()
+        let bucket = ReleaseFixture.makeBucket(store)
+        try bucket.put(key: "ferry/status/webapp/a.json", data: Data("{}".utf8))
+        store.deny(bucket: bucket.name, prefix: "ferry/status/")
+        let error = #expect(throws: BucketError.self) { try bucket.read(key: "ferry/status/webapp/a.json", cap: 100) }
+        #expect(error?.code == .storage && error?.cause?.code == .accessDenied && error?.isTransient == false)
+        #expect(error?.description.contains("HTTP 403") == true)
+    }
+
+    @Test func anUnchangedDocumentCostsOneGetAndNoBody() throws {
+        let store = MemoryStore()
+        let bucket = ReleaseFixture.makeBucket(store)
+        let etag = try bucket.swap(key: "ferry/channels/webapp/canary.json", data: Data("{}".utf8), expecting: nil)
+        store.resetCounts()
+        #expect(try bucket.read(key: "ferry/channels/webapp/canary.json", ifNoneMatch: etag, cap: 100) == .notModified)
+        #expect(store.requestCounts()[.get] == 1 && store.totalRequests == 1)
+    }
+
+    @Test func aMissingBucketReadsAsAbsentAndAWriteSaysNotFound() throws {
+        let bucket = SharedBucket(store: MemoryStore(), name: "nowhere")
+        #expect(try bucket.read(key: "ferry/x.json", cap: 10) == .absent)
+        let error = #expect(throws: BucketError.self) { try bucket.put(key: "ferry/x.json", data: Data()) }
+        #expect(error?.code == .notFound && error?.cause?.code == .noSuchBucket)
     }
 }

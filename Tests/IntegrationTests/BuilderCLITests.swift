@@ -1,4 +1,5 @@
 import AWS
+import Basics
 import Bucket
 import Foundation
 import Manifest

@@ -1,8 +1,10 @@
 import AWS
 import Archive
+import Basics
 import Bucket
 import Foundation
 import Manifest
+import MemoryStore
 
 /// Releases written straight into a test bucket, in the layout `ferry publish` writes
 /// (BundleLayout, BucketLayout): for the agent's and on-call's tests, which must not
@@ -108,5 +110,12 @@ public enum ReleaseFixture {
         try s3.createBucket(name)
         try s3.putBucketVersioning(name)
         return SharedBucket(s3: s3, name: name, layout: BucketLayout(prefix: prefix))
+    }
+
+    /// A fresh versioned bucket in an in-memory store (offline unit tests).
+    public static func makeBucket(_ store: MemoryStore = MemoryStore(), prefix: String = "ferry/") -> SharedBucket {
+        let name = uniqueName("ferry-rel")
+        store.createBucket(name)
+        return SharedBucket(store: store, name: name, layout: BucketLayout(prefix: prefix))
     }
 }
