@@ -114,9 +114,12 @@ struct WriterOptions: ParsableArguments {
     }
 
     /// The writer for `key`, with the lifetime `--expires-in` (or `defaultDays`) sets.
-    func signer(_ key: SigningKey, defaultDays: Int? = nil) throws -> PointerSigner {
+    /// `signs: false` (a publish without a channel writes no pointer) needs no trust list.
+    func signer(_ key: SigningKey, defaultDays: Int? = nil, signs: Bool = true) throws -> PointerSigner {
         let days = expiresIn ?? defaultDays
-        return PointerSigner(key: key, trust: try trustStore(),
+        let store = !signs && trust.isEmpty && ProcessInfo.processInfo.environment["FERRY_TRUST"] == nil
+            ? TrustStore([]) : try trustStore()
+        return PointerSigner(key: key, trust: store,
                              lifetime: days.map { TimeInterval($0) * 86_400 } ?? Pointer.defaultLifetime)
     }
 }

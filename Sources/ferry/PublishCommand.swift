@@ -59,7 +59,7 @@ struct PublishCommand: ParsableCommand {
 
     func run() throws {
         let request = PublishRequest(folder: BuildFolder(folder), bucket: try bucket.open(), channel: channel,
-                                     writer: try writer.signer(try KeyFiles.signingKey(key)), reason: reason,
+                                     writer: try writer.signer(try KeyFiles.signingKey(key), signs: channel != nil), reason: reason,
                                      dryRun: dryRun)
         let result = try Publisher.publish(request, progress: Reporter.progress())
         try PublishCommand.report(result, bucket: request.bucket, tag: nil, json: json)

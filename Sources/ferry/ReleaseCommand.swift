@@ -74,7 +74,7 @@ struct ReleaseCommand: ParsableCommand {
         let shared = try bucket.open()
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,
-                                          writer: try writer.signer(publishKey), reason: reason, dryRun: dryRun,
+                                          writer: try writer.signer(publishKey, signs: channel != nil), reason: reason, dryRun: dryRun,
                                           progress: Reporter.progress())
         try PublishCommand.report(result.publish, bucket: shared, tag: result.build.snapshot.tagName, json: json)
     }

@@ -91,7 +91,8 @@ struct RollbackCommand: ParsableCommand {
                                                                                       serial: pointer.serial))
         }
         if json {
-            let action = result == .unchanged(pointer) ? "unchanged" : pointer.isEnded ? "unpinned" : "moved"
+            let action = result == .unchanged(pointer) ? "unchanged"
+                : pointer.isEnded ? "unpinned" : siloName(pointer) != nil ? "pinned" : "moved"
             try FleetOutput.json(MoveJSON(action: action, pipeline: pipeline, channel: channelName(pointer),
                                           silo: siloName(pointer), from: from.map(MoveJSON.Ref.init),
                                           to: MoveJSON.Ref(pointer), wait: waited.map(FleetOutput.WaitResult.init)))
