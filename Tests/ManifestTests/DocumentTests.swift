@@ -113,6 +113,23 @@ import Testing
         #expect(Pointer.inForce(pin: nil, channel: Fixture.pointer(expiresAt: "2024-05-01T00:00:00Z"), now: now) == nil)
     }
 
+    @Test func aSignedManifestWhoseSizesSumPastInt64MaxIsRefusedNotATrap() throws {
+        // 1,100 files of 2^53 - 1 bytes each: every number is valid JSON, the sum is not.
+        var manifest = Fixture.manifest
+        manifest.files = (0..<1_100).map { .init(path: "templates/f\($0).yaml", size: 9_007_199_254_740_991, sha256: Fixture.a64) }
+        manifest.files[0].path = "templates/storage.yaml"
+        guard case .object(var members) = try CanonicalJSON.tree(of: manifest) else { Issue.record("not an object"); return }
+        members["schema"] = .string(Manifest.currentSchema)
+        let bytes = JSONValue.object(members).canonicalBytes
+        let error = refusal { () throws(ManifestError) in try Manifest.decode(bytes) }
+        #expect(error?.code == .invalidValue)
+        #expect(error?.message.contains("add up past the largest size ferry can count") == true)
+        let signature = try signManifest(Fixture.manifest, with: Fixture.key).signature  // over other bytes: checked first
+        #expect(refusal { () throws(ManifestError) in
+            try verifyManifest(bytes: bytes, signature: signature, trust: Fixture.trust([.builder]))
+        } != nil)
+    }
+
     @Test func sizesThatSumPastInt64MaxAreAClearErrorNotATrap() throws {
         var manifest = Fixture.manifest
         manifest.files = [.init(path: "templates/storage.yaml", size: Int.max - 10, sha256: Fixture.a64),
