@@ -60,14 +60,12 @@ enum KeyFiles {
                     + " (e.g. --trust \(path)=release,oncall)")
             }
             var roles = Set<Role>()
-            do {
-                for name in parts[1].split(separator: ",") {
-                    guard let role = Role(rawValue: String(name)) else {
-                        throw ValidationError("--trust \(argument): unknown role '\(name)'; roles are "
-                            + Role.allCases.map(\.rawValue).joined(separator: ", "))
-                    }
-                    roles.insert(role)
+            for name in parts[1].split(separator: ",") {
+                guard let role = Role(rawValue: String(name)) else {
+                    throw ValidationError("--trust \(argument): unknown role '\(name)'; roles are "
+                        + Role.allCases.map(\.rawValue).joined(separator: ", "))
                 }
+                roles.insert(role)
             }
             do {
                 keys.append((try PublicKey(fileContents: try KeyFileIO.read(path)), roles))

@@ -99,7 +99,7 @@ struct UnpinCommand: ParsableCommand {
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
         let result = try onCall.commit(plan, by: signer, now: Date())
         try RollbackCommand.report(result, verb: "unpinned", pipeline: pipeline, onCall: onCall,
-                                   waiting: WaitOptions(), json: json)
+                                   waiting: nil, json: json)
     }
 }
 
@@ -149,6 +149,6 @@ struct RefreshCommand: ParsableCommand {
         let plan = try onCall.planRefresh(pipeline: pipeline, scope: scope, reason: reason, by: signer)
         let result = try onCall.commit(plan, by: signer, now: Date())
         try RollbackCommand.report(result, verb: "refreshed", pipeline: pipeline, onCall: onCall,
-                                   waiting: WaitOptions(), json: json)
+                                   waiting: nil, json: json)
     }
 }

@@ -75,14 +75,14 @@ struct RollbackCommand: ParsableCommand {
     /// Prints what a channel move did, then waits if asked.
     /// Prints what a move of a channel or a pin did, then waits for the silos if asked.
     static func report(_ result: MoveResult, verb: String, pipeline: String, onCall: OnCall,
-                       waiting: WaitOptions, json: Bool) throws {
+                       waiting: WaitOptions?, json: Bool) throws {
         let pointer = result.pointer
         var from: Pointer?
         if case .moved(let previous, _) = result { from = previous }
         let text = describe(result, verb: verb, pipeline: pipeline)
         if !json { print(text) }
         var waited: Convergence.Snapshot?
-        if let release = pointer.release {
+        if let waiting, let release = pointer.release {
             let subject: ConvergenceGoal.Scope = switch pointer.scope {
             case .channel(let name): .channel(name)
             case .silo(let name): .silo(name)

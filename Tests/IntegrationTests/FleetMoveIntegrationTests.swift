@@ -182,6 +182,34 @@ struct FleetMoveIntegrationTests {
         #expect(try world.bucket.currentPointer(pipeline: "webapp", scope: .silo("silo-us")) == nil)
     }
 
+    @Test func refreshReSignsTheSameReleaseWithTheNextSerialAndANewExpiry() throws {
+        let world = try threeReleasesOnStable()
+        let key = try world.keyFile(ReleaseFixture.releaseKey, name: "release")
+        let before = try world.pointer("stable")
+        let run = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key, "--expires-in", "7",
+                                  "--reason", "weekly refresh", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["action"] as? String == "moved")
+        let after = try world.pointer("stable")
+        #expect(after.serial == 4 && after.release == before.release && after.reason == "weekly refresh")
+        let issued = try #require(Timestamp.parse(after.issuedAt))
+        #expect(after.expiresAt == Timestamp.format(issued.addingTimeInterval(7 * 86_400)))
+        // Again: always written (that is refresh's job), with the next serial.
+        let again = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key)
+        #expect(again.status == 0 && again.stdout.hasPrefix("re-signed channel stable of webapp at 1.2.0 (serial 4 -> 5)"),
+                "\(again.stdout)\(again.stderr)")
+        // Nothing to refresh, a bad lifetime, a key without roles: refused, nothing written.
+        let never = try world.ferry("refresh", "webapp", "--channel", "nightly", "--key", key)
+        #expect(never.status == 1 && never.stderr.contains("has never been set: there is nothing to refresh"))
+        let bad = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key, "--expires-in", "0")
+        #expect(bad.status == 64 && bad.stderr.contains("--expires-in 0: give 1 to 3650 days"))
+        let noRoles = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key, "--trust",
+                                      world.dir.url("release.pub"))
+        #expect(noRoles.status == 64 && noRoles.stderr.contains("names no role"), "\(noRoles.stderr)")
+        #expect(try world.writes("stable") == 5)
+    }
+
     /// canary at 1.2.0 (serial 2), stable at 1.1.0 (serial 1).
     func canaryAheadOfStable() throws -> FleetWorld {
         let world = try FleetWorld()
