@@ -18,11 +18,10 @@ extension OnCall {
         guard from != to else {
             throw FleetError(.invalidInput, "--from and --to are both \(from); promote moves a release to another channel")
         }
-        guard let read = try pointer(pipeline: pipeline, channel: from), let source = read.0.release else {
+        guard let source = try verifiedPointer(pipeline: pipeline, channel: from, trust: writer.trust)?.release else {
             throw FleetError(.notFound, "channel \(from) of \(pipeline) has never been set: there is nothing to "
                 + "promote; publish a release to it first")
         }
-        try verify(read.0, as: .channel(from), pipeline: pipeline, trust: writer.trust)
         let release = try publishedRelease(pipeline: pipeline, version: source.version)
         guard release.isSameRelease(as: source) else {
             throw FleetError(.digestMismatch, "channel \(from) points at \(source.version) with manifest "
@@ -44,22 +43,27 @@ extension OnCall {
         return PromotePlan(move: move, forcedPast: blockers)
     }
 
-    /// Refuses a source pointer that does not verify: promote copies what it names.
-    func verify(_ pointer: Pointer, as scope: PointerScope, pipeline: String, trust: TrustStore) throws(FleetError) {
-        let key = try layoutKey { () throws(ManifestError) in try bucket.layout.channel(pipeline: pipeline, channel: scope.name) }
+    /// The channel's pointer, read once and verified against `trust` (not its expiry), or
+    /// nil when the channel was never set. One that does not verify is refused: promote
+    /// copies what it names.
+    func verifiedPointer(pipeline: String, channel: String, trust: TrustStore) throws(FleetError) -> Pointer? {
+        let key = try channelKey(pipeline: pipeline, channel: channel)
+        let read: SharedBucket.Read
         do {
-            let data = try bucket.require(key: key, cap: SizeCap.pointer, what: "\(scope) of \(pipeline)")
-            let verified = try verifyPointer(bytes: data, trust: trust)
-            guard verified.scope == scope, verified.pipeline == pipeline else {
-                throw ManifestError(.wrongDocument, "it is \(verified.scope) of \(verified.pipeline)")
-            }
-        } catch let error as BucketError {
-            throw FleetError(error, doing: "reading \(scope) of \(pipeline)")
-        } catch let error as ManifestError {
-            throw FleetError(.invalidInput, "\(scope) of \(pipeline) does not verify against the trusted keys: "
-                + "\(error.message); refusing to copy what it names")
+            read = try bucket.read(key: key, cap: SizeCap.pointer)
         } catch {
-            throw FleetError(.invalidInput, "\(error)")
+            throw FleetError(error, doing: "reading channel \(channel) of \(pipeline)")
+        }
+        guard case .found(let data, _) = read else { return nil }
+        do throws(ManifestError) {
+            let pointer = try verifyPointer(bytes: data, trust: trust)
+            guard pointer.scope == .channel(channel), pointer.pipeline == pipeline else {
+                throw ManifestError(.wrongDocument, "it is \(pointer.scope) of \(pointer.pipeline)")
+            }
+            return pointer
+        } catch {
+            throw FleetError(.invalidInput, "channel \(channel) of \(pipeline) does not verify against the trusted "
+                + "keys: \(error.message); refusing to copy what it names")
         }
     }
 

@@ -249,6 +249,25 @@ struct FleetMoveIntegrationTests {
         #expect(history.moves.first?.reason == pointer.reason)
     }
 
+    @Test func promoteRefusesASourcePointerThatDoesNotVerify() throws {
+        let world = try canaryAheadOfStable()
+        try world.report("silo-a", channel: "canary", target: "1.2.0", applied: "1.2.0")
+        // Someone with bucket access but no trusted key rewrites canary to name 1.1.0.
+        let stranger = try SigningKey(seed: Data(repeating: 6, count: 32))
+        let release = try world.bucket.release(pipeline: "webapp", version: try SemVer("1.1.0"))
+        let forged = Pointer(pipeline: "webapp", scope: .channel("canary"), serial: 9, release: release.pointed,
+                             issuedAt: Timestamp.format(Date()), expiresAt: nil, reason: "forged", issuedBy: stranger.id)
+        try world.bucket.put(key: try world.bucket.layout.channel(pipeline: "webapp", channel: "canary"),
+                             data: try sealPointer(forged, with: stranger))
+        let writer = PointerSigner(key: ReleaseFixture.releaseKey, trust: ReleaseFixture.trust)
+        let error = #expect(throws: FleetError.self) {
+            try world.onCall.planPromote(pipeline: "webapp", from: "canary", to: "stable", reason: nil, force: true,
+                                         by: writer, now: Date())
+        }
+        #expect(error?.message.contains("does not verify against the trusted keys") == true, "\(error?.message ?? "")")
+        #expect(try world.writes("stable") == 1)
+    }
+
     @Test func promoteGoesWhenEveryCanaryIsInSync() throws {
         let world = try canaryAheadOfStable()
         let key = try world.keyFile(ReleaseFixture.releaseKey, name: "release")
