@@ -153,8 +153,11 @@ struct AgentBenchFixtureCommand: ParsableCommand {
         _ = try shared.writeOnce(key: try shared.layout.signature(pipeline: pipeline, version: semver), data: signature)
         let release = ReleaseRef(pipeline: pipeline, version: semver, manifestSha256: sha256Hex(manifestBytes),
                                  bundleSha256: bundleSha256)
-        _ = try shared.moveChannel(pipeline: pipeline, channel: channel, to: release, reason: "bench", key: signer,
-                                   now: Date())
+        // The bench key is trusted in every role by the bench agents.
+        let writer = PointerSigner(key: signer, trust: TrustStore([(signer.publicKey, Set(Role.allCases))]))
+        let plan = try shared.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(release.pointed),
+                                       reason: "bench", by: writer)
+        _ = try shared.commit(plan, by: writer, now: Date())
         print(zip)
     }
 }

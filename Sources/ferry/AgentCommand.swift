@@ -85,8 +85,8 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("This silo's name. Default: <account id>-<region> (FERRY_SILO).", valueName: "name"))
     var silo: String?
 
-    @Option(help: ArgumentHelp("A trusted public key and its roles; repeatable. All roles when none is named (FERRY_TRUST).",
-                               valueName: "file.pub[=role,...]"))
+    @Option(help: ArgumentHelp("A trusted public key and its roles, FILE.pub=ROLE[,ROLE]; repeatable (FERRY_TRUST).",
+                               valueName: "file.pub=role,..."))
     var trust: [String] = []
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("The journal, lock and releases. Default: /var/lib/ferry (FERRY_STATE_DIR).", valueName: "dir"))

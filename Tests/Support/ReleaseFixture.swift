@@ -98,10 +98,21 @@ public enum ReleaseFixture {
         let release = try upload(try build(pipeline: pipeline, version: version, stacks: stacks, in: folder,
                                            entries: change), to: bucket)
         if let channel {
-            _ = try bucket.moveChannel(pipeline: pipeline, channel: channel, to: release, reason: "publish \(version)",
-                                       key: releaseKey, now: Date())
+            try move(bucket, pipeline: pipeline, channel: channel, to: release, reason: "publish \(version)")
         }
         return release
+    }
+
+    /// Moves `channel` to `release` through the one move (plan, then commit), signed by
+    /// `key` (the release key), issued at `now`, valid for `lifetime`.
+    @discardableResult
+    public static func move(_ bucket: SharedBucket, pipeline: String, channel: String, to release: ReleaseRef,
+                            reason: String, key: SigningKey = releaseKey, now: Date = Date(),
+                            lifetime: TimeInterval = Pointer.defaultLifetime) throws -> MoveResult {
+        let writer = PointerSigner(key: key, trust: trust, lifetime: lifetime)
+        let plan = try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(release.pointed),
+                                       reason: reason, by: writer)
+        return try bucket.commit(plan, by: writer, now: now)
     }
 
     /// A fresh versioned bucket on the shared moto server.

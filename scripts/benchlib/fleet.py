@@ -122,7 +122,7 @@ def measure_fleet(n, endpoint, moto_pid, moto_log, agents):
         logs.append(path)
         agents.append(subprocess.Popen(
             [ferry, "agent", "run", "--bucket", bucket, "--prefix", "ferry/", "--pipeline", "fleet", "--channel",
-             "canary", "--trust", pub, "--state-dir", os.path.join(here, "state-%d" % index), "--stack-prefix",
+             "canary", "--trust", pub + "=builder,release,oncall", "--state-dir", os.path.join(here, "state-%d" % index), "--stack-prefix",
              "fleet-", "--endpoint-url", endpoint, "--log-level", "debug"] + CADENCE,
             env=agent_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(path, "w")))
 
