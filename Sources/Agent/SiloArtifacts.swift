@@ -59,7 +59,8 @@ public struct SiloArtifacts {
     public let sharedBucket: String
     public let fetch: Fetch
     public let destination: Destination
-    /// A folder for the downloads in progress (removed after each).
+    /// A folder for the downloads in progress (removed after each) and, in `verified/`,
+    /// the verified nested templates (a cache: removing it costs only downloads).
     public let scratch: String
 
     public init(sharedBucket: String, scratch: String, fetch: @escaping Fetch, destination: @escaping Destination) {
@@ -169,12 +170,7 @@ public struct SiloArtifacts {
             let memo = silo.name + "\u{0}" + key
             if let done = nested[memo] { return done }
             guard let artifact = artifacts[key] else { preconditionFailure("nested keys are artifact keys") }
-            let data = try owner.fetched(artifact) { path throws(AgentError) in
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw AgentError(.service, "cannot read back \(path)", next: .transient)
-                }
-                return data
-            }
+            let data = try owner.verifiedTemplate(artifact)
             guard let text = String(data: data, encoding: .utf8) else {
                 throw AgentError(.refused, "the nested template \(key) is not UTF-8 text: refused", next: .needsPerson)
             }
@@ -200,6 +196,29 @@ public struct SiloArtifacts {
                 try owner.fetched(artifact) { path throws(AgentError) in try silo.objects.put(key: key, file: path) }
             }
             copied.insert(memo)
+        }
+    }
+
+    /// The verified bytes of the nested template `artifact`: kept in `<scratch>/verified/`
+    /// (checked again when read) once fetched, so an unchanged one is never fetched twice.
+    func verifiedTemplate(_ artifact: Manifest.Artifact) throws(AgentError) -> Data {
+        let cached = "\(scratch)/verified/\(artifact.sha256)"
+        if let data = FileManager.default.contents(atPath: cached), data.count == artifact.size,
+           sha256Hex(data) == artifact.sha256 {
+            return data
+        }
+        return try fetched(artifact) { path throws(AgentError) in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw AgentError(.service, "cannot read back \(path); check the state folder's disk", next: .transient)
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: scratch + "/verified", withIntermediateDirectories: true)
+                try data.write(to: URL(fileURLWithPath: cached), options: .atomic)
+            } catch {
+                throw AgentError(.service, "cannot keep the verified template \(artifact.key) in \(cached): \(error); "
+                    + "check the state folder's disk", next: .transient, cause: error)
+            }
+            return data
         }
     }
 
