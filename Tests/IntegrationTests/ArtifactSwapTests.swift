@@ -29,15 +29,13 @@ import Testing
         let harness: SiloHarness
         let fixture: PipelineFixture
         let scratch: TemporaryDirectory
-        let siloBucket: String
+        var siloBucket: String { harness.artifactBucket }
 
         init() throws {
             harness = try SiloHarness()
             fixture = try PipelineFixture()
             try fixture.commit("app/storage.yaml", ArtifactSwapTests.storage())
             scratch = try TemporaryDirectory("ferry-swap")
-            siloBucket = uniqueName("ferry-silo-artifacts")
-            try S3(config: try harness.agentConfig()).createBucket(siloBucket)
         }
 
         func release(_ version: String) throws -> ReleaseResult {
@@ -71,7 +69,7 @@ import Testing
         }
 
         func agentOnce() throws -> FerryRun {
-            try harness.ferry(try harness.agentOnceArguments() + ["--artifact-bucket", siloBucket])
+            try harness.ferry(try harness.agentOnceArguments())
         }
 
         /// What the silo account runs: each stack's template (nested ones too) and the
