@@ -132,6 +132,9 @@ extension Agent {
 
     /// Fetches, verifies and unpacks `target`, and plans it for this silo.
     private func makePlan(_ pipeline: String, target: Target) throws(AgentError) -> DeployPlan {
+        let crashes = PrepareGuard(path: settings.stateDirectory + "/releases/.preparing")
+        try crashes.begin(target.describe(pipeline: pipeline) + " manifest " + target.manifestSha256)
+        defer { crashes.end() }
         let prepared = try store.prepare(pipeline: pipeline, target: target)
         let plan = try DeployPlan.make(manifest: prepared.manifest, target: target, folder: prepared.folder,
                                        overrides: settings.parameters, stackPrefix: settings.stackPrefix)

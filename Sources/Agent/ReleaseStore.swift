@@ -83,6 +83,11 @@ public struct ReleaseStore {
                 + "\(pipeline) \(target.version): refused")
         }
 
+        // A signed manifest may still list absurd sizes: refuse them before downloading.
+        guard let unpacked = manifest.unpackedSize(manifestBytes: manifestBytes.count), unpacked <= limits.maxBytes else {
+            throw Self.refusal("the manifest of \(name) lists files of more than \(limits.maxBytes) bytes in all (the "
+                + "max-unpacked-bytes limit), or sizes that add up past what a number holds: refused")
+        }
         let incoming = root + "/.incoming"
         try fresh(incoming)
         let bundlePath = "\(incoming)/bundle-\(target.bundleSha256.prefix(16)).zip"
