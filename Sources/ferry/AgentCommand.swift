@@ -190,7 +190,8 @@ struct AgentOptions: ParsableArguments {
         }
         let trustStore = try KeyFiles.trust(settings.trust)
         let config = try AWSConfig.resolve(profile: settings.profile, region: settings.region,
-                                           endpointURL: settings.endpointURL, environment: environment)
+                                           endpointURL: settings.endpointURL, environment: environment,
+                                           allowHTTP: aws.allowHTTP)
         stop.install { [logger] name in
             logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
         }
