@@ -128,6 +128,22 @@ import Testing
         #expect(silo.evil.isEmpty)
     }
 
+    @Test func withoutASiloBucketTheAgentRefusesToDeployFromTheSharedBucketThenDeploysOnceItIsSet() throws {
+        let world = try World()
+        _ = try world.release("1.0.0")
+        var arguments = try world.harness.agentOnceArguments()
+        let flag = try #require(arguments.firstIndex(of: "--artifact-bucket"))
+        arguments.removeSubrange(flag...(flag + 1))
+        let refused = try world.harness.ferry(arguments)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--artifact-bucket"), "\(refused)")
+        #expect(try world.silo().templates.isEmpty, "a stack was deployed from the shared bucket")
+        // Not a refusal of the release: once the bucket is set, the same target deploys.
+        let run = try world.agentOnce()
+        #expect(run.status == 0, "\(run)")
+        #expect(try world.harness.report()?.applied == (try SemVer("1.0.0")))
+    }
+
     @Test func afterADeploySwappedArtifactsChangeNothingTheSiloDeploys() throws {
         let world = try World()
         let first = try world.release("1.0.0")
