@@ -47,7 +47,7 @@ public struct AWSConfig: Sendable {
     ///   `AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`); EC2 instance metadata (IMDSv2)
     ///   unless `AWS_EC2_METADATA_DISABLED=true`.
     /// - Region: `region` ?? `AWS_REGION` ?? `AWS_DEFAULT_REGION` ?? the profile's `region`.
-    /// - Endpoints: see `EndpointSettings`.
+    /// - Endpoints: see `EndpointSettings`; plain http only to loopback unless `allowHTTP`.
     ///
     /// Throws `.profileNotFound` for a named profile in neither file, `.missingRegion`,
     /// `.missingCredentials` (listing every source tried) or `.invalidConfiguration`.
@@ -56,7 +56,7 @@ public struct AWSConfig: Sendable {
         profile: String? = nil, region: String? = nil, endpointURL: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         readFile: @escaping @Sendable (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) },
-        http: HTTPClient = .shared, retrier: Retrier = Retrier()
+        http: HTTPClient = .shared, retrier: Retrier = Retrier(), allowHTTP: Bool = false
     ) throws(AWSError) -> AWSConfig {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let home = env("HOME") ?? NSHomeDirectory()
@@ -83,7 +83,7 @@ public struct AWSConfig: Sendable {
             perService[String(name.dropFirst("AWS_ENDPOINT_URL_".count))] = value
         }
         let endpoints = EndpointSettings(explicit: endpointURL, perService: perService, global: env("AWS_ENDPOINT_URL"),
-                                         profile: settings?["endpoint_url"])
+                                         profile: settings?["endpoint_url"], allowHTTP: allowHTTP)
         for service in [AWSService.s3, .cloudFormation, .sts, .organizations] {
             _ = try endpoints.endpoint(for: service, region: region)  // a malformed URL fails here, not mid-deploy
         }

@@ -135,6 +135,9 @@ struct CredentialChain {
                        message: "profile '\(profile)' takes credentials from \(kind), which has none: \(hint)")
     }
 
+    /// The link-local credentials addresses AWS documents for ECS and EKS Pod Identity.
+    static let containerHosts: Set<String> = ["169.254.170.2", "169.254.170.23", "fd00:ec2::23", "[fd00:ec2::23]"]
+
     private func fromContainer() throws(AWSError) -> (any CredentialProvider)? {
         let url: String
         if let relative = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
@@ -144,7 +147,14 @@ struct CredentialChain {
         } else {
             return nil
         }
-        _ = try AWSEndpoint(url: url)
+        let endpoint = try AWSEndpoint(url: url)
+        guard Self.containerHosts.contains(endpoint.host) || AWSEndpoint.isLoopback(endpoint.host) else {
+            throw AWSError(code: .invalidConfiguration,
+                           message: "AWS_CONTAINER_CREDENTIALS_FULL_URI names the host \(endpoint.host), which is neither "
+                               + "this machine nor the ECS (169.254.170.2) or EKS (169.254.170.23) credentials "
+                               + "address: refused, so that credentials and the authorization token are not fetched from "
+                               + "elsewhere; fix the variable")
+        }
         let token = env("AWS_CONTAINER_AUTHORIZATION_TOKEN")
         let tokenFile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
         let readFile = readFile

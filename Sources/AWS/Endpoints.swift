@@ -57,6 +57,14 @@ public struct AWSEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { origin + basePath }
 
+    /// Whether `host` is this machine: `localhost`, `127.0.0.0/8`, `::1`.
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if bare.lowercased() == "localhost" || bare == "::1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
     /// The same endpoint under another host name (S3 virtual-hosted buckets).
     func withHost(_ newHost: String) -> AWSEndpoint {
         AWSEndpoint(scheme: scheme, host: newHost, port: port, basePath: basePath, isCustom: isCustom)
@@ -79,18 +87,31 @@ public struct EndpointSettings: Sendable, Equatable {
     public var perService: [String: String]
     public var global: String?
     public var profile: String?
+    /// Plain `http://` to a host other than this machine (`--allow-http`); off: requests
+    /// and credentials-signed bodies never cross a network unencrypted by a typo.
+    public var allowHTTP: Bool
 
-    public init(explicit: String? = nil, perService: [String: String] = [:], global: String? = nil, profile: String? = nil) {
+    public init(explicit: String? = nil, perService: [String: String] = [:], global: String? = nil, profile: String? = nil,
+                allowHTTP: Bool = false) {
         self.explicit = explicit
         self.perService = perService
         self.global = global
         self.profile = profile
+        self.allowHTTP = allowHTTP
     }
 
-    /// The endpoint of `service` in `region`.
+    /// The endpoint of `service` in `region`. A plain-http endpoint is refused unless its
+    /// host is loopback or `allowHTTP` is set.
     public func endpoint(for service: AWSService, region: String) throws(AWSError) -> AWSEndpoint {
         if let url = explicit ?? perService[service.endpointName] ?? global ?? profile {
-            return try AWSEndpoint(url: url)
+            let endpoint = try AWSEndpoint(url: url)
+            guard endpoint.scheme == "https" || allowHTTP || AWSEndpoint.isLoopback(endpoint.host) else {
+                throw AWSError(code: .invalidConfiguration,
+                               message: "the endpoint \(endpoint) of \(service) is plain http to another machine: "
+                                   + "requests would cross the network unencrypted; use https, or pass --allow-http "
+                                   + "if this network is trusted")
+            }
+            return endpoint
         }
         let region = service.globalRegion ?? region
         let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"

@@ -29,7 +29,7 @@ public final class Agent {
     let clock: any AgentClock
     let timing: Timing
     private let stackServices: StackServices
-    private let templateURL: (_ sha256: String) throws -> String
+    let artifacts: SiloArtifacts
     private var services: [String: any StackService] = [:]
     /// When each pipeline's pin was last read (`agent run` reads it every `pinInterval`).
     var pinReadAt: [String: Date] = [:]
@@ -40,15 +40,16 @@ public final class Agent {
     /// - Parameters:
     ///   - journal: the silo's journal; `reporter` and `store` must use the same one and `bucket`.
     ///   - stacks: the CloudFormation of a region (`nil`: the agent's own); asked once per region.
-    ///   - templateURL: the S3 URL of the content-addressed template with this SHA-256, for
-    ///     templates above CloudFormation's body limit.
+    ///   - artifacts: verifies each release's artifacts into the silo's artifact bucket and
+    ///     relocates its templates there (also where templates above CloudFormation's body
+    ///     limit are read from).
     ///   - clock: every time the agent reads or waits for (its `sleep` should end early when
     ///     `stop` is asked for: `StopSignal` itself is such a clock).
     ///   - checkpoint: called with `<step>:<begin|end>` after each journalled step.
     ///   - lock: the state folder's lock, held as long as the agent lives.
     public init(settings: AgentSettings, silo: String, trust: TrustStore, journal: Journal, bucket: SharedBucket,
                 store: ReleaseStore, reporter: StatusReporter, stacks: @escaping StackServices,
-                templateURL: @escaping (_ sha256: String) throws -> String, clock: any AgentClock, logger: Logger,
+                artifacts: SiloArtifacts, clock: any AgentClock, logger: Logger,
                 stop: StopSignal = StopSignal(), timing: Timing = Timing(), lock: StateLock? = nil,
                 checkpoint: @escaping (String) -> Void = { _ in }) {
         self.settings = settings
@@ -59,7 +60,7 @@ public final class Agent {
         self.store = store
         self.reporter = reporter
         self.stackServices = stacks
-        self.templateURL = templateURL
+        self.artifacts = artifacts
         self.clock = clock
         self.logger = logger
         self.stop = stop
@@ -106,9 +107,7 @@ public final class Agent {
                 config.region = region ?? deployConfig.region
                 return CloudFormationStacks(config: config, roleARN: roleARN)
             },
-            templateURL: { sha256 in
-                "\(try bucketConfig.endpoint(for: .s3))/\(bucket.name)/\(try bucket.layout.artifact(sha256: sha256))"
-            },
+            artifacts: SiloArtifacts.live(settings: settings, bucket: bucket, config: bucketConfig),
             clock: stop, logger: logger, stop: stop, timing: timing, lock: lock, checkpoint: checkpoint)
     }
 
@@ -215,7 +214,8 @@ public final class Agent {
     // MARK: Applying
 
     func applier(for pipeline: String) -> Applier {
-        Applier(journal: journal, clock: clock, timing: timing, templateURL: templateURL,
+        Applier(journal: journal, clock: clock, timing: timing,
+                templateURL: { [artifacts] sha256, region in try artifacts.templateURL(sha256: sha256, region: region) },
                 services: { [unowned self] region in stackService(region: region) },
                 onChange: { [unowned self] _ in report(pipeline) },
                 onEvent: { [logger] event in

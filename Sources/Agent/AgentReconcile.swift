@@ -132,9 +132,13 @@ extension Agent {
 
     /// Fetches, verifies and unpacks `target`, and plans it for this silo.
     private func makePlan(_ pipeline: String, target: Target) throws(AgentError) -> DeployPlan {
+        let crashes = PrepareGuard(path: settings.stateDirectory + "/releases/.preparing")
+        try crashes.begin(target.describe(pipeline: pipeline) + " manifest " + target.manifestSha256)
+        defer { crashes.end() }
         let prepared = try store.prepare(pipeline: pipeline, target: target)
-        return try DeployPlan.make(manifest: prepared.manifest, target: target, folder: prepared.folder,
-                                   overrides: settings.parameters, stackPrefix: settings.stackPrefix)
+        let plan = try DeployPlan.make(manifest: prepared.manifest, target: target, folder: prepared.folder,
+                                       overrides: settings.parameters, stackPrefix: settings.stackPrefix)
+        return try artifacts.relocate(plan, manifest: prepared.manifest)
     }
 
     /// After a tick that applied nothing: report, and say whether something was refused.

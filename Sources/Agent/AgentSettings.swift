@@ -30,6 +30,10 @@ public struct AgentSettings: Equatable, Sendable {
     public var deployRoleArn: String?
     /// A service role CloudFormation acts as (`RoleARN` of CreateChangeSet, DeleteStack).
     public var cloudFormationRoleArn: String?
+    /// The silo's own artifact bucket (one per account and region; `{region}` in the name
+    /// is replaced by a stack's region): the agent copies each verified artifact there and
+    /// deploys templates that point there, never into the shared bucket (docs/security.md).
+    public var artifactBucket: String?
     /// Each stack `S` of a release is deployed as the CloudFormation stack `<stackPrefix>S`.
     public var stackPrefix: String
     /// This silo's parameter overrides, per stack (the manifest's stack name) and key.
@@ -65,6 +69,7 @@ extension AgentSettings {
         public var heartbeat: String?
         public var deployRoleArn: String?
         public var cloudFormationRoleArn: String?
+        public var artifactBucket: String?
         public var stackPrefix: String?
         /// `STACK.KEY=VALUE` overrides are merged key by key across layers.
         public var parameters: [String: [String: String]] = [:]
@@ -135,6 +140,7 @@ extension AgentSettings {
             heartbeat: try first(\.heartbeat).map { (text) throws(AgentError) in try seconds(text, setting: "heartbeat") }
                 ?? defaultHeartbeat,
             deployRoleArn: first(\.deployRoleArn), cloudFormationRoleArn: first(\.cloudFormationRoleArn),
+            artifactBucket: first(\.artifactBucket),
             stackPrefix: first(\.stackPrefix) ?? "", parameters: parameters,
             limits: ExtractLimits(
                 maxEntries: try first(\.maxEntries).map { (text) throws(AgentError) in

@@ -14,7 +14,7 @@ public final class Applier {
 
     private let journal: Journal
     private let services: Services
-    private let templateURL: (_ sha256: String) throws -> String
+    private let templateURL: (_ sha256: String, _ region: String?) throws -> String
     private let clock: any AgentClock
     private let timing: Timing
     private let onChange: (DeploymentState) -> Void
@@ -22,8 +22,9 @@ public final class Applier {
     private let stopRequested: () -> Bool
 
     /// - Parameters:
-    ///   - templateURL: the S3 URL of the content-addressed template with this SHA-256
-    ///     (`PREFIX/artifacts/sha256/<hex>`), for templates above `ChangeSetRequest.bodyLimit`.
+    ///   - templateURL: the S3 URL of the template with this SHA-256 in the silo's artifact
+    ///     bucket of the stack's region (`SiloArtifacts` stored it there, verified), for
+    ///     templates above `ChangeSetRequest.bodyLimit`.
     ///   - onChange: called after every journal write, e.g. to build and send a status report.
     ///   - onEvent: each stack event as it comes while an operation is followed (for the log).
     ///   - stopRequested: checked at every safe point (after a journal write, before the
@@ -31,7 +32,7 @@ public final class Applier {
     ///     deployment stays in flight for the next start. The clock's `sleep` should
     ///     return early once it is true.
     public init(journal: Journal, clock: any AgentClock = SystemClock(), timing: Timing = Timing(),
-                templateURL: @escaping (_ sha256: String) throws -> String, services: @escaping Services,
+                templateURL: @escaping (_ sha256: String, _ region: String?) throws -> String, services: @escaping Services,
                 onChange: @escaping (DeploymentState) -> Void = { _ in },
                 onEvent: @escaping (StackEvent) -> Void = { _ in },
                 stopRequested: @escaping () -> Bool = { false }) {
@@ -188,7 +189,7 @@ public final class Applier {
         let template: TemplateSource
         if bytes.count > ChangeSetRequest.bodyLimit {
             do {
-                template = .url(try templateURL(spec.templateSha256))
+                template = .url(try templateURL(spec.templateSha256, spec.region))
             } catch let error as AgentError {
                 throw error
             } catch {

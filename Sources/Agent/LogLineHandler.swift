@@ -64,10 +64,13 @@ public struct LogLineHandler: LogHandler {
             let sorted = members.sorted()
             return "{" + sorted.joined(separator: ",") + "}"
         case .text:
-            var text = "\(time) \(level.rawValue) \(message)"
+            // Control characters are escaped: a newline in a stack or file name must not
+            // start a forged line.
+            var text = "\(time) \(level.rawValue) \(Self.escaped(message))"
             for key in metadata.keys.sorted() {
                 let value = "\(metadata[key]!)"
-                text += " \(key)=" + (value.contains(" ") || value.isEmpty ? JSONString.quoted(value) : value)
+                let plain = !value.isEmpty && !value.unicodeScalars.contains { $0 == " " || Self.isControl($0) }
+                text += " \(Self.escaped(key))=" + (plain ? value : Self.quoted(value))
             }
             return text
         }
@@ -82,6 +85,32 @@ public struct LogLineHandler: LogHandler {
             if written <= 0 { return }
             offset += written
         }
+    }
+
+    /// `text` with each control character (C0, DEL, C1, and the Unicode line and
+    /// paragraph separators) written as `\n`, `\r`, `\t` or `\u{XX}`.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where isControl(scalar): out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// `"text"`, with `\` and `"` escaped as in JSON and control characters as `escaped` writes them.
+    static func quoted(_ text: String) -> String {
+        "\"" + escaped(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")) + "\""
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     /// RFC 3339 UTC with milliseconds.

@@ -84,6 +84,11 @@ public struct ReleaseStore {
                 + "\(pipeline) \(target.version): refused")
         }
 
+        // A signed manifest may still list absurd sizes: refuse them before downloading.
+        guard let unpacked = manifest.unpackedSize(manifestBytes: manifestBytes.count), unpacked <= limits.maxBytes else {
+            throw Self.refusal("the manifest of \(name) lists files of more than \(limits.maxBytes) bytes in all (the "
+                + "max-unpacked-bytes limit), or sizes that add up past what a number holds: refused")
+        }
         let incoming = root + "/.incoming"
         try fresh(incoming)
         let bundlePath = "\(incoming)/bundle-\(target.bundleSha256.prefix(16)).zip"
@@ -143,6 +148,10 @@ public struct ReleaseStore {
         do {
             // No CRC-32 check: `check` below holds every file to the signed manifest's SHA-256.
             files = try extract(zip: bundle, into: folder, limits: limits, skipCRC: true)
+        } catch where Self.isLocalFailure(error) {
+            // A full disk, an I/O error, no memory: this silo's trouble, not the release's.
+            throw AgentError(.service, "the bundle of \(name) could not be unpacked into \(folder): \(error); check "
+                + "the state folder's disk (space, inodes, permissions); the agent tries again", next: .transient)
         } catch {
             throw Self.refusal("the bundle of \(name) was refused while unpacking: \(error)"
                 + (error.entry.map { " (entry \($0))" } ?? ""))
@@ -150,6 +159,23 @@ public struct ReleaseStore {
         try check(files, against: manifest, manifestBytes: manifestBytes, name: name)
         return files
     }
+
+    /// Whether an unpack failure is the silo's own (reading or writing its disk, memory),
+    /// never a verdict on the release: such a failure is transient, not a refusal.
+    /// An I/O error counts only for the errors of a disk or a machine (a name too long
+    /// for the file system is the release's: it would fail on every try).
+    public static func isLocalFailure(_ error: ArchiveError) -> Bool {
+        switch error.code {
+        case .io: localErrors.contains(error.cause ?? "")
+        case .library, .destinationExists: true
+        case .unsafePath, .link, .unsupportedEntryType, .duplicateEntry, .unsortedEntries, .tooManyEntries, .tooLarge,
+             .compressionRatio, .sizeMismatch, .corrupt: false
+        }
+    }
+
+    /// `strerror` of the errors that say "this machine", as `ArchiveError.cause` carries them.
+    static let localErrors: Set<String> = Set([ENOSPC, EDQUOT, EIO, EROFS, ENOMEM, EMFILE, ENFILE, EACCES, EPERM, EAGAIN]
+        .map { String(cString: strerror($0)) })
 
     /// Every unpacked file as the manifest lists it, nothing missing, nothing extra.
     private static func check(_ files: [ExtractedFile], against manifest: Manifest, manifestBytes: Data,

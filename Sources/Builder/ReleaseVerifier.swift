@@ -64,7 +64,7 @@ public enum ReleaseVerifier {
         var result = try check(bundle: bundlePath, manifestBytes: manifestBytes, signature: signature, trust: trust,
                                scratch: scratch)
         result.checks += try checkPointers(bucket: bucket, release: result, trust: trust)
-        result.checks += try checkArtifacts(manifest.artifacts, in: bucket)
+        result.checks += try checkArtifacts(manifest.artifacts, in: bucket, scratch: scratch)
         return result
     }
 
@@ -179,22 +179,27 @@ public enum ReleaseVerifier {
         return checks
     }
 
-    /// Every artifact is in the bucket with the digest the manifest signed.
-    static func checkArtifacts(_ artifacts: [Manifest.Artifact], in bucket: SharedBucket) throws(BuildError) -> [String] {
-        _ = try parallelMap(artifacts, width: 8) { (artifact) throws(BuildError) -> Void in
-            let recorded: String?
+    /// Every artifact is in the bucket with the bytes the manifest signed: each one is
+    /// downloaded (at most its signed size) and hashed; the object's `ferry-sha256`
+    /// metadata, which any writer sets as it likes, is not trusted.
+    static func checkArtifacts(_ artifacts: [Manifest.Artifact], in bucket: SharedBucket,
+                               scratch: String) throws(BuildError) -> [String] {
+        _ = try parallelMap(Array(artifacts.enumerated()), width: 8) { (item) throws(BuildError) -> Void in
+            let (index, artifact) = item
+            let path = "\(scratch)/artifact-\(index)"
+            defer { try? FileManager.default.removeItem(atPath: path) }
             do throws(BucketError) {
-                recorded = try bucket.digest(of: artifact.key)
+                _ = try bucket.download(key: artifact.key, to: path, limit: Int64(artifact.size), sha256: artifact.sha256)
             } catch where error.code == .notFound {
                 throw BuildError(.verification, "artifact \(artifact.key) is missing from the bucket: publish the release again")
+            } catch where error.code == .digestMismatch || error.code == .tooLarge {
+                throw BuildError(.verification, "artifact \(artifact.key) is not the one the manifest signed "
+                    + "(\(artifact.size) bytes, sha256 \(artifact.sha256)): \(error.message); the object was replaced "
+                    + "after publishing, and silos refuse the release until it is restored")
             } catch {
                 throw BuildError(error, doing: "checking artifact \(artifact.key)")
             }
-            guard recorded == artifact.sha256 else {
-                throw BuildError(.verification, "artifact \(artifact.key) has sha256 \(recorded ?? "unrecorded") in the "
-                    + "bucket, not \(artifact.sha256)")
-            }
         }
-        return ["\(artifacts.count) artifacts in the bucket with the signed sha256"]
+        return ["\(artifacts.count) artifacts in the bucket with the signed bytes (sha256 and size)"]
     }
 }

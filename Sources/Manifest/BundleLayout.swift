@@ -47,6 +47,18 @@ extension Manifest {
         try limit.add(65_536)
         return limit.total
     }
+    /// The bytes the bundle unpacks to (its files and the manifest), or nil when a size
+    /// is negative or the sum passes `Int64.max`.
+    public func unpackedSize(manifestBytes: Int) -> Int64? {
+        var total = Int64(manifestBytes)
+        for file in files {
+            guard file.size >= 0 else { return nil }
+            let (sum, overflow) = total.addingReportingOverflow(Int64(file.size))
+            if overflow { return nil }
+            total = sum
+        }
+        return total
+    }
 }
 
 /// Checked arithmetic for sizes and counts read from documents: an overflow is a

@@ -17,6 +17,11 @@ struct AWSOptions: ParsableArguments {
         discussion: "Default: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's endpoint_url. S3 then uses path-style addressing."))
     var endpointURL: String?
 
+    @Flag(name: .customLong("allow-http"), help: ArgumentHelp(
+        "Allow a plain-http endpoint on another machine (http to localhost is always allowed).",
+        discussion: "Requests, and the data they carry, would cross the network unencrypted: only on a trusted network."))
+    var allowHTTP = false
+
     func validate() throws {
         if let endpointURL, !(endpointURL.hasPrefix("http://") || endpointURL.hasPrefix("https://")) {
             throw ValidationError("--endpoint-url must start with http:// or https://, e.g. http://localhost:5000")
@@ -25,6 +30,6 @@ struct AWSOptions: ParsableArguments {
 
     /// Region, credentials and endpoints for these options and the process environment.
     func config() throws(AWSError) -> AWSConfig {
-        try AWSConfig.resolve(profile: profile, region: region, endpointURL: endpointURL)
+        try AWSConfig.resolve(profile: profile, region: region, endpointURL: endpointURL, allowHTTP: allowHTTP)
     }
 }

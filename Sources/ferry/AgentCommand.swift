@@ -107,6 +107,9 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("cloudformation-role-arn"), help: ArgumentHelp("A service role CloudFormation acts as for the stacks (FERRY_CLOUDFORMATION_ROLE_ARN).", valueName: "arn"))
     var cloudFormationRoleArn: String?
 
+    @Option(name: .customLong("artifact-bucket"), help: ArgumentHelp("This silo's own bucket for verified artifacts (code, nested and large templates); {region} is replaced by a stack's region. Needed by releases with artifacts (FERRY_ARTIFACT_BUCKET).", valueName: "bucket"))
+    var artifactBucket: String?
+
     @Option(name: .customLong("stack-prefix"), help: ArgumentHelp("Deploy stack S as <prefix>S (FERRY_STACK_PREFIX).", valueName: "prefix"))
     var stackPrefix: String?
 
@@ -145,6 +148,7 @@ struct AgentOptions: ParsableArguments {
         flags.heartbeat = heartbeat
         flags.deployRoleArn = deployRoleArn
         flags.cloudFormationRoleArn = cloudFormationRoleArn
+        flags.artifactBucket = artifactBucket
         flags.stackPrefix = stackPrefix
         try flags.addParameters(parameters, from: "--parameter")
         flags.maxEntries = maxEntries
@@ -185,7 +189,8 @@ struct AgentOptions: ParsableArguments {
         }
         let trustStore = try KeyFiles.trust(settings.trust)
         let config = try AWSConfig.resolve(profile: settings.profile, region: settings.region,
-                                           endpointURL: settings.endpointURL, environment: environment)
+                                           endpointURL: settings.endpointURL, environment: environment,
+                                           allowHTTP: aws.allowHTTP)
         stop.install { [logger] name in
             logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
         }

@@ -151,14 +151,14 @@ import Testing
     }
 
     @Test func endpointsFollowTheCLIsPrecedence() throws {
-        var env = try files(config: "[default]\nregion = eu-west-1\nendpoint_url = http://profile.local:1\n",
+        var env = try files(config: "[default]\nregion = eu-west-1\nendpoint_url = https://profile.local:1\n",
                             credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = s\n")
         var config = try AWSConfig.resolve(environment: env)
-        #expect(try config.endpoint(for: .s3).origin == "http://profile.local:1")
-        env["AWS_ENDPOINT_URL"] = "http://global.local:2"
+        #expect(try config.endpoint(for: .s3).origin == "https://profile.local:1")
+        env["AWS_ENDPOINT_URL"] = "https://global.local:2"
         env["AWS_ENDPOINT_URL_CLOUDFORMATION"] = "https://cfn.local"
         config = try AWSConfig.resolve(environment: env)
-        #expect(try config.endpoint(for: .s3).origin == "http://global.local:2")
+        #expect(try config.endpoint(for: .s3).origin == "https://global.local:2")
         #expect(try config.endpoint(for: .cloudFormation).origin == "https://cfn.local")
         config = try AWSConfig.resolve(endpointURL: "http://localhost:5000/", environment: env)
         let explicit = try config.endpoint(for: .cloudFormation)

@@ -108,7 +108,7 @@ final class Silo {
     func applier(_ journal: Journal, timing: Timing = Timing(), onChange: @escaping (DeploymentState) -> Void = { _ in })
         -> Applier {
         Applier(journal: journal, clock: clock, timing: timing,
-                templateURL: { "https://bucket.s3.amazonaws.com/ferry/artifacts/sha256/\($0)" },
+                templateURL: { sha256, _ in "https://bucket.s3.amazonaws.com/ferry/artifacts/sha256/\(sha256)" },
                 services: { [cloud] _ in cloud }, onChange: onChange)
     }
 
@@ -120,7 +120,7 @@ final class Silo {
     /// Applies `plan` to `service` (e.g. a `MemoryStacks`) with a fresh journal connection and Applier.
     func apply(_ plan: DeployPlan, on service: any StackService, timing: Timing = Timing()) throws -> DeployOutcome {
         try Applier(journal: try journal(), clock: clock, timing: timing,
-                    templateURL: { "https://bucket.s3.amazonaws.com/ferry/artifacts/sha256/\($0)" },
+                    templateURL: { sha256, _ in "https://bucket.s3.amazonaws.com/ferry/artifacts/sha256/\(sha256)" },
                     services: { _ in service }).apply(plan)
     }
 

@@ -16,7 +16,7 @@ import Testing
         let cloud = silo.cloud
         let seen = CallsAtStop()
         let stopping = Applier(journal: try silo.journal(), clock: silo.clock,
-                               templateURL: { "https://example.com/\($0)" }, services: { _ in cloud },
+                               templateURL: { sha256, _ in "https://example.com/\(sha256)" }, services: { _ in cloud },
                                stopRequested: {
                                    guard cloud.calls.count >= stopAfterCalls else { return false }
                                    if seen.count == nil { seen.count = cloud.calls.count }

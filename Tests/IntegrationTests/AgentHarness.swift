@@ -32,7 +32,14 @@ final class SiloHarness {
         releases = try ReleaseFixture.makeBucket(S3(config: try AWSTestConfig.make()))
         stackPrefix = "t" + String(UUID().uuidString.lowercased().prefix(8)) + "-"
         self.pipeline = pipeline
+        artifactBucket = uniqueName("ferry-silo-art")
+        // The silo's own artifact bucket, as stacksets/ferry-silo.yaml creates it (straight to moto).
+        try S3(config: try AWSTestConfig.make().assumingRole(arn: roleArn, sessionName: "ferry-test"))
+            .createBucket(artifactBucket)
     }
+
+    /// The silo's artifact bucket (`--artifact-bucket`), in the silo account.
+    let artifactBucket: String
 
     var roleArn: String { "arn:aws:iam::\(account):role/ferry-agent" }
 
@@ -66,6 +73,7 @@ final class SiloHarness {
         flags.trust = try trustArguments()
         flags.stateDirectory = stateDirectory
         flags.stackPrefix = stackPrefix
+        flags.artifactBucket = artifactBucket
         flags.pinInterval = "0"  // read the pin every tick, as `agent once` does: exact request counts
         try extra(&flags)
         return try AgentSettings.resolve(flags: flags)
@@ -135,11 +143,12 @@ extension SiloHarness {
     }
 
     /// `agent once` with the flags stacksets/ferry-silo.yaml passes (`--prefix ferry/`,
-    /// `--trust FILE=ROLE`, `--interval`, `--stack-prefix`...).
+    /// `--trust FILE=ROLE`, `--interval`, `--stack-prefix`, `--artifact-bucket`...).
     func agentOnceArguments(json: Bool = false) throws -> [String] {
         var arguments = ["agent", "once", "--bucket", releases.name, "--prefix", "ferry/", "--pipeline", pipeline,
                          "--channel", "canary", "--state-dir", stateDirectory, "--interval", "30",
-                         "--stack-prefix", stackPrefix, "--endpoint-url", endpoint, "--log-format", "json"]
+                         "--stack-prefix", stackPrefix, "--artifact-bucket", artifactBucket,
+                         "--endpoint-url", endpoint, "--log-format", "json"]
         for trust in try trustArguments() { arguments += ["--trust", trust] }
         if json { arguments.append("--json") }
         return arguments
