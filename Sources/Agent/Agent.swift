@@ -35,9 +35,9 @@ public final class Agent {
     var pinReadAt: [String: Date] = [:]
     /// When each pipeline's missing channel pointer was last explained (`explainAbsence`).
     var absenceJudgedAt: [String: Date] = [:]
-    /// The pipelines whose report this process has written (or found current): the
-    /// first report of each is written even when unchanged, so a restarted agent never
-    /// leaves an old report (`stopped`, or hours old) in the bucket.
+    /// The pipelines whose report this process has written or found current. The first
+    /// tick of each checks its report even when idle, so a restarted agent never leaves
+    /// the `stopped` of its last run in the bucket (an unchanged report costs nothing).
     private var reported: Set<String> = []
 
     /// An agent over the collaborators it is given (the fleet simulator and tests give
@@ -252,13 +252,12 @@ public final class Agent {
     /// Whether this process has reported `pipeline` yet.
     func hasReported(_ pipeline: String) -> Bool { reported.contains(pipeline) }
 
-    /// Writes the report of `pipeline` if it changed (always, the first time in this
-    /// process); a failure is logged (and the tick's outcome says so), never fatal.
+    /// Writes the report of `pipeline` if it changed; a failure is logged (and the tick's
+    /// outcome says so), never fatal.
     @discardableResult
     func report(_ pipeline: String, refusals: [AgentError] = [], stop: StatusReport.State? = nil) -> AgentError? {
         do {
-            if let report = try reporter.update(pipeline: pipeline, refusals: refusals, stop: stop,
-                                                force: !reported.contains(pipeline), now: clock.now()) {
+            if let report = try reporter.update(pipeline: pipeline, refusals: refusals, stop: stop, now: clock.now()) {
                 logger.debug("status written", metadata: ["pipeline": "\(pipeline)", "state": "\(report.state.rawValue)"])
             }
             reported.insert(pipeline)

@@ -1,6 +1,7 @@
 import Bucket
 import Foundation
 import Logging
+import Manifest
 
 extension Agent {
     /// Explains a channel pointer that is not there (`404`) by listing the bucket
@@ -16,6 +17,16 @@ extension Agent {
             case .waiting where !followedBefore, .pointerGone where followedBefore: return previous
             case .waiting, .pointerGone, .misconfigured: break
             }
+        }
+        // `agent once` (cron) starts afresh each time: a `waiting` report younger than the
+        // heartbeat, from the journal, stands for the listings.
+        if previous == nil, !followedBefore, let last = try reporter.lastReport(pipeline), last.state == .waiting,
+           last.channel == settings.channel, let error = last.error, error.code == AgentError.Code.noPointer.description,
+           let written = Timestamp.parse(last.reportedAt), now.timeIntervalSince(written) < settings.heartbeat {
+            let verdict = AbsenceVerdict.waiting(AgentError(.noPointer, error.message, next: .waitAndRetry(after: 0)))
+            reporter.absence[pipeline] = verdict
+            absenceJudgedAt[pipeline] = written
+            return verdict
         }
         let layout = bucket.layout
         let channels: String

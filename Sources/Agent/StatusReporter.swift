@@ -48,11 +48,10 @@ public final class StatusReporter {
     var absence: [String: AbsenceVerdict] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
-    /// changed (`force`: even when it did not, e.g. on an agent's first tick, so the
-    /// bucket never shows a report older than the process). `stop` (`.stopping` or
-    /// `.stopped`) overrides the state. Returns the report when it was written.
+    /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
+    /// report when it was written.
     @discardableResult
-    func update(pipeline: String, refusals: [AgentError] = [], stop: StatusReport.State? = nil, force: Bool = false,
+    func update(pipeline: String, refusals: [AgentError] = [], stop: StatusReport.State? = nil,
                 now: Date) throws(AgentError) -> StatusReport? {
         var misconfiguration: AgentError?
         var waiting: AgentError?
@@ -68,9 +67,7 @@ public final class StatusReporter {
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
             refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, stop: stop)
         let report = StatusBuilder.report(facts)
-        if !force {
-            guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
-        }
+        guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {
             try bucket.putStatus(report)
         } catch {
@@ -81,7 +78,8 @@ public final class StatusReporter {
         return report
     }
 
-    private func lastReport(_ pipeline: String) throws(AgentError) -> StatusReport? {
+    /// The last report written for `pipeline` (by this process or, from the journal, an earlier one).
+    func lastReport(_ pipeline: String) throws(AgentError) -> StatusReport? {
         if let known = lastWritten[pipeline] { return known }
         let read = try journal.lastReport(pipeline: pipeline)
         lastWritten[pipeline] = read

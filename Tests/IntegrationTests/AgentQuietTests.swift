@@ -87,6 +87,31 @@ import Testing
         #expect(promoted.stderr.contains("converged: 1 silo in-sync on 1.0.0"))
     }
 
+    /// Waiting costs what idling costs: the listings that explain a missing pointer are
+    /// not repeated within a heartbeat, not even by a new process (`agent once` by cron).
+    @Test func aWaitingAgentListsTheBucketOncePerHeartbeat() throws {
+        let silo = try SiloHarness()
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
+        let settings = try silo.settings(channel: "stable")
+        var agent: Agent? = try silo.agent(settings: settings)
+        silo.http.resetRequestCounts()
+        let first = try #require(agent?.tick().first)
+        #expect(first.kind == .waiting && first.error?.code == .noPointer && !first.isProblem)
+        // GET pin, GET pointer (both 404), two LISTs, one PUT of the report.
+        #expect(silo.http.requestCounts.total == 5 && silo.http.requestCounts[.put] == 1)
+        #expect(try silo.report()?.state == .waiting)
+
+        silo.http.resetRequestCounts()
+        #expect(agent?.tick().map(\.kind) == [.waiting])
+        #expect(silo.http.requestCounts.total == 2)
+
+        agent = nil
+        let restarted = try silo.agent(settings: settings)
+        silo.http.resetRequestCounts()
+        #expect(restarted.tick().map(\.kind) == [.waiting])
+        #expect(silo.http.requestCounts.total == 2)
+    }
+
     /// The bucket vanishes under a running agent: an error every tick, never idle.
     @Test func aBucketThatDisappearsWhileTheAgentRunsIsAnErrorNotIdle() throws {
         let silo = try SiloHarness()
