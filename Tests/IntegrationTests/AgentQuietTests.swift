@@ -2,6 +2,7 @@ import AWS
 import Agent
 import Foundation
 import HTTP
+import Logging
 import Manifest
 import TestSupport
 import Testing
@@ -157,6 +158,31 @@ import Testing
         let again = try once(silo)
         #expect(again.status == 0 && again.stdout == "webapp: idle\n", "\(again.stdout)\(again.stderr)")
         #expect(try silo.report()?.state == .inSync)
+    }
+
+    /// A stop in the middle of a deployment: `stopping` while it reaches its safe point
+    /// (the deployment stays in flight), then `stopped`; the status object's versions
+    /// show both, in that order.
+    @Test func aStopMidDeploymentReportsStoppingThenStopped() throws {
+        let silo = try SiloHarness()
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
+        let stop = StopSignal()
+        let agent = try Agent.live(settings: try silo.settings(), trust: ReleaseFixture.trust,
+                                   bucketConfig: try silo.agentConfig(), logger: Logger(label: "test"), stop: stop,
+                                   checkpoint: { if $0 == "create-change-set:end" { stop.request(because: "SIGTERM") } })
+        let outcomes = agent.once()
+        #expect(outcomes.map(\.kind) == [.interrupted])
+        #expect(try silo.journal().inFlight(pipeline: "webapp") != nil)
+        let key = try silo.releases.layout.status(pipeline: "webapp", silo: silo.silo)
+        let s3 = S3(config: try AWSTestConfig.make())
+        var states: [String] = []
+        for version in try s3.listObjectVersions(bucket: silo.releases.name, prefix: key).reversed() {
+            let data = try #require(try s3.getObject(bucket: silo.releases.name, key: key,
+                                                     options: .init(versionId: version.versionId)).body)
+            states.append(try StatusReport.decode(data).state.rawValue)
+        }
+        #expect(states.suffix(2) == ["stopping", "stopped"], "\(states)")
+        #expect(try silo.report()?.target == (try SemVer("1.0.0")))
     }
 
     /// With the endpoint down, the first failed attempt is logged as a warning at once.
