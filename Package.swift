@@ -1,6 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The test hooks (`FERRY_TEST_KILL_AT`, docs/agent.md) exist only in debug builds, which
+// `swift test` and scripts/test build; the release build that ships has none.
+let testHooks: [SwiftSetting] = [.define("FERRY_TEST_HOOKS", .when(configuration: .debug))]
+
 // Ferry: one tool that ships CloudFormation releases from a build account to many
 // silo accounts. See README.md ("Architecture") for why each module exists.
 let package = Package(
@@ -8,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
+        // The benchmark harness (scripts/bench-*): not part of the product.
+        .executable(name: "ferry-bench", targets: ["ferry-bench"]),
     ],
     dependencies: [
         // Command line parsing, help and completion.
@@ -27,55 +33,81 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
 
+        // The bottom: the one worker pool, hex and SHA-256 helpers. Everything may use it.
+        .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
         // Thin owners of the C libraries: every C pointer lives here and nowhere else.
         .target(name: "Git", dependencies: ["CGit2"]),
-        .target(name: "Archive", dependencies: ["CArchive", "CDeflate", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "HTTP", dependencies: ["CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Archive", dependencies: ["CArchive", "CDeflate", "Basics", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "HTTP", dependencies: ["CCurl", "Basics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
 
         // The shared format (no I/O) and AWS over HTTP.
-        .target(name: "Manifest", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "AWS", dependencies: ["HTTP", .product(name: "Crypto", package: "swift-crypto")]),
-        // The shared bucket's protocol: release objects, pointers, pins, status, over S3.
-        .target(name: "Bucket", dependencies: ["AWS", "Manifest"]),
+        .target(name: "Manifest", dependencies: ["Basics", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "AWS", dependencies: ["Basics", "HTTP", .product(name: "Crypto", package: "swift-crypto")]),
+        // S3's object semantics in memory (ETags, versions, 304/412/404/403) for unit
+        // tests and the fleet simulator.
+        .target(name: "MemoryStore", dependencies: [
+            "AWS", "Basics", "HTTP", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The shared bucket's protocol: release objects, pointers, pins, status, over any
+        // object store.
+        .target(name: "Bucket", dependencies: ["AWS", "Basics", "HTTP", "Manifest"]),
 
         // The three legs.
         .target(name: "Builder", dependencies: [
-            "Git", "Archive", "AWS", "HTTP", "Manifest", "Bucket", "Yams",
+            "Basics", "Git", "Archive", "AWS", "Manifest", "Bucket", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Agent", dependencies: [
-            "Archive", "AWS", "Manifest", "Bucket", "SQLite", "Yams",
+            "Basics", "Archive", "AWS", "Manifest", "Bucket", "SQLite", "Yams",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: testHooks),
         // CloudFormation in memory, as the agent sees it: unit tests and the fleet simulator.
         .target(name: "MemoryStacks", dependencies: ["Agent", "AWS", "Manifest"]),
-        .target(name: "Fleet", dependencies: ["AWS", "HTTP", "Manifest", "Bucket", "Yams"]),
+        .target(name: "Fleet", dependencies: ["AWS", "Basics", "Manifest", "Bucket", "Yams"]),
 
         // The command line: parses, validates, calls a library module.
         .executableTarget(name: "ferry", dependencies: [
-            "Builder", "Agent", "Fleet", "AWS", "Bucket", "HTTP", "Manifest",
+            "Basics", "Builder", "Agent", "Archive", "Fleet", "AWS", "Bucket", "HTTP", "Manifest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: testHooks),
+        // Benchmark commands for scripts/bench-* (unpack-bench, bench-fixture, http-bench).
+        .executableTarget(name: "ferry-bench", dependencies: [
+            "AWS", "Agent", "Archive", "Basics", "Bucket", "HTTP", "Manifest",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Test helpers: moto endpoint, temp folders, git fixtures, stand-in proxies.
-        .target(name: "TestSupport", dependencies: ["Agent", "AWS", "HTTP", "Archive", "Bucket", "Manifest"], path: "Tests/Support",
+        .target(name: "TestSupport", dependencies: ["Agent", "AWS", "Basics", "HTTP", "Archive", "Bucket", "Manifest", "MemoryStore"],
+                path: "Tests/Support",
                 exclude: ["fault_proxy.py", "moto_auth.py", "cloudformation_failure_standin.py"]),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "HTTPTests", dependencies: [
+            "Basics", "HTTP", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
-        .testTarget(name: "AWSTests", dependencies: ["AWS", "TestSupport"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
-        .testTarget(name: "BucketTests", dependencies: ["Bucket", "TestSupport"]),
+        .testTarget(name: "AWSTests", dependencies: [
+            "AWS", "HTTP", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "ManifestTests", dependencies: ["Basics", "Manifest"]),
+        .testTarget(name: "MemoryStoreTests", dependencies: ["AWS", "MemoryStore", "TestSupport"]),
+        .testTarget(name: "BucketTests", dependencies: ["AWS", "Basics", "Bucket", "Manifest", "MemoryStore", "TestSupport"]),
         .testTarget(name: "BuilderTests", dependencies: [
-            "Builder", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            "AWS", "Archive", "Basics", "Builder", "Git", "Manifest", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "MemoryStacks", "TestSupport"]),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: [
+            "AWS", "Agent", "Archive", "Basics", "Manifest", "MemoryStacks", "SQLite", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: testHooks),
+        .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Builder", "Agent", "Fleet", "AWS", "Bucket", "Manifest", "TestSupport",
+            "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStore",
+            "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

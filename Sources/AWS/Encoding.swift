@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 
@@ -43,7 +44,7 @@ public enum AWSEncoding {
 
     /// Lowercase hex SHA-256.
     public static func sha256Hex(_ data: some DataProtocol) -> String {
-        SHA256.hash(data: data).hex
+        Hex.encode(SHA256.hash(data: data))
     }
 
     /// SHA-256 of the empty string.
@@ -73,22 +74,6 @@ public enum AWSEncoding {
         } catch {
             throw AWSError(code: .fileIO, message: "cannot read \(path): \(error)")
         }
-        return hasher.finalize().hex
-    }
-}
-
-extension Sequence<UInt8> {
-    /// Lowercase hexadecimal.
-    var hex: String {
-        let digits: StaticString = "0123456789abcdef"
-        var out = [UInt8]()
-        out.reserveCapacity(underestimatedCount * 2)
-        digits.withUTF8Buffer { digits in
-            for byte in self {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0xF)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.encode(hasher.finalize())
     }
 }

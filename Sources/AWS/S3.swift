@@ -21,6 +21,16 @@ public struct S3: Sendable {
         public let contentType: String?
         /// `x-amz-meta-*` headers, names lowercased, prefix removed.
         public let metadata: [String: String]
+
+        public init(etag: String?, size: Int64, versionId: String?, lastModified: Date?, contentType: String?,
+                    metadata: [String: String]) {
+            self.etag = etag
+            self.size = size
+            self.versionId = versionId
+            self.lastModified = lastModified
+            self.contentType = contentType
+            self.metadata = metadata
+        }
     }
 
     /// A conditional GET's outcome: the object, or "not modified" (304), never an error.
@@ -85,6 +95,11 @@ public struct S3: Sendable {
     public struct PutResult: Sendable, Equatable {
         public let etag: String?
         public let versionId: String?
+
+        public init(etag: String?, versionId: String?) {
+            self.etag = etag
+            self.versionId = versionId
+        }
     }
 
     /// `HeadObject`: the object's info, or nil when there is no such object (404).

@@ -7,12 +7,24 @@ extension S3 {
         public let etag: String?
         public let size: Int64
         public let lastModified: Date?
+
+        public init(key: String, etag: String?, size: Int64, lastModified: Date?) {
+            self.key = key
+            self.etag = etag
+            self.size = size
+            self.lastModified = lastModified
+        }
     }
 
     /// A listing: objects, and the common prefixes ("folders") when a delimiter is given.
     public struct Listing: Sendable, Equatable {
         public var objects: [ListedObject] = []
         public var commonPrefixes: [String] = []
+
+        public init(objects: [ListedObject] = [], commonPrefixes: [String] = []) {
+            self.objects = objects
+            self.commonPrefixes = commonPrefixes
+        }
     }
 
     /// One version of an object, or a delete marker.
@@ -24,6 +36,17 @@ extension S3 {
         public let lastModified: Date?
         public let etag: String?
         public let size: Int64
+
+        public init(key: String, versionId: String, isLatest: Bool, isDeleteMarker: Bool, lastModified: Date?,
+                    etag: String?, size: Int64) {
+            self.key = key
+            self.versionId = versionId
+            self.isLatest = isLatest
+            self.isDeleteMarker = isDeleteMarker
+            self.lastModified = lastModified
+            self.etag = etag
+            self.size = size
+        }
     }
 
     /// `ListObjectsV2`, every page, in key order. `pageSize` sets `max-keys` (S3's

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import HTTP
@@ -85,7 +86,7 @@ public struct SigV4Signer: Sendable {
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = ["AWS4-HMAC-SHA256", stamp, scope,
                             AWSEncoding.sha256Hex(Data(canonicalRequest.utf8))].joined(separator: "\n")
-        let signature = Self.hmac(signingKey(day: day), stringToSign).hex
+        let signature = Hex.encode(Self.hmac(signingKey(day: day), stringToSign))
         let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), "
             + "SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign,

@@ -1,11 +1,12 @@
+import Basics
 import Bucket
 import Foundation
 import Manifest
 
 /// What one poll of a pipeline's pin and channel pointer found.
 struct Polled {
-    var pin: Observation<Pin>
-    var pointer: Observation<ChannelPointer>
+    var pin: Observation<Pointer>
+    var pointer: Observation<Pointer>
     /// Reads that failed in a way a person must see (403 on the channel pointer, an
     /// oversized document): reported, while what runs keeps running.
     var problems: [AgentError]
@@ -29,15 +30,15 @@ extension Agent {
             throw AgentError(.configuration, error.message, next: .needsPerson)
         }
         var problems: [AgentError] = []
-        let pinETag = lastPin.flatMap { $0.removed || $0.name != silo ? nil : $0.etag }
-        let pin: Observation<Pin>
-        switch readPin ? try read(pinKey, etag: pinETag, cap: SizeCap.pin, what: "the pin of \(pipeline)/\(silo)")
+        let pinETag = lastPin.flatMap { $0.name != silo ? nil : $0.etag }
+        let pin: Observation<Pointer>
+        switch readPin ? try read(pinKey, etag: pinETag, cap: SizeCap.pointer, what: "the pin of \(pipeline)/\(silo)")
                        : .notModified {
         case .notModified: pin = .notModified
         case .absent, .denied: pin = .absent
         case .found(let data, let etag):
             do {
-                pin = .fetched(try openPin(bytes: data, trust: trust, now: now), sha256: sha256Hex(data), etag: etag)
+                pin = .fetched(try openPointer(bytes: data, trust: trust, now: now), sha256: sha256Hex(data), etag: etag)
             } catch {
                 pin = .refused(error)
             }
@@ -46,7 +47,7 @@ extension Agent {
             pin = .notModified
         }
         let pointerETag = lastPointer.flatMap { $0.name == settings.channel ? $0.etag : nil }
-        let pointer: Observation<ChannelPointer>
+        let pointer: Observation<Pointer>
         let what = "the channel pointer of \(pipeline)/\(settings.channel)"
         switch try read(pointerKey, etag: pointerETag, cap: SizeCap.pointer, what: what) {
         case .notModified: pointer = .notModified

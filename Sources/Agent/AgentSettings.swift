@@ -15,7 +15,7 @@ public struct AgentSettings: Equatable, Sendable {
     public var channel: String
     /// This silo's name in pins and reports; nil: `<account id>-<region>` of the agent.
     public var silo: String?
-    /// Trusted public keys, `FILE.pub[=ROLE,...]` (all roles when none is named).
+    /// Trusted public keys, `FILE.pub=ROLE[,ROLE]` (every key names its roles).
     public var trust: [String]
     public var stateDirectory: String
     /// Seconds between ticks of `agent run` (jittered by ±10 %).
@@ -137,7 +137,7 @@ extension AgentSettings {
         }
         let trust = first(\.trust) ?? []
         guard !trust.isEmpty else {
-            throw missing("trusted key", flag: "--trust FILE.pub[=ROLE,...]", key: "trust", variable: "FERRY_TRUST")
+            throw missing("trusted key", flag: "--trust FILE.pub=ROLE[,ROLE]", key: "trust", variable: "FERRY_TRUST")
         }
         let defaults = ExtractLimits()
         let settings = AgentSettings(

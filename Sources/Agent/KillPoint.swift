@@ -3,7 +3,9 @@
 /// a crash at that point resumes correctly. Checkpoints: `<step>:<begin|end>` after the
 /// journal committed that step-log line (`create-change-set:begin`,
 /// `execute-change-set:end`, `deploy:begin`, `stack:end`...), and `downloaded`,
-/// `unpacked`. Only tests set it; docs/agent.md lists it as a test hook.
+/// `unpacked`. Only tests set it; docs/agent.md lists it as a test hook. Compiled only
+/// with `FERRY_TEST_HOOKS` (debug builds, Package.swift): not in a release build.
+#if FERRY_TEST_HOOKS
 public struct KillPoint: Equatable, Sendable {
     public let checkpoint: String
     public let occurrence: Int
@@ -26,3 +28,4 @@ public struct KillPoint: Equatable, Sendable {
         return seen == occurrence
     }
 }
+#endif

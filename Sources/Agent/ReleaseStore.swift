@@ -1,4 +1,5 @@
 import Archive
+import Basics
 import Bucket
 import Foundation
 import Manifest
@@ -222,7 +223,7 @@ public struct ReleaseStore {
         switch error.code {
         case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
             return Self.refusal("\(what) was refused: \(error.message)")
-        case .storage, .releaseExists, .channelMoved:
+        case .storage, .releaseExists, .channelMoved, .untrustedSigner:
             return .bucket(error, "reading \(what)")
         }
     }

@@ -90,8 +90,9 @@ public enum StatusBuilder {
         } else if let refusal = facts.refusals.first {
             aim(at: facts.latest?.target ?? facts.applied?.target)
             report.state = .refused
-            report.error = StatusReport.Failure(code: refusal.code.description, message: refusal.message,
-                                                resource: refusal.resource)
+            // A refused document reports the specific ManifestError code (docs/manifest.md).
+            let code = (refusal.cause as? ManifestError).map { $0.code.description } ?? refusal.code.description
+            report.error = StatusReport.Failure(code: code, message: refusal.message, resource: refusal.resource)
         } else if let latest = facts.latest, latest.state == .failed {
             aim(at: latest.target)
             // A release refused before anything was applied (`Journal.markRefused`).

@@ -2,7 +2,7 @@ import Foundation
 import Manifest
 
 /// What one poll of a pointer or pin found. The caller fetched it (conditional GET) and
-/// opened it (`openPointer` / `openPin`, which check signature, issuer and expiry); a
+/// opened it (`openPointer`, which check signature, issuer and expiry); a
 /// network failure is not an observation: the caller retries the poll instead.
 public enum Observation<Document: Sendable>: Sendable {
     /// `304 Not Modified`: the document is the one last accepted.
@@ -23,8 +23,8 @@ public struct SelectionInput: Sendable {
     /// The last accepted channel pointer and pin (a removed pin keeps its serial).
     public var lastPointer: AcceptedDocument?
     public var lastPin: AcceptedDocument?
-    public var pointer: Observation<ChannelPointer>
-    public var pin: Observation<Pin>
+    public var pointer: Observation<Pointer>
+    public var pin: Observation<Pointer>
     public var now: Date
     /// Targets that failed in this silo: never retried under the same serial.
     public var failed: Set<TargetKey>
@@ -32,7 +32,7 @@ public struct SelectionInput: Sendable {
     public var applied: Target?
 
     public init(pipeline: String, channel: String, silo: String, lastPointer: AcceptedDocument?,
-                lastPin: AcceptedDocument?, pointer: Observation<ChannelPointer>, pin: Observation<Pin>, now: Date,
+                lastPin: AcceptedDocument?, pointer: Observation<Pointer>, pin: Observation<Pointer>, now: Date,
                 failed: Set<TargetKey>, applied: Target?) {
         self.pipeline = pipeline
         self.channel = channel
@@ -111,11 +111,17 @@ public func selectTarget(_ input: SelectionInput) -> Selection {
     case .refused(let error):
         refusals.append(refusal(error, what: "the pin of \(input.pipeline)/\(input.silo)"))
     case .fetched(let document, let sha256, let etag):
+        // An ended pin (no release) is recorded as a removed pin: its serial counts, it
+        // names nothing, and the silo follows its channel.
+        let named = document.release ?? PointedRelease(version: lastPin?.version ?? SemVer(major: 0, minor: 0, patch: 0),
+                                                       manifestSha256: lastPin?.manifestSha256 ?? "",
+                                                       bundleSha256: lastPin?.bundleSha256 ?? "")
         let candidate = AcceptedDocument(
-            kind: .pin, name: document.silo, serial: document.serial, sha256: sha256, etag: etag,
-            version: document.version, manifestSha256: document.manifestSha256,
-            bundleSha256: document.bundleSha256, expiresAt: document.expiresAt, acceptedAt: acceptedAt)
-        let identity = document.pipeline == input.pipeline && document.silo == input.silo
+            kind: .pin, name: document.scope.name, serial: document.serial, sha256: sha256, etag: etag,
+            version: named.version, manifestSha256: named.manifestSha256,
+            bundleSha256: named.bundleSha256, expiresAt: document.expiresAt, removed: document.isEnded,
+            acceptedAt: acceptedAt)
+        let identity = document.pipeline == input.pipeline && document.scope == .silo(input.silo)
         switch judge(candidate, last: lastPin, identity: identity, now: input.now,
                      what: "the pin of \(input.pipeline)/\(input.silo)") {
         case .accept(let accepted): record.append(accepted); pin = accepted
@@ -131,11 +137,16 @@ public func selectTarget(_ input: SelectionInput) -> Selection {
     case .refused(let error):
         refusals.append(refusal(error, what: "the channel pointer of \(input.pipeline)/\(input.channel)"))
     case .fetched(let document, let sha256, let etag):
+        guard let named = document.release else {
+            refusals.append(AgentError(.wrongDocument, "the channel pointer of \(input.pipeline)/\(input.channel) "
+                + "names no release; refused", next: .needsPerson))
+            break
+        }
         let candidate = AcceptedDocument(
-            kind: .channel, name: document.channel, serial: document.serial, sha256: sha256, etag: etag,
-            version: document.version, manifestSha256: document.manifestSha256,
-            bundleSha256: document.bundleSha256, expiresAt: document.expiresAt, acceptedAt: acceptedAt)
-        let identity = document.pipeline == input.pipeline && document.channel == input.channel
+            kind: .channel, name: document.scope.name, serial: document.serial, sha256: sha256, etag: etag,
+            version: named.version, manifestSha256: named.manifestSha256,
+            bundleSha256: named.bundleSha256, expiresAt: document.expiresAt, acceptedAt: acceptedAt)
+        let identity = document.pipeline == input.pipeline && document.scope == .channel(input.channel)
         switch judge(candidate, last: lastPointer, identity: identity, now: input.now,
                      what: "the channel pointer of \(input.pipeline)/\(input.channel)") {
         case .accept(let accepted): record.append(accepted); pointer = accepted
@@ -189,7 +200,8 @@ private func judge(_ candidate: AcceptedDocument, last: AcceptedDocument?, ident
             + "from elsewhere and is refused", next: .needsPerson))
     }
     if let last {
-        if candidate.serial < last.serial || (candidate.serial == last.serial && last.removed) {
+        let repeated = candidate.serial == last.serial && candidate.sha256 == last.sha256 && candidate.removed == last.removed
+        if candidate.serial < last.serial || (candidate.serial == last.serial && last.removed && !repeated) {
             return .refuse(AgentError(.replay, "\(what) has serial \(candidate.serial), not above the last accepted "
                 + "serial \(last.serial): refused as a replay; a new move must carry a higher serial",
                 next: .needsPerson))

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import Synchronization
@@ -46,19 +47,10 @@ final class FileUnpacker: Sendable {
         return max(1, min(ProcessInfo.processInfo.activeProcessorCount, maxThreads, plan.files.count))
     }
 
-    /// Unpacks every planned file on `threads` threads (the calling thread is one).
+    /// Unpacks every planned file on `threads` threads of the worker pool.
     func run(threads: Int) throws(ArchiveError) -> [ExtractedFile] {
         let count = max(1, min(threads, plan.files.count))
-        let done = DispatchGroup()
-        for _ in 1..<count {
-            done.enter()
-            Thread { [self] in
-                work()
-                done.leave()
-            }.start()
-        }
-        work()
-        done.wait()
+        forEachConcurrently(Array(0..<count), width: count) { [self] _ in work() }
         var files: [ExtractedFile] = []
         for result in results.withLock({ $0 }) {
             switch result {
@@ -145,7 +137,7 @@ final class FileUnpacker: Sendable {
             close(fd)
             throw error
         }
-        return ExtractedFile(path: file.path, size: written, sha256: hexDigest(hasher.finalize()),
+        return ExtractedFile(path: file.path, size: written, sha256: Hex.encode(hasher.finalize()),
                              executable: file.executable)
     }
 }
@@ -166,16 +158,4 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String
         }
         done += result
     }
-}
-
-/// 64 lowercase hex digits of a SHA-256 digest.
-func hexDigest(_ digest: SHA256.Digest) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text = [UInt8]()
-    text.reserveCapacity(64)
-    for byte in digest {
-        text.append(digits[Int(byte >> 4)])
-        text.append(digits[Int(byte & 0x0f)])
-    }
-    return String(decoding: text, as: UTF8.self)
 }

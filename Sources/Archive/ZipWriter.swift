@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 
@@ -277,7 +278,7 @@ private final class ZipWriterState {
         guard rename(partial, path) == 0 else { throw ioError("rename", path) }
         finished = true
         Foundation.close(fd)
-        return WrittenZip(sha256: hexDigest(hasher.finalize()), size: Int(offset), files: files)
+        return WrittenZip(sha256: Hex.encode(hasher.finalize()), size: Int(offset), files: files)
     }
 
     private func flush() throws(ArchiveError) {

@@ -18,6 +18,9 @@ public struct BucketError: Error, Sendable, CustomStringConvertible {
         case digestMismatch
         /// A document in the bucket cannot be read as what it should be.
         case invalidDocument
+        /// The signing key is one the agents would refuse for this document (unknown, or
+        /// not in a role the document needs): nothing was written.
+        case untrustedSigner
         /// S3 answered with an error (network, access, throttling after retries).
         case storage
     }

@@ -1,4 +1,5 @@
 import AWS
+import Basics
 import Foundation
 import HTTP
 import Manifest
@@ -6,9 +7,10 @@ import Manifest
 /// The shared, versioned release bucket as Ferry uses it (DESIGN.md, "Bucket layout"):
 /// write-once release objects and artifacts, documents read with ETags, and
 /// compare-and-swap writes for pointers and pins. The builder, the agent and on-call all
-/// go through this type, so they agree on the protocol exactly.
+/// go through this type, so they agree on the protocol exactly. It works over any
+/// `ObjectStore`: `S3` in the product, `MemoryStore` in unit tests and the simulator.
 public struct SharedBucket: Sendable {
-    public let s3: S3
+    public let store: any ObjectStore
     public let name: String
     public let layout: BucketLayout
 
@@ -16,10 +18,15 @@ public struct SharedBucket: Sendable {
     /// second publish can tell "same bytes" from "different bytes" with one HEAD.
     static let digestMetadata = "ferry-sha256"
 
-    public init(s3: S3, name: String, layout: BucketLayout = BucketLayout()) {
-        self.s3 = s3
+    public init(store: any ObjectStore, name: String, layout: BucketLayout = BucketLayout()) {
+        self.store = store
         self.name = name
         self.layout = layout
+    }
+
+    /// The bucket `name` over S3.
+    public init(s3: S3, name: String, layout: BucketLayout = BucketLayout()) {
+        self.init(store: s3, name: name, layout: layout)
     }
 
     // MARK: Write-once objects
@@ -35,7 +42,7 @@ public struct SharedBucket: Sendable {
     /// bytes already there is `.alreadyThere`; different bytes throw `.releaseExists`.
     public func writeOnce(key: String, data: Data) throws(BucketError) -> WriteOnce {
         try writeOnce(key: key, sha256: sha256Hex(data)) { (options) throws(AWSError) in
-            _ = try s3.putObject(bucket: name, key: key, data: data, options: options)
+            _ = try store.putObject(bucket: name, key: key, data: data, options: options)
         }
     }
 
@@ -43,7 +50,7 @@ public struct SharedBucket: Sendable {
     /// is free; see `writeOnce(key:data:)`.
     public func writeOnce(key: String, file path: String, sha256: String) throws(BucketError) -> WriteOnce {
         try writeOnce(key: key, sha256: sha256) { (options) throws(AWSError) in
-            _ = try s3.putObject(bucket: name, key: key, file: path, options: options)
+            _ = try store.putObject(bucket: name, key: key, file: path, options: options)
         }
     }
 
@@ -69,7 +76,7 @@ public struct SharedBucket: Sendable {
     public func digest(of key: String) throws(BucketError) -> String? {
         let info: S3.ObjectInfo?
         do {
-            info = try s3.headObject(bucket: name, key: key)
+            info = try store.headObject(bucket: name, key: key, versionId: nil)
         } catch {
             throw BucketError(error, doing: "reading s3://\(name)/\(key)")
         }
@@ -80,7 +87,7 @@ public struct SharedBucket: Sendable {
     /// Whether an object exists under `key` (one HEAD).
     public func exists(key: String) throws(BucketError) -> Bool {
         do {
-            return try s3.headObject(bucket: name, key: key) != nil
+            return try store.headObject(bucket: name, key: key, versionId: nil) != nil
         } catch {
             throw BucketError(error, doing: "checking s3://\(name)/\(key)")
         }
@@ -102,7 +109,7 @@ public struct SharedBucket: Sendable {
     public func read(key: String, ifNoneMatch: String? = nil, versionId: String? = nil,
                      cap: Int) throws(BucketError) -> Read {
         do {
-            let result = try s3.getObject(bucket: name, key: key,
+            let result = try store.getObject(bucket: name, key: key,
                                           options: S3.GetOptions(ifNoneMatch: ifNoneMatch, versionId: versionId),
                                           limit: cap)
             switch result {
@@ -132,7 +139,7 @@ public struct SharedBucket: Sendable {
                          sha256 expected: String) throws(BucketError) -> DownloadedFile {
         let result: S3.GetResult<DownloadedFile>
         do {
-            result = try s3.getObject(bucket: name, key: key, toFile: path, limit: limit)
+            result = try store.getObject(bucket: name, key: key, toFile: path, limit: limit, options: S3.GetOptions())
         } catch where error.cause?.code == .tooLarge {
             throw BucketError(.tooLarge, "s3://\(name)/\(key) is larger than the \(limit) bytes the manifest allows: refused")
         } catch {
@@ -152,7 +159,7 @@ public struct SharedBucket: Sendable {
     /// Every object under `prefix`, in key order.
     public func list(prefix: String) throws(BucketError) -> [S3.ListedObject] {
         do {
-            return try s3.listObjects(bucket: name, prefix: prefix).objects
+            return try store.listObjects(bucket: name, prefix: prefix, delimiter: nil, pageSize: nil).objects
         } catch {
             throw BucketError(error, doing: "listing s3://\(name)/\(prefix)")
         }
@@ -161,17 +168,18 @@ public struct SharedBucket: Sendable {
     /// The names one level under `prefix` (`releases/webapp/` gives the versions).
     public func folders(under prefix: String) throws(BucketError) -> [String] {
         do {
-            return try s3.listObjects(bucket: name, prefix: prefix, delimiter: "/").commonPrefixes
+            return try store.listObjects(bucket: name, prefix: prefix, delimiter: "/", pageSize: nil).commonPrefixes
                 .map { String($0.dropFirst(prefix.count).dropLast()) }
         } catch {
             throw BucketError(error, doing: "listing s3://\(name)/\(prefix)")
         }
     }
 
-    /// Every version (and delete marker) of exactly `key`, newest first.
+    /// Every version (and delete marker) of exactly `key`, in the store's order (S3: newest
+    /// first; moto lists delete markers last): sort by `isLatest` / `lastModified`.
     public func versions(of key: String) throws(BucketError) -> [S3.ObjectVersion] {
         do {
-            return try s3.listObjectVersions(bucket: name, prefix: key).filter { $0.key == key }
+            return try store.listObjectVersions(bucket: name, prefix: key, pageSize: nil).filter { $0.key == key }
         } catch {
             throw BucketError(error, doing: "listing the versions of s3://\(name)/\(key)")
         }
@@ -187,8 +195,8 @@ public struct SharedBucket: Sendable {
     public func swap(key: String, data: Data, expecting etag: String?) throws(BucketError) -> String {
         do {
             let condition: S3.WriteCondition = etag.map { .ifMatch($0) } ?? .ifAbsent
-            let result = try s3.putObject(bucket: name, key: key, data: data,
-                                          options: S3.PutOptions(condition: condition, contentType: "application/json"))
+            let result = try store.putObject(bucket: name, key: key, data: data,
+                                             options: S3.PutOptions(condition: condition, contentType: "application/json"))
             return result.etag ?? ""
         } catch where error.code == .preconditionFailed || (etag != nil && error.isNotFound) {
             throw BucketError(.channelMoved, "s3://\(name)/\(key) changed while this command ran (someone else moved "
@@ -201,8 +209,8 @@ public struct SharedBucket: Sendable {
     /// Writes `data` under `key` unconditionally (status reports: one writer per key).
     public func put(key: String, data: Data) throws(BucketError) {
         do {
-            _ = try s3.putObject(bucket: name, key: key, data: data,
-                                 options: S3.PutOptions(contentType: "application/json"))
+            _ = try store.putObject(bucket: name, key: key, data: data,
+                                    options: S3.PutOptions(contentType: "application/json"))
         } catch {
             throw BucketError(error, doing: "writing s3://\(name)/\(key)")
         }
@@ -211,7 +219,7 @@ public struct SharedBucket: Sendable {
     /// Deletes `key` (a delete marker: the versions stay as the audit trail).
     public func delete(key: String) throws(BucketError) {
         do {
-            try s3.deleteObject(bucket: name, key: key)
+            try store.deleteObject(bucket: name, key: key, versionId: nil)
         } catch {
             throw BucketError(error, doing: "deleting s3://\(name)/\(key)")
         }

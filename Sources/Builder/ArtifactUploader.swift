@@ -1,3 +1,4 @@
+import Basics
 import Bucket
 import Foundation
 import Synchronization
@@ -5,13 +6,11 @@ import Synchronization
 /// Uploads artifacts while the build is still making others: `ferry release` hands each
 /// artifact over the moment it exists, so uploads overlap with zipping. Each is the same
 /// as publish's step 1 — a HEAD, and a write-once upload only when missing — on up to
-/// `width` threads of a private dispatch queue (never the Swift concurrency pool).
+/// `width` threads of a `WorkerPool` (never the Swift concurrency pool).
 /// `finish()` waits for all and reports, for each key, whether it was uploaded.
 final class ArtifactUploader: Sendable {
     private let bucket: SharedBucket
-    private let queue = DispatchQueue(label: "ferry.artifact-upload", attributes: .concurrent)
-    private let slots: DispatchSemaphore
-    private let group = DispatchGroup()
+    private let pool: WorkerPool
     private let state = Mutex(State())
     private let progress: BuildProgress
 
@@ -26,7 +25,7 @@ final class ArtifactUploader: Sendable {
 
     init(bucket: SharedBucket, width: Int = 8, progress: BuildProgress = .silent) {
         self.bucket = bucket
-        slots = DispatchSemaphore(value: width)
+        pool = WorkerPool(width: width)
         self.progress = progress
     }
 
@@ -40,13 +39,7 @@ final class ArtifactUploader: Sendable {
             return true
         }
         guard fresh else { return }
-        group.enter()
-        queue.async { [self] in
-            slots.wait()
-            defer {
-                slots.signal()
-                group.leave()
-            }
+        pool.submit { [self] in
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
                 let uploaded = try Publisher.ensure(artifact, in: bucket, dryRun: false, verified: hashedHere)
@@ -65,7 +58,7 @@ final class ArtifactUploader: Sendable {
     /// Waits for every queued upload; the first failure is thrown. Key → uploaded (true)
     /// or already in the bucket (false).
     func finish() throws(BuildError) -> [String: Bool] {
-        group.wait()
+        pool.wait()
         let (outcomes, failure) = state.withLock { ($0.outcomes, $0.failure) }
         if let failure { throw failure }
         return outcomes

@@ -33,6 +33,9 @@ public struct BuildError: Error, Sendable, CustomStringConvertible {
         case tag
         /// A bundle or release failed verification (digest, signature, missing file).
         case verification
+        /// The signing key is one the agents would refuse for the pointer: nothing was
+        /// built, tagged, uploaded or written.
+        case untrustedSigner
     }
 
     public let code: Code
@@ -64,6 +67,7 @@ extension BuildError {
         case .channelMoved: .channelMoved
         case .releaseExists: .releaseExists
         case .digestMismatch: .verification
+        case .untrustedSigner: .untrustedSigner
         default: .bucket
         }
         self.init(code, "\(doing): \(error.message)",

@@ -1,7 +1,7 @@
 import AWS
+import Basics
 import Foundation
 import Git
-import HTTP
 import Manifest
 
 /// The builder's `ArtifactSink`: makes each artifact — deterministic zips of code

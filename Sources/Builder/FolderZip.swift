@@ -1,7 +1,7 @@
 import Archive
+import Basics
 import Foundation
 import Git
-import HTTP
 
 /// Deterministic zips of code folders and single files, the artifacts templates point
 /// to, written from the commit's blobs (no checkout).

@@ -1,6 +1,6 @@
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 import Synchronization
 
@@ -11,8 +11,9 @@ public struct PublishRequest: Sendable {
     public var bucket: SharedBucket
     /// The channel to move to this release; nil publishes without moving any channel.
     public var channel: String?
-    /// Signs the channel pointer (the `release` role).
-    public var key: SigningKey
+    /// Signs the channel pointer (a key the trust set holds as `release` or `oncall`),
+    /// with the trust set it is checked against and the pointer's lifetime.
+    public var writer: PointerSigner
     /// Why the channel moves (the pointer's `reason`); default "publish <version>".
     public var reason: String?
     /// Read the bucket, write nothing; the result says what would be written.
@@ -24,12 +25,12 @@ public struct PublishRequest: Sendable {
     /// whether it was uploaded. They are not looked at again.
     public var handled: [String: Bool]
 
-    public init(folder: BuildFolder, bucket: SharedBucket, channel: String?, key: SigningKey, reason: String? = nil,
+    public init(folder: BuildFolder, bucket: SharedBucket, channel: String?, writer: PointerSigner, reason: String? = nil,
                 dryRun: Bool = false, now: Date = Date(), width: Int = 8, handled: [String: Bool] = [:]) {
         self.folder = folder
         self.bucket = bucket
         self.channel = channel
-        self.key = key
+        self.writer = writer
         self.reason = reason
         self.dryRun = dryRun
         self.now = now
@@ -52,7 +53,7 @@ public struct PublishResult: Sendable {
     public var written: [String]
     public var alreadyThere: [String]
     /// The channel's pointer after the publish; nil without a channel or in a dry run.
-    public var pointer: Move<ChannelPointer>?
+    public var pointer: MoveResult?
     /// In a dry run, the serial the pointer would get (nil when it would not move).
     public var wouldMoveTo: Int?
     public var dryRun: Bool
@@ -70,6 +71,20 @@ public enum Publisher {
         let release = try PublishPlan.load(request.folder, for: request.bucket)
         let bucket = request.bucket
         let pipeline = release.manifest.pipeline, version = release.manifest.version
+        let ref = ReleaseRef(pipeline: pipeline, version: version, manifestSha256: sha256Hex(release.manifestBytes),
+                             bundleSha256: release.bundleSha256)
+
+        // 0. The pointer's move is planned first: a key the agents would refuse, or a
+        // current pointer that cannot be read, stops the publish before anything is written.
+        let move = try request.channel.map { (channel) throws(BuildError) -> MovePlan in
+            do throws(BucketError) {
+                return try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(ref.pointed),
+                                           reason: request.reason ?? "publish \(version)", by: request.writer)
+            } catch {
+                throw BuildError(error, doing: "planning the move of channel \(channel) of \(pipeline)")
+            }
+        }
+        if let problem = move?.currentProblem { progress.note("warning: " + problem) }
 
         // 1. Artifacts.
         let upload = try uploadArtifacts(release.artifacts, to: bucket, dryRun: request.dryRun, handled: request.handled,
@@ -97,26 +112,21 @@ public enum Publisher {
             + " under s3://\(bucket.name)/\(release.keys.folder)")
 
         // 3. The pointer, last.
-        let ref = ReleaseRef(pipeline: pipeline, version: version, manifestSha256: sha256Hex(release.manifestBytes),
-                             bundleSha256: release.bundleSha256)
-        var pointer: Move<ChannelPointer>?
+        var pointer: MoveResult?
         var wouldMoveTo: Int?
-        if let channel = request.channel {
-            do {
+        if let move, let channel = request.channel {
+            do throws(BucketError) {
                 if request.dryRun {
-                    let current = try bucket.currentPointer(pipeline: pipeline, channel: channel)?.0
-                    let same = current.map { $0.isSameRelease(as: ref) && $0.expiresAt == nil } ?? false
-                    wouldMoveTo = same ? nil : (current?.serial ?? 0) + 1
+                    let same = move.changesNothing
+                    wouldMoveTo = same ? nil : move.serial
+                    let from = move.current.flatMap { current in current.release.map { "\($0.version) (serial \(current.serial))" } }
                     progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
-                        : "would move channel \(channel) from \(current.map { "\($0.version) (serial \($0.serial))" } ?? "nothing") "
-                            + "to \(version) (serial \(wouldMoveTo!))")
+                        : "would move channel \(channel) from \(from ?? "nothing") to \(version) (serial \(move.serial))")
                 } else {
-                    let move = try bucket.moveChannel(pipeline: pipeline, channel: channel, to: ref,
-                                                      reason: request.reason ?? "publish \(version)", key: request.key,
-                                                      now: request.now)
-                    pointer = move
-                    switch move {
-                    case .moved(let document):
+                    let result = try bucket.commit(move, by: request.writer, now: request.now)
+                    pointer = result
+                    switch result {
+                    case .moved(_, let document):
                         progress.phase("pointer", clock.lap(), "channel \(channel) -> \(version) (serial \(document.serial))")
                     case .unchanged(let document):
                         progress.phase("pointer", clock.lap(), "channel \(channel) already at \(version) (serial \(document.serial))")

@@ -1,7 +1,7 @@
 import Archive
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 
 /// A release that passed `ferry verify`, and what was checked.
@@ -148,23 +148,24 @@ public enum ReleaseVerifier {
         do {
             for object in try bucket.list(prefix: prefix) where object.key.hasSuffix(".json") {
                 guard case .found(let bytes, _) = try bucket.read(key: object.key, cap: SizeCap.pointer) else { continue }
-                let pointer: ChannelPointer
+                let pointer: Pointer, named: PointedRelease
                 do {
-                    pointer = try unverifiedContents(ChannelPointer.self, ofEnvelope: bytes)
-                    guard pointer.version == version else { continue }
+                    pointer = try unverifiedContents(Pointer.self, ofEnvelope: bytes)
+                    guard let release = pointer.release, release.version == version else { continue }
+                    named = release
                     if canVerify {
-                        // The signature is what is checked here, not freshness: as of when it was issued.
-                        _ = try openPointer(bytes: bytes, trust: trust, now: Timestamp.parse(pointer.issuedAt) ?? Date())
+                        // The signature is what is checked here, not freshness.
+                        _ = try verifyPointer(bytes: bytes, trust: trust)
                     }
                 } catch {
                     throw BuildError(.verification, "the pointer s3://\(bucket.name)/\(object.key) is not valid: \(error.message)")
                 }
-                guard pointer.bundleSha256 == release.bundleSha256, pointer.manifestSha256 == release.manifestSha256 else {
-                    throw BuildError(.verification, "channel \(pointer.channel) points at \(version) with bundle sha256 "
-                        + "\(pointer.bundleSha256), but the bundle in the bucket has \(release.bundleSha256): the release "
+                guard named.bundleSha256 == release.bundleSha256, named.manifestSha256 == release.manifestSha256 else {
+                    throw BuildError(.verification, "\(pointer.scope) points at \(version) with bundle sha256 "
+                        + "\(named.bundleSha256), but the bundle in the bucket has \(release.bundleSha256): the release "
                         + "objects were replaced after publishing; do not deploy it")
                 }
-                checks.append("bundle sha256 matches channel \(pointer.channel) (serial \(pointer.serial)"
+                checks.append("bundle sha256 matches \(pointer.scope) (serial \(pointer.serial)"
                     + (canVerify ? ", pointer signature valid)" : "; pointer signature not checked: no release key trusted)"))
             }
         } catch let error as BuildError {

@@ -14,6 +14,7 @@ public struct ReleaseResult: Sendable {
 /// `ferry release`: build, tag, publish — in the order that leaves nothing behind when
 /// something fails before the publish:
 ///
+/// 0. check that the agents accept the signing key for the channel's pointer;
 /// 1. check the version and that the tag `v<version>` is free or already on this commit,
 ///    and that git knows who tags (`user.name`, `user.email`);
 /// 2. build (tests gate, packaging, bundle) as if the tag existed;
@@ -28,8 +29,16 @@ public struct ReleaseResult: Sendable {
 /// `ferry release` again with the same version, which finds the tag on this commit.
 public enum Releaser {
     public static func release(_ build: BuildRequest, version: SemVer, bucket: SharedBucket, channel: String?,
-                               publishKey: SigningKey, reason: String? = nil, dryRun: Bool = false, now: Date = Date(),
+                               writer: PointerSigner, reason: String? = nil, dryRun: Bool = false, now: Date = Date(),
                                progress: BuildProgress = .silent) throws(BuildError) -> ReleaseResult {
+        // A key the agents would refuse burns nothing: checked before the build and the tag.
+        if let channel {
+            do {
+                try writer.trust.checkSigner(writer.key.id, for: .channel(channel))
+            } catch {
+                throw BuildError(.untrustedSigner, error.message + "; nothing was built, tagged or uploaded")
+            }
+        }
         let repository: Repository
         let tagger: Signature
         do {
@@ -71,7 +80,7 @@ public enum Releaser {
             }
         }
         let published = try Publisher.publish(
-            PublishRequest(folder: built.folder, bucket: bucket, channel: channel, key: publishKey, reason: reason,
+            PublishRequest(folder: built.folder, bucket: bucket, channel: channel, writer: writer, reason: reason,
                            dryRun: dryRun, now: now, handled: handled),
             progress: progress)
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)

@@ -21,6 +21,8 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         case convergenceFailed
         /// A StackSet operation ended FAILED or STOPPED.
         case operationFailed
+        /// The signing key is one the agents would refuse for the document: nothing written.
+        case untrustedSigner
         /// The bucket or an AWS API answered with an error.
         case storage
     }
@@ -47,6 +49,8 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         case .notFound: self.init(.notFound, "\(doing): \(error.message)", cause: error)
         case .digestMismatch: self.init(.digestMismatch, "\(doing): \(error.message)", cause: error)
         case .channelMoved: self.init(.channelMoved, "\(doing): \(error.message)", cause: error)
+        case .untrustedSigner: self.init(.untrustedSigner, "\(doing): \(error.message)", cause: error)
+        case .invalidDocument: self.init(.invalidInput, "\(doing): \(error.message)", cause: error)
         default: self.init(.storage, "\(doing): \(error)", cause: error)
         }
     }

@@ -108,14 +108,34 @@ public struct ChannelHead: Sendable, Equatable, Codable {
     public var issuedAt: String
     public var issuedBy: KeyID
     public var reason: String
+    /// RFC 3339 UTC; nil: never expires.
+    public var expiresAt: String?
 
-    public init(_ pointer: ChannelPointer) {
-        channel = pointer.channel
-        version = pointer.version
+    /// Nil for a document that names no release (a channel pointer always names one).
+    public init?(_ pointer: Pointer) {
+        guard let release = pointer.release else { return nil }
+        channel = pointer.scope.name
+        version = release.version
         serial = pointer.serial
         issuedAt = pointer.issuedAt
         issuedBy = pointer.issuedBy
         reason = pointer.reason
+        expiresAt = pointer.expiresAt
+    }
+
+    /// How long before expiry `ferry status` warns: a week.
+    public static let expiryWarning: TimeInterval = 7 * 86_400
+
+    /// A warning when the pointer has expired or expires within `expiryWarning` of `now`.
+    public func expiryWarning(now: Date) -> String? {
+        guard let expiresAt, let expiry = Timestamp.parse(expiresAt) else { return nil }
+        if expiry <= now {
+            return "channel \(channel) expired at \(expiresAt): agents refuse it and keep what runs; re-sign it with "
+                + "`ferry refresh PIPELINE --channel \(channel)`"
+        }
+        guard expiry.timeIntervalSince(now) < ChannelHead.expiryWarning else { return nil }
+        return "channel \(channel) expires at \(expiresAt), in \(Age.format(seconds: Int(expiry.timeIntervalSince(now)))): "
+            + "re-sign it with `ferry refresh PIPELINE --channel \(channel)` (run it on a schedule)"
     }
 }
 
@@ -129,12 +149,16 @@ public struct FleetStatus: Sendable, Equatable, Codable {
     public var silos: [SiloRow]
     /// Reports that could not be read (the bucket error's message).
     public var unreadable: [String]
+    /// Channels that expired or expire within a week (`ChannelHead.expiryWarning`).
+    public var warnings: [String]
 
-    public init(pipeline: String, now: Date, pointers: [ChannelPointer], reports: [StatusReport],
+    public init(pipeline: String, now: Date, pointers: [Pointer], reports: [StatusReport],
                 unreadable: [String] = []) {
         self.pipeline = pipeline
         self.now = Timestamp.format(now)
-        channels = pointers.map(ChannelHead.init).sorted { $0.channel < $1.channel }
+        channels = pointers.compactMap(ChannelHead.init).sorted { $0.channel < $1.channel }
+        warnings = channels.compactMap { $0.expiryWarning(now: now) }
+            .map { $0.replacingOccurrences(of: "PIPELINE", with: pipeline) }
         silos = reports.map { SiloRow($0, now: now) }.sorted { $0.silo < $1.silo }
         self.unreadable = unreadable
     }

@@ -51,12 +51,14 @@ public struct PointerMove: Sendable, Equatable, Codable, ReleaseIdentity {
     /// The S3 version id of this pointer object.
     public var objectVersionId: String
 
-    public init(_ pointer: ChannelPointer, objectVersionId: String) {
-        channel = pointer.channel
+    /// Nil for a document that names no release (only a pin can end).
+    public init?(_ pointer: Pointer, objectVersionId: String) {
+        guard let release = pointer.release else { return nil }
+        channel = pointer.scope.name
         serial = pointer.serial
-        version = pointer.version
-        manifestSha256 = pointer.manifestSha256
-        bundleSha256 = pointer.bundleSha256
+        version = release.version
+        manifestSha256 = release.manifestSha256
+        bundleSha256 = release.bundleSha256
         issuedAt = pointer.issuedAt
         expiresAt = pointer.expiresAt
         issuedBy = pointer.issuedBy
@@ -79,7 +81,8 @@ public struct ChannelHistory: Sendable, Equatable, Codable {
     }
 }
 
-/// One change of a silo's pin: a new pin, or its removal (`removed`, from a delete marker).
+/// One change of a silo's pin: a new pin, or its end (`removed`: a signed ended pin, or a delete
+/// marker left by hand).
 public struct PinMove: Sendable, Equatable, Codable {
     public var silo: String
     public var removed: Bool
@@ -125,7 +128,7 @@ public struct History: Sendable, Equatable, Codable {
 public enum PointerHistory {
     /// The move the channel made before `current`: the newest move with a lower serial
     /// naming another release. Nil when there is none (the channel only ever pointed here).
-    public static func previous(current: ChannelPointer, moves: [PointerMove]) -> PointerMove? {
+    public static func previous(current: PointerMove, moves: [PointerMove]) -> PointerMove? {
         moves.filter { $0.serial < current.serial && !$0.isSameRelease(as: current) }
             .max { $0.serial < $1.serial }
     }

@@ -1,6 +1,6 @@
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 
 /// The on-call's view of and hands on the shared bucket: status, history, rollback,
@@ -49,10 +49,10 @@ public struct OnCall: Sendable {
     }
 
     /// The current pointer of every channel of `pipeline` (signatures not checked: a view).
-    public func channelPointers(pipeline: String) throws(FleetError) -> [ChannelPointer] {
+    public func channelPointers(pipeline: String) throws(FleetError) -> [Pointer] {
         let names = try channels(pipeline: pipeline)
         let onCall = self
-        let pointers = try parallelMap(names, width: width) { (channel) throws(FleetError) -> ChannelPointer? in
+        let pointers = try parallelMap(names, width: width) { (channel) throws(FleetError) -> Pointer? in
             try onCall.pointer(pipeline: pipeline, channel: channel)?.0
         }
         return pointers.compactMap { $0 }
@@ -60,9 +60,9 @@ public struct OnCall: Sendable {
 
     /// The current pointer of `channel` and its ETag, or nil when it was never set.
     /// Signature not checked: for reading the serial and showing where a channel is.
-    public func pointer(pipeline: String, channel: String) throws(FleetError) -> (ChannelPointer, etag: String)? {
+    public func pointer(pipeline: String, channel: String) throws(FleetError) -> (Pointer, etag: String)? {
         do {
-            return try bucket.currentPointer(pipeline: pipeline, channel: channel)
+            return try bucket.currentPointer(pipeline: pipeline, scope: .channel(channel))
         } catch {
             throw FleetError(error, doing: "reading channel \(channel) of \(pipeline)")
         }

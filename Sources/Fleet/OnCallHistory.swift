@@ -1,7 +1,7 @@
 import AWS
+import Basics
 import Bucket
 import Foundation
-import HTTP
 import Manifest
 
 extension OnCall {
@@ -68,8 +68,12 @@ extension OnCall {
                     throw FleetError(.notFound, "version \(version.versionId) of \(key) is gone")
                 }
                 do throws(ManifestError) {
-                    return PointerMove(try unverifiedContents(ChannelPointer.self, ofEnvelope: data),
-                                       objectVersionId: version.versionId)
+                    let pointer = try unverifiedContents(Pointer.self, ofEnvelope: data)
+                    guard pointer.scope == .channel(channel),
+                          let move = PointerMove(pointer, objectVersionId: version.versionId) else {
+                        throw ManifestError(.wrongDocument, "it is \(pointer.scope), not channel \(channel)")
+                    }
+                    return move
                 } catch {
                     throw FleetError(.invalidInput, "version \(version.versionId) of \(key): \(error.message)")
                 }
@@ -96,7 +100,7 @@ extension OnCall {
         }
         let listed: [S3.ObjectVersion]
         do {
-            listed = try bucket.s3.listObjectVersions(bucket: bucket.name, prefix: prefix)
+            listed = try bucket.store.listObjectVersions(bucket: bucket.name, prefix: prefix, pageSize: nil)
         } catch {
             throw FleetError(error, doing: "listing the pins of \(pipeline)")
         }
@@ -129,12 +133,13 @@ extension OnCall {
         var move = PinMove(silo: silo, removed: version.isDeleteMarker,
                            time: version.lastModified.map(Timestamp.format) ?? "", objectVersionId: version.versionId)
         guard !version.isDeleteMarker else { return move }
-        let read = try? bucket.read(key: version.key, versionId: version.versionId, cap: SizeCap.pin)
-        guard case .found(let data, _) = read, let pin = try? unverifiedContents(Pin.self, ofEnvelope: data) else {
+        let read = try? bucket.read(key: version.key, versionId: version.versionId, cap: SizeCap.pointer)
+        guard case .found(let data, _) = read, let pin = try? unverifiedContents(Pointer.self, ofEnvelope: data) else {
             return move
         }
         move.serial = pin.serial
-        move.version = pin.version
+        move.version = pin.release?.version
+        move.removed = pin.isEnded
         move.issuedBy = pin.issuedBy
         move.reason = pin.reason
         move.time = pin.issuedAt

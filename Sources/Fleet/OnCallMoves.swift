@@ -4,7 +4,7 @@ import Manifest
 
 /// A promotion, planned: the move, and what was found blocking it.
 public struct PromotePlan: Sendable, Equatable {
-    public let move: ChannelMovePlan
+    public let move: MovePlan
     /// Non-empty only when `--force` went past them (they are in `move.reason`).
     public let forcedPast: [PromoteGate.Blocker]
 }
@@ -14,11 +14,11 @@ extension OnCall {
     /// every blocker) unless every silo of `from` has it applied and in sync; `force`
     /// goes ahead anyway and records what it went past in the reason.
     public func planPromote(pipeline: String, from: String, to: String, reason: String?, force: Bool,
-                            now: Date) throws(FleetError) -> PromotePlan {
+                            by writer: PointerSigner, now: Date) throws(FleetError) -> PromotePlan {
         guard from != to else {
             throw FleetError(.invalidInput, "--from and --to are both \(from); promote moves a release to another channel")
         }
-        guard let (source, _) = try pointer(pipeline: pipeline, channel: from) else {
+        guard let source = try verifiedPointer(pipeline: pipeline, channel: from, trust: writer.trust)?.release else {
             throw FleetError(.notFound, "channel \(from) of \(pipeline) has never been set: there is nothing to "
                 + "promote; publish a release to it first")
         }
@@ -36,26 +36,42 @@ extension OnCall {
                 + blockers.map(\.description).joined(separator: "; ")
                 + ". Wait for the silos, fix or roll back the failing ones, or pass --force (recorded in the reason)")
         }
-        let read = try pointer(pipeline: pipeline, channel: to)
-        let move = ChannelMovePlan(
-            pipeline: pipeline, channel: to, current: read?.0, etag: read?.etag, target: release,
+        let move = try plan(
+            pipeline: pipeline, scope: .channel(to), to: .release(release.pointed),
             reason: PromoteGate.reason(given: reason, version: source.version, from: from, to: to,
-                                       forcedPast: blockers))
+                                       forcedPast: blockers), by: writer)
         return PromotePlan(move: move, forcedPast: blockers)
     }
 
-    /// Pins `silo` to the published release `version` (checked against `channel`'s
-    /// history when given), signed by `key`. The pin's serial continues after an unpin.
-    public func pin(pipeline: String, silo: String, version: SemVer, checkingAgainst channel: String? = nil,
-                    reason: String, key: SigningKey, now: Date) throws(FleetError) -> Move<Pin> {
-        try pin(pipeline: pipeline, silo: silo, to: .version(version), checkingAgainst: channel, reason: reason, key: key,
-                now: now)
+    /// The channel's pointer, read once and verified against `trust` (not its expiry), or
+    /// nil when the channel was never set. One that does not verify is refused: promote
+    /// copies what it names.
+    func verifiedPointer(pipeline: String, channel: String, trust: TrustStore) throws(FleetError) -> Pointer? {
+        let key = try channelKey(pipeline: pipeline, channel: channel)
+        let read: SharedBucket.Read
+        do {
+            read = try bucket.read(key: key, cap: SizeCap.pointer)
+        } catch {
+            throw FleetError(error, doing: "reading channel \(channel) of \(pipeline)")
+        }
+        guard case .found(let data, _) = read else { return nil }
+        do throws(ManifestError) {
+            let pointer = try verifyPointer(bytes: data, trust: trust)
+            guard pointer.scope == .channel(channel), pointer.pipeline == pipeline else {
+                throw ManifestError(.wrongDocument, "it is \(pointer.scope) of \(pointer.pipeline)")
+            }
+            return pointer
+        } catch {
+            throw FleetError(.invalidInput, "channel \(channel) of \(pipeline) does not verify against the trusted "
+                + "keys: \(error.message); refusing to copy what it names")
+        }
     }
 
-    /// Pins `silo` to `target`: a version, or (`.previous`) what `channel` pointed at
-    /// before now. The channel's history is read once, for both.
-    public func pin(pipeline: String, silo: String, to target: RollbackTarget, checkingAgainst channel: String?,
-                    reason: String, key: SigningKey, now: Date) throws(FleetError) -> Move<Pin> {
+    /// Plans pinning `silo` to `target`: a version, or (`.previous`) what `channel` pointed
+    /// at before now. The channel's history is read once, for both; the pin's serial
+    /// continues above every earlier pin of the silo, ended ones included.
+    public func planPin(pipeline: String, silo: String, to target: RollbackTarget, checkingAgainst channel: String?,
+                        reason: String, by writer: PointerSigner) throws(FleetError) -> MovePlan {
         let history = try channel.map { (name) throws(FleetError) in try channelHistory(pipeline: pipeline, channel: name) }
         let version: SemVer
         switch target {
@@ -66,26 +82,28 @@ extension OnCall {
                 throw FleetError(.invalidInput, "--previous names what a channel pointed at before: give --channel, "
                     + "or --to VERSION")
             }
-            guard let (current, _) = try pointer(pipeline: pipeline, channel: channel) else {
+            guard let last = history.moves.first else {
                 throw FleetError(.notFound, "channel \(channel) of \(pipeline) has never been set, so --previous "
                     + "names nothing; give --to VERSION")
             }
-            version = try resolve(.previous, current: current, history: history)
+            version = try resolve(.previous, channel: channel, pipeline: pipeline, current: last, history: history)
         }
         let release = try publishedRelease(pipeline: pipeline, version: version, history: history)
-        do {
-            return try bucket.pin(pipeline: pipeline, silo: silo, to: release, reason: reason, key: key, now: now)
-        } catch {
-            throw FleetError(error, doing: "pinning \(silo) of \(pipeline) to \(version)")
-        }
+        return try plan(pipeline: pipeline, scope: .silo(silo), to: .release(release.pointed), reason: reason, by: writer)
     }
 
-    /// Removes `silo`'s pin; false when it had none.
-    public func unpin(pipeline: String, silo: String) throws(FleetError) -> Bool {
-        do {
-            return try bucket.unpin(pipeline: pipeline, silo: silo)
-        } catch {
-            throw FleetError(error, doing: "removing the pin of \(silo) in \(pipeline)")
-        }
+    /// Plans ending `silo`'s pin: a signed pin that names no release (serial + 1), so the
+    /// silo returns to its channel and can tell "no pin" from "cannot read the pin".
+    /// Unchanged when the pin already ended under the same key.
+    public func planUnpin(pipeline: String, silo: String, reason: String,
+                          by writer: PointerSigner) throws(FleetError) -> MovePlan {
+        try plan(pipeline: pipeline, scope: .silo(silo), to: .end, reason: reason, by: writer)
+    }
+
+    /// Plans re-signing what `scope` names now with serial + 1 and a new `expiresAt`
+    /// (`ferry refresh`, for CI on a schedule). The current document must verify.
+    public func planRefresh(pipeline: String, scope: PointerScope, reason: String?,
+                            by writer: PointerSigner) throws(FleetError) -> MovePlan {
+        try plan(pipeline: pipeline, scope: scope, to: .refresh, reason: reason ?? "refresh", by: writer)
     }
 }

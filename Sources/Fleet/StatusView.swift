@@ -23,6 +23,10 @@ public enum StatusView {
             lines.append("")
             lines += notes
         }
+        if !status.warnings.isEmpty {
+            lines.append("")
+            lines += status.warnings.map { CellStyle.yellow.apply("warning: ", color: color) + $0 }
+        }
         if !status.unreadable.isEmpty {
             lines.append("")
             lines += status.unreadable.map { CellStyle.red.apply("unreadable report: ", color: color) + $0 }

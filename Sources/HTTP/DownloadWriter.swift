@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import Synchronization
@@ -52,7 +53,7 @@ final class DownloadWriter: @unchecked Sendable {
         pending = Data()
         return queue.sync {
             if let failure = failure.withLock({ $0 }) { return .failure(failure) }
-            return .success(hasher.finalize().hexString)
+            return .success(Hex.encode(hasher.finalize()))
         }
     }
 

@@ -33,6 +33,12 @@ public struct DownloadedFile: Sendable, Equatable {
     public let byteCount: Int64
     /// Lowercase hex.
     public let sha256: String
+
+    public init(path: String, byteCount: Int64, sha256: String) {
+        self.path = path
+        self.byteCount = byteCount
+        self.sha256 = sha256
+    }
 }
 
 /// How many requests a client has sent (every attempt counts, retries included).

@@ -1,3 +1,4 @@
+import Basics
 /// Names of pipelines, channels and silos: what may appear in a bucket key.
 public enum Name {
     /// The longest name, in characters.

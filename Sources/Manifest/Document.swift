@@ -1,13 +1,17 @@
+import Basics
 import Foundation
 
 /// A Ferry document: JSON with a `schema` of the form `ferry.<kind>/v<major>[.<minor>]`.
 ///
-/// Compatibility: this Ferry reads every `v1` and `v1.<minor>` document of its kind and
+/// Compatibility: this Ferry reads every `v<major>` and `v<major>.<minor>` document of its
+/// kind, `major` being the kind's `schemaMajor` (2 for the pointer, 1 for the others), and
 /// ignores fields it does not know (a minor version only adds optional fields); it
-/// refuses any other major version with "upgrade ferry". It writes `v1`.
+/// refuses any other major version with "upgrade ferry". It writes `v<major>`.
 public protocol FerryDocument: Codable, Sendable {
-    /// The kind in the schema string: `manifest`, `pointer`, `pin`, `status`.
+    /// The kind in the schema string: `manifest`, `pointer`, `status`.
     static var kind: String { get }
+    /// The major schema version this Ferry reads and writes for the kind.
+    static var schemaMajor: Int { get }
     /// The largest such document Ferry reads, in bytes.
     static var sizeCap: Int { get }
     /// How error messages name the document: "the manifest".
@@ -22,8 +26,10 @@ public protocol FerryDocument: Codable, Sendable {
 }
 
 extension FerryDocument {
-    /// The schema this Ferry writes: `ferry.<kind>/v1`.
-    public static var currentSchema: String { "ferry.\(kind)/v1" }
+    /// The schema this Ferry writes: `ferry.<kind>/v<schemaMajor>`.
+    public static var currentSchema: String { "ferry.\(kind)/v\(schemaMajor)" }
+
+    public static var schemaMajor: Int { 1 }
 
     public static var nullWhenAbsent: [String] { [] }
 
@@ -46,7 +52,7 @@ extension FerryDocument {
 
     /// Parses and checks a document that is not signed, or whose signature the caller
     /// has checked (a silo's status report). For signed documents use `verifyManifest`,
-    /// `openPointer` and `openPin`.
+    /// `openPointer`.
     public static func decode(_ bytes: Data) throws(ManifestError) -> Self {
         try decode(tree: JSONParser.parse(bytes, cap: sizeCap, what: what))
     }
@@ -63,8 +69,6 @@ extension FerryDocument {
 
 /// Reading `ferry.<kind>/v<major>[.<minor>]`.
 enum Schema {
-    static let understoodMajor = 1
-
     /// Checks the `schema` member of a parsed document before anything else is decoded.
     static func check<D: FerryDocument>(_ tree: JSONValue, as type: D.Type) throws(ManifestError) {
         guard case .object(let members) = tree else {
@@ -88,9 +92,9 @@ enum Schema {
             throw ManifestError(.wrongDocument, "expected \(D.what) (\(D.currentSchema)) but found a \(schema) "
                 + "document", field: "schema")
         }
-        guard major == understoodMajor else {
+        guard major == D.schemaMajor else {
             throw ManifestError(.unsupportedSchema, "\(D.what) is \(schema); this agent understands "
-                + "v\(understoodMajor); upgrade ferry", field: "schema")
+                + "v\(D.schemaMajor); upgrade ferry", field: "schema")
         }
     }
 

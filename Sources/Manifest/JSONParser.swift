@@ -1,12 +1,11 @@
+import Basics
 import Foundation
 
 /// The largest document of each kind Ferry reads, in bytes. A larger one is refused
 /// before it is parsed (`ManifestError.Code.tooLarge`); downloads should stop there too.
 public enum SizeCap {
-    /// A signed channel pointer (`channels/<pipeline>/<channel>.json`): 64 KiB.
+    /// A signed pointer (`channels/<pipeline>/<channel>.json`, `pins/<pipeline>/<silo>.json`): 64 KiB.
     public static let pointer = 64 * 1024
-    /// A signed pin (`pins/<pipeline>/<silo>.json`): 64 KiB.
-    public static let pin = 64 * 1024
     /// `manifest.json`: 8 MiB.
     public static let manifest = 8 * 1024 * 1024
     /// `manifest.sig`: 64 KiB.

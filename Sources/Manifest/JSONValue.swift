@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A parsed JSON value, restricted to what Ferry documents may hold: integers only.

@@ -1,8 +1,10 @@
+import Basics
 extension Manifest {
     /// Refuses a manifest Ferry would not write: a bad pipeline name or time, a commit
     /// that is not a full hex id, negative sizes or durations, bad digests, unsafe or
     /// repeated file paths, repeated stack names, a template that is not one of `files`,
-    /// a `dependsOn` naming a stack that is not listed earlier.
+    /// a `dependsOn` naming a stack that is not listed earlier, sizes whose
+    /// sum (with the zip's overhead) would not fit in an `Int64`.
     public func validate() throws(ManifestError) {
         try Check.name(pipeline, "pipeline", as: "pipeline")
         try Check.timestamp(createdAt, "createdAt")
@@ -50,6 +52,11 @@ extension Manifest {
                 throw ManifestError(.invalidValue, "the stack \"\(stack.name)\" is listed twice", field: field + ".name")
             }
         }
+        // Sizes are summed by whoever reads the manifest (the bundle size limit, the
+        // artifacts' total): refuse here what no sum can hold.
+        _ = try checkedBundleSizeLimit(manifestBytes: SizeCap.manifest)
+        var artifactBytes = Checked.Sum(0, what: "the sizes of the manifest's artifacts")
+        for artifact in artifacts { try artifactBytes.add(Int64(artifact.size)) }
     }
 
     /// A bundle path must stay inside the bundle: relative, `/`-separated, no empty,

@@ -14,6 +14,15 @@ public struct SemVer: Hashable, Sendable, Comparable, Codable, CustomStringConve
     /// The dot-separated build metadata identifiers (`["build", "7"]`).
     public let build: [String]
 
+    /// `major.minor.patch`, with no pre-release or build identifiers.
+    public init(major: Int, minor: Int, patch: Int) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+        prerelease = []
+        build = []
+    }
+
     /// A version as people write it in tags and on the command line: `v1.4.2` or `1.4.2`.
     public init(versionOrTag text: String) throws(ManifestError) {
         try self.init(text.hasPrefix("v") ? String(text.dropFirst()) : text)

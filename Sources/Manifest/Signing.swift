@@ -4,7 +4,7 @@ import Foundation
 //
 // - `manifest.json` is the manifest's canonical bytes; `manifest.sig` is
 //   `{"signatures":[{"keyid":…,"sig":…}]}` over exactly those bytes.
-// - A pointer or pin file is the envelope `{"signatures":[…],"signed":{…}}`; each
+// - A pointer file (channel or pin) is the envelope `{"signatures":[…],"signed":{…}}`; each
 //   signature is over the canonical bytes of `signed`.
 //
 // Accepted when: at least one signature is by a trusted key holding one of the roles
@@ -37,35 +37,45 @@ public func verifyManifest(bytes: Data, signature: Data, trust: TrustStore) thro
 }
 
 /// The signed envelope of `pointer`, signed by `key`. `pointer.issuedBy` must be `key.id`.
-public func sealPointer(_ pointer: ChannelPointer, with key: SigningKey) throws(ManifestError) -> Data {
+public func sealPointer(_ pointer: Pointer, with key: SigningKey) throws(ManifestError) -> Data {
     try Signatures.seal(pointer, issuedBy: pointer.issuedBy, with: key)
 }
 
-/// The signed envelope of `pin`, signed by `key`. `pin.issuedBy` must be `key.id`.
-public func sealPin(_ pin: Pin, with key: SigningKey) throws(ManifestError) -> Data {
-    try Signatures.seal(pin, issuedBy: pin.issuedBy, with: key)
-}
-
-/// The channel pointer in a signed envelope, once a trusted `release` or `oncall` key
-/// signed it, `issuedBy` is one of the valid signers, and it has not expired
-/// (`expiresAt <= now` is expired). Checking the serial against the last one accepted
-/// is the agent's job.
-public func openPointer(bytes: Data, trust: TrustStore, now: Date) throws(ManifestError) -> ChannelPointer {
-    let (pointer, signers) = try Signatures.open(ChannelPointer.self, bytes: bytes, trust: trust,
-                                                 roles: [.release, .oncall])
-    try Signatures.checkIssuer(pointer.issuedBy, signers: signers, what: ChannelPointer.what)
-    try Signatures.checkExpiry(pointer.expiresAt, now: now,
-                               what: "the channel pointer of \(pointer.pipeline)/\(pointer.channel)")
+/// The pointer in a signed envelope, once a trusted key in a role its scope needs signed
+/// it (`release` or `oncall` for a channel, `oncall` for a silo), `issuedBy` is one of
+/// the valid signers, and it has not expired (`expiresAt <= now` is expired). Checking
+/// the serial against the last one accepted is the agent's job.
+public func openPointer(bytes: Data, trust: TrustStore, now: Date) throws(ManifestError) -> Pointer {
+    let pointer = try verifyPointer(bytes: bytes, trust: trust)
+    try Signatures.checkExpiry(pointer.expiresAt, now: now, what: "\(pointer.scope) of \(pointer.pipeline)")
     return pointer
 }
 
-/// The pin in a signed envelope, once a trusted `oncall` key signed it, `issuedBy` is
-/// one of the valid signers, and it has not expired.
-public func openPin(bytes: Data, trust: TrustStore, now: Date) throws(ManifestError) -> Pin {
-    let (pin, signers) = try Signatures.open(Pin.self, bytes: bytes, trust: trust, roles: [.oncall])
-    try Signatures.checkIssuer(pin.issuedBy, signers: signers, what: Pin.what)
-    try Signatures.checkExpiry(pin.expiresAt, now: now, what: "the pin of \(pin.pipeline)/\(pin.silo)")
-    return pin
+/// The same checks as `openPointer` but the expiry: for a writer reading the document it
+/// replaces (`ferry refresh` re-signs an expired pointer; it must still be genuine).
+public func verifyPointer(bytes: Data, trust: TrustStore) throws(ManifestError) -> Pointer {
+    let (pointer, signed, file) = try Signatures.envelope(Pointer.self, bytes: bytes)
+    let signers = try Signatures.check(file.signatures, over: signed.canonicalBytes, trust: trust,
+                                       roles: pointer.scope.roles, what: "\(pointer.scope) of \(pointer.pipeline)")
+    try Signatures.checkIssuer(pointer.issuedBy, signers: signers, what: "\(pointer.scope) of \(pointer.pipeline)")
+    return pointer
+}
+
+extension TrustStore {
+    /// Refuses `signer` unless the agents trusting this store accept its signature on a
+    /// pointer of `scope`: a writer checks this before it tags, uploads or writes anything.
+    public func checkSigner(_ signer: KeyID, for scope: PointerScope) throws(ManifestError) {
+        let needed = scope.roles.sorted().map(\.rawValue).joined(separator: " or ")
+        guard let entry = self[signer] else {
+            throw ManifestError(.unknownKey, "the signing key \(signer) is not in the trusted keys (--trust), so no "
+                + "agent would accept \(scope) signed with it; sign with a key trusted as \(needed)")
+        }
+        guard !entry.roles.isDisjoint(with: scope.roles) else {
+            throw ManifestError(.keyNotInRole, "the signing key \(signer) is trusted only as "
+                + entry.roles.sorted().map(\.rawValue).joined(separator: ", ") + "; agents accept \(scope) only "
+                + "from a key trusted as \(needed): sign with such a key")
+        }
+    }
 }
 
 /// `{"signatures":[{"keyid":…,"sig":…}]}`; other members (`signed`) are read elsewhere.
@@ -93,9 +103,10 @@ enum Signatures {
             .canonicalBytes
     }
 
-    /// Parses an envelope: schema of `signed` first, then signatures, then the fields.
-    static func open<D: FerryDocument>(_ type: D.Type, bytes: Data, trust: TrustStore, roles: Set<Role>)
-        throws(ManifestError) -> (D, Set<KeyID>)
+    /// Parses an envelope: schema of `signed` first, then the signature list, then the
+    /// fields (the roles a pointer needs depend on its scope). Signatures are NOT checked.
+    static func envelope<D: FerryDocument>(_ type: D.Type, bytes: Data)
+        throws(ManifestError) -> (D, signed: JSONValue, SignatureFile)
     {
         let tree = try JSONParser.parse(bytes, cap: D.sizeCap, what: D.what)
         guard case .object(let members) = tree, let signed = members["signed"] else {
@@ -104,8 +115,7 @@ enum Signatures {
         }
         try Schema.check(signed, as: D.self)
         let file = try CanonicalJSON.decode(SignatureFile.self, from: tree, what: D.what)
-        let signers = try check(file.signatures, over: signed.canonicalBytes, trust: trust, roles: roles, what: D.what)
-        return (try D.decode(tree: signed), signers)
+        return (try D.decode(tree: signed), signed, file)
     }
 
     /// The ids of the trusted keys in `roles` whose signatures verify; see the rule at the top.
@@ -153,18 +163,14 @@ enum Signatures {
     static func checkExpiry(_ expiresAt: String?, now: Date, what: String) throws(ManifestError) {
         guard let expiresAt, let expiry = Timestamp.parse(expiresAt), expiry <= now else { return }
         throw ManifestError(.expired, "\(what) expired at \(expiresAt) (now \(Timestamp.format(now))); an agent "
-            + "refuses it and keeps what runs: issue a new pointer (ferry promote or rollback)", field: "expiresAt")
+            + "refuses it and keeps what runs: re-sign it (ferry refresh) or issue a new one (ferry promote, rollback, "
+            + "pin)", field: "expiresAt")
     }
 }
 
 /// The document inside a signed envelope, decoded WITHOUT checking any signature. Only
-/// for reading the serial of the current pointer or pin before writing the next one;
-/// never to decide what to apply (the agent uses `openPointer` / `openPin`).
+/// for views (history, status) and for the serials of old versions; never to decide what
+/// to apply (the agent uses `openPointer`) nor what a writer replaces (`verifyPointer`).
 public func unverifiedContents<D: FerryDocument>(_ type: D.Type, ofEnvelope bytes: Data) throws(ManifestError) -> D {
-    let tree = try JSONParser.parse(bytes, cap: D.sizeCap, what: D.what)
-    guard case .object(let members) = tree, let signed = members["signed"] else {
-        throw ManifestError(.missingField, "\(D.what) is not a signed envelope: it lacks the field `signed`",
-                            field: "signed")
-    }
-    return try D.decode(tree: signed)
+    try Signatures.envelope(D.self, bytes: bytes).0
 }

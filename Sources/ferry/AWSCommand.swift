@@ -5,5 +5,5 @@ struct AWSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aws",
         abstract: "Check the AWS credentials, region and endpoints Ferry will use.",
-        subcommands: [WhoamiCommand.self, HTTPBenchCommand.self])
+        subcommands: [WhoamiCommand.self])
 }

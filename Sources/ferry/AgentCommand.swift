@@ -13,8 +13,7 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "The silo agent: poll the bucket, verify and apply releases, report.",
         discussion: "Settings: flags, else the --config YAML file, else FERRY_* (see docs/agent.md).",
-        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self,
-                      AgentUnpackBenchCommand.self, AgentBenchFixtureCommand.self])
+        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self])
 }
 
 /// `ferry agent run`: reconciles every interval until SIGTERM or SIGINT.
@@ -94,8 +93,8 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("This silo's name. Default: <account id>-<region> (FERRY_SILO).", valueName: "name"))
     var silo: String?
 
-    @Option(help: ArgumentHelp("A trusted public key and its roles; repeatable. All roles when none is named (FERRY_TRUST).",
-                               valueName: "file.pub[=role,...]"))
+    @Option(help: ArgumentHelp("A trusted public key and its roles, FILE.pub=ROLE[,ROLE]; repeatable (FERRY_TRUST).",
+                               valueName: "file.pub=role,..."))
     var trust: [String] = []
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("The journal, lock and releases. Default: $STATE_DIRECTORY (systemd), else /var/lib/ferry as root, else $XDG_STATE_HOME/ferry or ~/.local/state/ferry (FERRY_STATE_DIR).", valueName: "dir"))
@@ -209,8 +208,11 @@ struct AgentOptions: ParsableArguments {
     }
 
     /// `FERRY_TEST_KILL_AT=<checkpoint>[#n]` (tests only): SIGKILL right after the n-th
-    /// time the agent reaches the checkpoint (see `KillPoint`, docs/agent.md).
+    /// time the agent reaches the checkpoint (see `KillPoint`, docs/agent.md). Compiled
+    /// only into debug builds (`FERRY_TEST_HOOKS`, Package.swift), which the tests run;
+    /// a release build ignores the variable.
     static func testKillHook(environment: [String: String]) -> (String) -> Void {
+        #if FERRY_TEST_HOOKS
         guard let text = environment["FERRY_TEST_KILL_AT"], let point = KillPoint(text) else {
             return { _ in }
         }
@@ -218,10 +220,15 @@ struct AgentOptions: ParsableArguments {
         return { name in
             if box.point.reached(name) { kill(getpid(), SIGKILL) }
         }
+        #else
+        return { _ in }
+        #endif
     }
 }
 
+#if FERRY_TEST_HOOKS
 private final class KillPointBox {
     var point: KillPoint
     init(_ point: KillPoint) { self.point = point }
 }
+#endif

@@ -1,5 +1,6 @@
 import AWS
 import ArgumentParser
+import Basics
 import Builder
 import Foundation
 import Manifest

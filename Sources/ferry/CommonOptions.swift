@@ -46,23 +46,26 @@ enum KeyFiles {
         }
     }
 
-    /// A trust store from `FILE.pub[=ROLE,ROLE]` arguments; a key with no roles named
-    /// is trusted in every role (builder, release, oncall).
+    /// A trust store from `FILE.pub=ROLE[,ROLE]` arguments. Every key must name its
+    /// roles: a key trusted for everything by omission is how a builder key ends up
+    /// signing pointers.
     static func trust(_ arguments: [String]) throws -> TrustStore {
         var keys: [(key: PublicKey, roles: Set<Role>)] = []
         for argument in arguments {
             let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)
             let path = parts[0]
-            var roles = Set(Role.allCases)
-            if parts.count == 2 {
-                roles = []
-                for name in parts[1].split(separator: ",") {
-                    guard let role = Role(rawValue: String(name)) else {
-                        throw ValidationError("--trust \(argument): unknown role '\(name)'; roles are "
-                            + Role.allCases.map(\.rawValue).joined(separator: ", "))
-                    }
-                    roles.insert(role)
+            guard parts.count == 2, !parts[1].isEmpty else {
+                throw ValidationError("--trust \(argument) names no role: write --trust \(path)=ROLE[,ROLE], the roles "
+                    + "being " + Role.allCases.map(\.rawValue).joined(separator: ", ")
+                    + " (e.g. --trust \(path)=release,oncall)")
+            }
+            var roles = Set<Role>()
+            for name in parts[1].split(separator: ",") {
+                guard let role = Role(rawValue: String(name)) else {
+                    throw ValidationError("--trust \(argument): unknown role '\(name)'; roles are "
+                        + Role.allCases.map(\.rawValue).joined(separator: ", "))
                 }
+                roles.insert(role)
             }
             do {
                 keys.append((try PublicKey(fileContents: try KeyFileIO.read(path)), roles))
@@ -71,5 +74,50 @@ enum KeyFiles {
             }
         }
         return TrustStore(keys)
+    }
+}
+
+/// What every command that writes a pointer needs besides its key: the fleet's trust set
+/// (the same `--trust FILE.pub=ROLES` list the agents get, or `FERRY_TRUST`), checked
+/// before anything is written, and how long what it signs stays valid.
+struct WriterOptions: ParsableArguments {
+    @Option(name: .customLong("trust"), help: ArgumentHelp(
+        "A public key the agents trust, with its roles: FILE.pub=ROLE[,ROLE] (repeat). Default: FERRY_TRUST "
+            + "(space-separated).", valueName: "file.pub=roles"))
+    var trust: [String] = []
+
+    @Option(name: .customLong("expires-in"), help: ArgumentHelp(
+        "Days until what this signs expires (agents refuse it then; ferry refresh re-signs). Default: 30.",
+        valueName: "days"))
+    var expiresIn: Int?
+
+    func validate() throws {
+        if let expiresIn, !(1...3650).contains(expiresIn) {
+            throw ValidationError("--expires-in \(expiresIn): give 1 to 3650 days")
+        }
+    }
+
+    /// The trust set from `--trust` or `FERRY_TRUST`; at least one key.
+    func trustStore() throws -> TrustStore {
+        var arguments = trust
+        if arguments.isEmpty {
+            arguments = (ProcessInfo.processInfo.environment["FERRY_TRUST"] ?? "")
+                .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        }
+        guard !arguments.isEmpty else {
+            throw ValidationError("no trusted keys: give the agents' --trust FILE.pub=ROLES list (or set FERRY_TRUST); "
+                + "ferry checks the signing key and the current pointer against it before writing")
+        }
+        return try KeyFiles.trust(arguments)
+    }
+
+    /// The writer for `key`, with the lifetime `--expires-in` (or `defaultDays`) sets.
+    /// `signs: false` (a publish without a channel writes no pointer) needs no trust list.
+    func signer(_ key: SigningKey, defaultDays: Int? = nil, signs: Bool = true) throws -> PointerSigner {
+        let days = expiresIn ?? defaultDays
+        let store = !signs && trust.isEmpty && ProcessInfo.processInfo.environment["FERRY_TRUST"] == nil
+            ? TrustStore([]) : try trustStore()
+        return PointerSigner(key: key, trust: store,
+                             lifetime: days.map { TimeInterval($0) * 86_400 } ?? Pointer.defaultLifetime)
     }
 }

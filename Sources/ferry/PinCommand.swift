@@ -11,8 +11,8 @@ struct PinCommand: ParsableCommand {
         commandName: "pin",
         abstract: "Pin one silo to a published release, over its channel.",
         discussion: """
-        The pin is signed with --key, which the agents must trust as oncall. Its serial continues \
-        from the silo's last pin, removed ones included. With --channel, the release's digests are \
+        The pin is signed with --key, which --trust must hold as oncall. Its serial is the next above \
+        every earlier pin of the silo, ended ones included. With --channel, the release's digests are \
         checked against what that channel once pointed at.
         """)
 
@@ -34,6 +34,7 @@ struct PinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Check the release against this channel's history.", valueName: "channel"))
     var channel: String?
 
+    @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var waiting: WaitOptions
 
@@ -46,40 +47,28 @@ struct PinCommand: ParsableCommand {
     }
 
     func run() throws {
-        let signer = try KeyFiles.signingKey(key)
+        let signer = try writer.signer(try KeyFiles.signingKey(key))
         let onCall = OnCall(bucket: try bucket.open())
-        let move = try onCall.pin(pipeline: pipeline, silo: silo, version: try parseVersion(to),
-                                  checkingAgainst: channel, reason: reason, key: signer, now: Date())
-        try Self.report(move, pipeline: pipeline, onCall: onCall, waiting: waiting, json: json)
-    }
-
-    /// Prints what a pin did, then waits for the silo if asked.
-    static func report(_ move: Move<Pin>, pipeline: String, onCall: OnCall, waiting: WaitOptions, json: Bool) throws {
-        let pin = move.document
-        let moved: Bool
-        if case .moved = move { moved = true } else { moved = false }
-        if !json {
-            print(moved
-                ? "pinned \(pin.silo) of \(pipeline) to \(pin.version) (pin serial \(pin.serial)), signed by "
-                    + "\(shortKeyID(pin.issuedBy)): \(pin.reason)"
-                : "\(pin.silo) of \(pipeline) is already pinned to \(pin.version) (pin serial \(pin.serial)): nothing written")
-        }
-        let goal = ConvergenceGoal(.silo(pin.silo), version: pin.version, serial: pin.serial)
-        let waited = try waiting.run(onCall, pipeline: pipeline, goal: goal)
-        if json {
-            try FleetOutput.json(MoveJSON(action: moved ? "pinned" : "unchanged", pipeline: pipeline, channel: nil,
-                                          silo: pin.silo, from: nil, to: MoveJSON.Ref(pin),
-                                          wait: waited.map(FleetOutput.WaitResult.init)))
-        }
+        let plan = try onCall.planPin(pipeline: pipeline, silo: silo, to: .version(try parseVersion(to)),
+                                      checkingAgainst: channel, reason: reason, by: signer)
+        if let problem = plan.currentProblem { Output.note("warning: " + problem) }
+        let result = try onCall.commit(plan, by: signer, now: Date())
+        try RollbackCommand.report(result, verb: "pinned", pipeline: pipeline, onCall: onCall, waiting: waiting,
+                                   json: json)
     }
 }
 
-/// `ferry unpin PIPELINE --silo S`: the silo follows its channel again.
+/// `ferry unpin PIPELINE --silo S --reason TEXT --key FILE`: the silo follows its channel
+/// again, said by a signed pin that names no release.
 struct UnpinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unpin",
-        abstract: "Remove one silo's pin: it follows its channel again.",
-        discussion: "The removal is a delete marker: the pin's versions stay in the bucket (ferry history).")
+        abstract: "End one silo's pin: it follows its channel again.",
+        discussion: """
+        Writes a signed pin that names no release ("ended"), with the next serial, signed with --key \
+        (trusted as oncall). Nothing is deleted, so a silo tells "no pin" from "cannot read the pin", \
+        and nobody without an oncall key can end a pin. A pin already ended by this key is not written again.
+        """)
 
     @Argument(help: "The pipeline.")
     var pipeline: String
@@ -87,18 +76,79 @@ struct UnpinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The silo to unpin.", valueName: "silo"))
     var silo: String
 
+    @Option(help: ArgumentHelp("Why: recorded in the ended pin, the audit trail.", valueName: "text"))
+    var reason: String
+
+    @Option(help: ArgumentHelp("The private key file to sign with (trusted as oncall).", valueName: "file"))
+    var key: String
+
+    @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
 
     @Flag(help: "Print JSON for scripts.")
     var json = false
 
+    func validate() throws {
+        try checkReason(reason, required: true)
+    }
+
     func run() throws {
-        let removed = try OnCall(bucket: try bucket.open()).unpin(pipeline: pipeline, silo: silo)
-        if json {
-            try FleetOutput.json(["action": removed ? "unpinned" : "unchanged", "pipeline": pipeline, "silo": silo])
-        } else {
-            print(removed ? "unpinned \(silo) of \(pipeline): it follows its channel again"
-                          : "\(silo) of \(pipeline) has no pin: nothing to remove")
-        }
+        let signer = try writer.signer(try KeyFiles.signingKey(key))
+        let onCall = OnCall(bucket: try bucket.open())
+        let plan = try onCall.planUnpin(pipeline: pipeline, silo: silo, reason: reason, by: signer)
+        if let problem = plan.currentProblem { Output.note("warning: " + problem) }
+        let result = try onCall.commit(plan, by: signer, now: Date())
+        try RollbackCommand.report(result, verb: "unpinned", pipeline: pipeline, onCall: onCall,
+                                   waiting: nil, json: json)
+    }
+}
+
+/// `ferry refresh PIPELINE --channel C --key FILE`: the same release, re-signed with the
+/// next serial and a new expiry. For CI on a schedule, well inside the lifetime.
+struct RefreshCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refresh",
+        abstract: "Re-sign a channel's (or a pin's) current pointer with serial + 1 and a new expiry.",
+        discussion: """
+        Pointers expire (30 days unless --expires-in says otherwise) so that a frozen bucket cannot \
+        keep silos on an old release for ever. Run this on a schedule, e.g. weekly from CI:
+          ferry refresh webapp --channel stable --key release.key --trust release.pub=release
+        The current pointer must verify against --trust; the release it names is not changed.
+        """)
+
+    @Argument(help: "The pipeline.")
+    var pipeline: String
+
+    @Option(help: ArgumentHelp("The channel to refresh.", valueName: "channel"))
+    var channel: String?
+
+    @Option(help: ArgumentHelp("Refresh this silo's pin instead.", valueName: "silo"))
+    var silo: String?
+
+    @Option(help: ArgumentHelp("Why (default: refresh).", valueName: "text"))
+    var reason: String?
+
+    @Option(help: ArgumentHelp("The private key file to sign with.", valueName: "file"))
+    var key: String
+
+    @OptionGroup var writer: WriterOptions
+    @OptionGroup var bucket: BucketOptions
+
+    @Flag(help: "Print JSON for scripts.")
+    var json = false
+
+    func validate() throws {
+        guard (channel == nil) != (silo == nil) else { throw ValidationError("give exactly one of --channel and --silo") }
+        try checkReason(reason, required: false)
+    }
+
+    func run() throws {
+        let signer = try writer.signer(try KeyFiles.signingKey(key))
+        let onCall = OnCall(bucket: try bucket.open())
+        let scope: PointerScope = channel.map { .channel($0) } ?? .silo(silo!)
+        let plan = try onCall.planRefresh(pipeline: pipeline, scope: scope, reason: reason, by: signer)
+        let result = try onCall.commit(plan, by: signer, now: Date())
+        try RollbackCommand.report(result, verb: "refreshed", pipeline: pipeline, onCall: onCall,
+                                   waiting: nil, json: json)
     }
 }

@@ -34,6 +34,7 @@ struct PromoteCommand: ParsableCommand {
     @Flag(help: "Promote even if silos of --from are not in sync (recorded in the reason).")
     var force = false
 
+    @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var waiting: WaitOptions
 
@@ -46,14 +47,15 @@ struct PromoteCommand: ParsableCommand {
     }
 
     func run() throws {
-        let signer = try KeyFiles.signingKey(key)
+        let signer = try writer.signer(try KeyFiles.signingKey(key))
         let onCall = OnCall(bucket: try bucket.open())
         let plan = try onCall.planPromote(pipeline: pipeline, from: from, to: to, reason: reason, force: force,
-                                          now: Date())
+                                          by: signer, now: Date())
+        if let problem = plan.move.currentProblem { Output.note("warning: " + problem) }
         for blocker in plan.forcedPast {
             Output.note("warning: forced past \(blocker)")
         }
-        let result = try onCall.commit(plan.move, key: signer, now: Date())
+        let result = try onCall.commit(plan.move, by: signer, now: Date())
         try RollbackCommand.report(result, verb: "promoted", pipeline: pipeline, onCall: onCall, waiting: waiting,
                                    json: json)
     }

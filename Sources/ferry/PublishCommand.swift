@@ -14,13 +14,16 @@ struct PublishCommand: ParsableCommand {
         templates point to (a HEAD each; only missing ones are uploaded), then the release \
         objects bundle.zip, manifest.sig, manifest.json (written once: the same bytes \
         again are a no-op, different bytes under an existing version are refused), then \
-        the channel pointer, signed with --key (release role), by compare-and-swap with \
-        serial + 1. A channel already at this release does not move. If someone else \
+        the channel pointer, signed with --key (a key --trust holds as release or oncall; \
+        checked before anything is written), by compare-and-swap with the next serial \
+        above the pointer's history, expiring after --expires-in days (30). A channel \
+        already at this release, signed by this key, does not move. If someone else \
         moves the channel at the same moment, nothing is lost: run the command again.
 
         Example:
           ferry publish build/ --channel canary \\
-              --key ~/.ferry/release.key --bucket my-releases
+              --key ~/.ferry/release.key --trust ~/.ferry/release.pub=release \\
+              --bucket my-releases
         """)
 
     @Argument(help: ArgumentHelp("The folder ferry build wrote.", valueName: "bundle-dir"))
@@ -35,6 +38,7 @@ struct PublishCommand: ParsableCommand {
     @Option(help: "Why the channel moves, kept in the pointer. Default: publish <version>.")
     var reason: String?
 
+    @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
 
     @Flag(name: .customLong("dry-run"), help: "Read the bucket and say what would be written; write nothing.")
@@ -55,7 +59,8 @@ struct PublishCommand: ParsableCommand {
 
     func run() throws {
         let request = PublishRequest(folder: BuildFolder(folder), bucket: try bucket.open(), channel: channel,
-                                     key: try KeyFiles.signingKey(key), reason: reason, dryRun: dryRun)
+                                     writer: try writer.signer(try KeyFiles.signingKey(key), signs: channel != nil), reason: reason,
+                                     dryRun: dryRun)
         let result = try Publisher.publish(request, progress: Reporter.progress())
         try PublishCommand.report(result, bucket: request.bucket, tag: nil, json: json)
     }
@@ -65,8 +70,8 @@ struct PublishCommand: ParsableCommand {
         let release = result.release
         let location = "s3://\(bucket.name)/\(result.releaseKey)"
         let channel: String? = switch result.pointer {
-        case .moved(let pointer)?: "channel \(pointer.channel) -> serial \(pointer.serial)"
-        case .unchanged(let pointer)?: "channel \(pointer.channel) already at serial \(pointer.serial)"
+        case .moved(_, let pointer)?: "channel \(pointer.scope.name) -> serial \(pointer.serial)"
+        case .unchanged(let pointer)?: "channel \(pointer.scope.name) already at serial \(pointer.serial)"
         case nil: result.wouldMoveTo.map { "channel would move to serial \($0)" }
         }
         if json {
@@ -76,8 +81,8 @@ struct PublishCommand: ParsableCommand {
                 "uploaded": result.uploaded, "alreadyPresent": result.present, "written": result.written,
                 "dryRun": result.dryRun,
             ]
-            if let pointer = result.pointer?.document {
-                object["channel"] = pointer.channel
+            if let pointer = result.pointer?.pointer {
+                object["channel"] = pointer.scope.name
                 object["serial"] = pointer.serial
             }
             if let tag { object["tag"] = tag }

@@ -45,6 +45,7 @@ struct ReleaseCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the build folder here. Default: a temporary folder, removed after.", valueName: "dir"))
     var out: String?
 
+    @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
 
     @Flag(name: .customLong("dry-run"), help: "Build, then say what would be tagged and written; tag and write nothing.")
@@ -74,7 +75,7 @@ struct ReleaseCommand: ParsableCommand {
         let shared = try bucket.open()
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,
-                                          publishKey: publishKey, reason: reason, dryRun: dryRun,
+                                          writer: try writer.signer(publishKey, signs: channel != nil), reason: reason, dryRun: dryRun,
                                           progress: Reporter.progress())
         try PublishCommand.report(result.publish, bucket: shared, tag: result.build.snapshot.tagName, json: json)
     }

@@ -40,6 +40,7 @@ struct RollbackCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The private key file to sign with (ferry keys generate).", valueName: "file"))
     var key: String
 
+    @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var waiting: WaitOptions
 
@@ -56,82 +57,110 @@ struct RollbackCommand: ParsableCommand {
     }
 
     func run() throws {
-        let signer = try KeyFiles.signingKey(key)
+        let signer = try writer.signer(try KeyFiles.signingKey(key))
         let onCall = OnCall(bucket: try bucket.open())
         let reason = self.reason ?? ""
         let target: RollbackTarget = try to.map { .version(try parseVersion($0)) } ?? .previous
-        if let silo {
-            let move = try onCall.pin(pipeline: pipeline, silo: silo, to: target, checkingAgainst: channel,
-                                      reason: reason, key: signer, now: Date())
-            try PinCommand.report(move, pipeline: pipeline, onCall: onCall, waiting: waiting, json: json)
-            return
+        let plan = if let silo {
+            try onCall.planPin(pipeline: pipeline, silo: silo, to: target, checkingAgainst: channel, reason: reason,
+                               by: signer)
+        } else {
+            try onCall.planRollback(pipeline: pipeline, channel: channel!, to: target, reason: reason, by: signer)
         }
-        let plan = try onCall.planRollback(pipeline: pipeline, channel: channel!, to: target, reason: reason)
-        let result = try onCall.commit(plan, key: signer, now: Date())
+        if let problem = plan.currentProblem { Output.note("warning: " + problem) }
+        let result = try onCall.commit(plan, by: signer, now: Date())
         try Self.report(result, verb: "rolled back", pipeline: pipeline, onCall: onCall, waiting: waiting, json: json)
     }
 
     /// Prints what a channel move did, then waits if asked.
-    static func report(_ result: ChannelMoveResult, verb: String, pipeline: String, onCall: OnCall,
-                       waiting: WaitOptions, json: Bool) throws {
+    /// Prints what a move of a channel or a pin did, then waits for the silos if asked.
+    static func report(_ result: MoveResult, verb: String, pipeline: String, onCall: OnCall,
+                       waiting: WaitOptions?, json: Bool) throws {
         let pointer = result.pointer
-        var from: ChannelPointer?
-        let text: String
-        switch result {
-        case .moved(let previous?, let to) where previous.version == to.version:
-            from = previous
-            text = "re-signed channel \(to.channel) of \(pipeline) at \(to.version) (serial \(previous.serial) -> "
-                + "\(to.serial)), signed by \(shortKeyID(to.issuedBy)): \(to.reason)"
-        case .moved(let previous, let to):
-            from = previous
-            let was = previous.map { "\($0.version) (serial \($0.serial)) -> " } ?? ""
-            text = "\(verb) channel \(to.channel) of \(pipeline): \(was)\(to.version) (serial \(to.serial)), "
-                + "signed by \(shortKeyID(to.issuedBy)): \(to.reason)"
-        case .unchanged(let current):
-            text = "channel \(current.channel) of \(pipeline) is already at \(current.version) "
-                + "(serial \(current.serial)): nothing written"
-        }
+        var from: Pointer?
+        if case .moved(let previous, _) = result { from = previous }
+        let text = describe(result, verb: verb, pipeline: pipeline)
         if !json { print(text) }
-        let goal = ConvergenceGoal(.channel(pointer.channel), version: pointer.version, serial: pointer.serial)
-        let waited = try waiting.run(onCall, pipeline: pipeline, goal: goal)
-        if json {
-            try FleetOutput.json(MoveJSON(action: result == .unchanged(pointer) ? "unchanged" : "moved",
-                                          pipeline: pipeline, channel: pointer.channel, silo: nil,
-                                          from: from.map(MoveJSON.Ref.init), to: MoveJSON.Ref(pointer),
-                                          wait: waited.map(FleetOutput.WaitResult.init)))
+        var waited: Convergence.Snapshot?
+        if let waiting, let release = pointer.release {
+            let subject: ConvergenceGoal.Scope = switch pointer.scope {
+            case .channel(let name): .channel(name)
+            case .silo(let name): .silo(name)
+            }
+            waited = try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(subject, version: release.version,
+                                                                                      serial: pointer.serial))
         }
+        if json {
+            let action = result == .unchanged(pointer) ? "unchanged"
+                : pointer.isEnded ? "unpinned" : siloName(pointer) != nil ? "pinned" : "moved"
+            try FleetOutput.json(MoveJSON(action: action, pipeline: pipeline, channel: channelName(pointer),
+                                          silo: siloName(pointer), from: from.map(MoveJSON.Ref.init),
+                                          to: MoveJSON.Ref(pointer), wait: waited.map(FleetOutput.WaitResult.init)))
+        }
+    }
+
+    /// The line a person reads: what moved, from where, under which serial and key.
+    static func describe(_ result: MoveResult, verb: String, pipeline: String) -> String {
+        let to = result.pointer
+        let by = "signed by \(shortKeyID(to.issuedBy))"
+        switch (to.scope, result) {
+        case (.channel(let channel), .moved(let previous?, _)) where previous.release == to.release:
+            return "re-signed channel \(channel) of \(pipeline) at \(describe(to)) (serial \(previous.serial) -> "
+                + "\(to.serial)), \(by): \(to.reason)"
+        case (.channel(let channel), .moved(let previous, _)):
+            let was = previous.map { "\(describe($0)) (serial \($0.serial)) -> " } ?? ""
+            return "\(verb) channel \(channel) of \(pipeline): \(was)\(describe(to)) (serial \(to.serial)), \(by): \(to.reason)"
+        case (.channel(let channel), .unchanged):
+            return "channel \(channel) of \(pipeline) is already at \(describe(to)) (serial \(to.serial)): nothing written"
+        case (.silo(let silo), .moved(let previous, _)) where to.isEnded:
+            _ = previous
+            return "unpinned \(silo) of \(pipeline) (pin serial \(to.serial)), \(by): it follows its channel again"
+        case (.silo(let silo), .moved(let previous?, _)) where previous.release == to.release:
+            return "re-signed the pin of \(silo) of \(pipeline) at \(describe(to)) (pin serial \(previous.serial) -> "
+                + "\(to.serial)), \(by): \(to.reason)"
+        case (.silo(let silo), .moved):
+            return "pinned \(silo) of \(pipeline) to \(describe(to)) (pin serial \(to.serial)), \(by): \(to.reason)"
+        case (.silo(let silo), .unchanged) where to.isEnded:
+            return "\(silo) of \(pipeline) has no pin (pin serial \(to.serial) ended it): nothing written"
+        case (.silo(let silo), .unchanged):
+            return "\(silo) of \(pipeline) is already pinned to \(describe(to)) (pin serial \(to.serial)): nothing written"
+        }
+    }
+
+    static func describe(_ pointer: Pointer) -> String {
+        pointer.release.map { "\($0.version)" } ?? "no pin (ended)"
+    }
+
+    static func channelName(_ pointer: Pointer) -> String? {
+        if case .channel(let name) = pointer.scope { name } else { nil }
+    }
+
+    static func siloName(_ pointer: Pointer) -> String? {
+        if case .silo(let name) = pointer.scope { name } else { nil }
     }
 }
 
-/// What `--json` prints for a rollback, promote or pin.
 struct MoveJSON: Encodable {
     struct Ref: Encodable {
-        var version: SemVer
+        /// Nil in an ended pin.
+        var version: SemVer?
         var serial: Int
-        var manifestSha256: String
-        var bundleSha256: String
+        var manifestSha256: String?
+        var bundleSha256: String?
         var issuedAt: String
+        var expiresAt: String?
         var issuedBy: KeyID
         var reason: String
 
-        init(_ pointer: ChannelPointer) {
-            version = pointer.version
+        init(_ pointer: Pointer) {
+            version = pointer.release?.version
             serial = pointer.serial
-            manifestSha256 = pointer.manifestSha256
-            bundleSha256 = pointer.bundleSha256
+            manifestSha256 = pointer.release?.manifestSha256
+            bundleSha256 = pointer.release?.bundleSha256
             issuedAt = pointer.issuedAt
+            expiresAt = pointer.expiresAt
             issuedBy = pointer.issuedBy
             reason = pointer.reason
-        }
-
-        init(_ pin: Pin) {
-            version = pin.version
-            serial = pin.serial
-            manifestSha256 = pin.manifestSha256
-            bundleSha256 = pin.bundleSha256
-            issuedAt = pin.issuedAt
-            issuedBy = pin.issuedBy
-            reason = pin.reason
         }
     }
 

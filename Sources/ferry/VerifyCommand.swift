@@ -19,7 +19,7 @@ struct VerifyCommand: ParsableCommand {
         artifact present with its SHA-256. Exits non-zero with the reason on any mismatch.
 
         Examples:
-          ferry verify build/ --trust ~/.ferry/builder.pub
+          ferry verify build/ --trust ~/.ferry/builder.pub=builder
           ferry verify s3://my-releases/ferry/releases/dropzone/1.4.2 \\
               --trust builder.pub=builder --trust release.pub=release
         """)
@@ -28,7 +28,7 @@ struct VerifyCommand: ParsableCommand {
                                  valueName: "bundle-dir|s3-uri"))
     var target: String
 
-    @Option(help: ArgumentHelp("A trusted public key, FILE.pub or FILE.pub=ROLE[,ROLE] (repeat).", valueName: "file"))
+    @Option(help: ArgumentHelp("A trusted public key and its roles, FILE.pub=ROLE[,ROLE] (repeat).", valueName: "file"))
     var trust: [String] = []
 
     @OptionGroup var aws: AWSOptions
@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if trust.isEmpty { throw ValidationError("give at least one --trust KEY.pub: the builder's public key") }
+        if trust.isEmpty { throw ValidationError("give at least one --trust KEY.pub=builder: the builder's public key") }
     }
 
     func run() throws {

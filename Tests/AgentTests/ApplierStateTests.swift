@@ -1,4 +1,5 @@
 import Agent
+import Basics
 import Foundation
 import Manifest
 import Testing

@@ -45,6 +45,10 @@ import Testing
         let refusal = AgentError(.replay, "the channel pointer has serial 1, not above 2", next: .needsPerson)
         let refused = StatusBuilder.report(facts(applied: applied, latest: failed, refusals: [refusal]))
         #expect(refused.state == .refused && refused.error?.code == "replay")
+        // A document that failed verification reports the specific ManifestError code (docs/manifest.md).
+        let unsigned = AgentError(.refused, "the channel pointer was refused: bad signature", next: .needsPerson,
+                                  cause: ManifestError(.badSignature, "the signature does not match"))
+        #expect(StatusBuilder.report(facts(applied: applied, refusals: [unsigned])).error?.code == "badSignature")
 
         var flying = DeploymentState(plan: second, attempt: "a1", startedAt: "2024-05-01T11:59:00Z")
         flying.waiting = FailureRecord(AgentError(.stackBusy, "app is UPDATE_IN_PROGRESS", next: .waitAndRetry(after: 30),

@@ -1,4 +1,5 @@
 import Agent
+import Basics
 import Foundation
 import Manifest
 import Testing
@@ -10,54 +11,57 @@ import Testing
     static let keyID = try! KeyID(hex: String(repeating: "c", count: 64))
 
     static func pointer(_ serial: Int, _ version: String, channel: String = "stable", pipeline: String = "webapp",
-                        expiresAt: String? = nil) -> ChannelPointer {
-        ChannelPointer(pipeline: pipeline, channel: channel, serial: serial, version: try! SemVer(version),
-                       manifestSha256: digest("manifest \(version)"), bundleSha256: digest("bundle \(version)"),
-                       issuedAt: "2024-04-01T00:00:00Z", expiresAt: expiresAt, reason: "test", issuedBy: keyID)
+                        expiresAt: String? = nil) -> Pointer {
+        Pointer(pipeline: pipeline, scope: .channel(channel), serial: serial, release: release(version),
+                issuedAt: "2024-04-01T00:00:00Z", expiresAt: expiresAt, reason: "test", issuedBy: keyID)
     }
 
-    static func pin(_ serial: Int, _ version: String, silo: String = "silo-1", expiresAt: String? = nil) -> Pin {
-        Pin(pipeline: "webapp", silo: silo, serial: serial, version: try! SemVer(version),
-            manifestSha256: digest("manifest \(version)"), bundleSha256: digest("bundle \(version)"),
-            issuedAt: "2024-04-01T00:00:00Z", expiresAt: expiresAt, reason: "test", issuedBy: keyID)
+    static func pin(_ serial: Int, _ version: String?, silo: String = "silo-1", expiresAt: String? = nil) -> Pointer {
+        Pointer(pipeline: "webapp", scope: .silo(silo), serial: serial, release: version.map(release),
+                issuedAt: "2024-04-01T00:00:00Z", expiresAt: expiresAt, reason: "test", issuedBy: keyID)
+    }
+
+    static func release(_ version: String) -> PointedRelease {
+        PointedRelease(version: try! SemVer(version), manifestSha256: digest("manifest \(version)"),
+                       bundleSha256: digest("bundle \(version)"))
     }
 
     static func digest(_ text: String) -> String { sha256Hex(Data(text.utf8)) }
 
-    /// What the journal keeps of an accepted pointer (its bytes' digest stands in for the envelope's).
-    static func accepted(_ document: ChannelPointer, bytes: String? = nil) -> AcceptedDocument {
-        AcceptedDocument(kind: .channel, name: document.channel, serial: document.serial,
-                         sha256: digest(bytes ?? "pointer \(document.serial)"), etag: "\"e\(document.serial)\"",
-                         version: document.version, manifestSha256: document.manifestSha256,
-                         bundleSha256: document.bundleSha256, expiresAt: document.expiresAt,
-                         acceptedAt: "2024-04-01T00:00:00Z")
+    /// The digest that stands in for a document's envelope bytes.
+    static func bytes(_ document: Pointer, _ bytes: String?) -> String {
+        switch document.scope {
+        case .channel: digest(bytes ?? "pointer \(document.serial)")
+        case .silo: digest("pin \(document.serial)")
+        }
     }
 
-    static func accepted(_ document: Pin, removed: Bool = false) -> AcceptedDocument {
-        AcceptedDocument(kind: .pin, name: document.silo, serial: document.serial,
-                         sha256: digest("pin \(document.serial)"), etag: "\"p\(document.serial)\"",
-                         version: document.version, manifestSha256: document.manifestSha256,
-                         bundleSha256: document.bundleSha256, expiresAt: document.expiresAt, removed: removed,
-                         acceptedAt: "2024-04-01T00:00:00Z")
+    /// What the journal keeps of an accepted pointer or pin.
+    static func accepted(_ document: Pointer, bytes: String? = nil, removed: Bool = false) -> AcceptedDocument {
+        let isPin = document.scope == .silo(document.scope.name)
+        let named = document.release ?? release("0.0.0")
+        return AcceptedDocument(kind: isPin ? .pin : .channel, name: document.scope.name, serial: document.serial,
+                                sha256: Self.bytes(document, bytes),
+                                etag: isPin ? "\"p\(document.serial)\"" : "\"e\(document.serial)\"",
+                                version: named.version, manifestSha256: named.manifestSha256,
+                                bundleSha256: named.bundleSha256, expiresAt: document.expiresAt,
+                                removed: removed || document.isEnded, acceptedAt: "2024-04-01T00:00:00Z")
     }
 
-    static func fetched(_ document: ChannelPointer, bytes: String? = nil) -> Observation<ChannelPointer> {
-        .fetched(document, sha256: digest(bytes ?? "pointer \(document.serial)"), etag: "\"e\(document.serial)\"")
+    static func fetched(_ document: Pointer, bytes: String? = nil) -> Observation<Pointer> {
+        let isPin = document.scope == .silo(document.scope.name)
+        return .fetched(document, sha256: Self.bytes(document, bytes),
+                        etag: isPin ? "\"p\(document.serial)\"" : "\"e\(document.serial)\"")
     }
 
-    static func fetched(_ document: Pin) -> Observation<Pin> {
-        .fetched(document, sha256: digest("pin \(document.serial)"), etag: "\"p\(document.serial)\"")
-    }
-
-    static func target(_ document: ChannelPointer) -> Target { accepted(document).target }
-    static func target(_ document: Pin) -> Target { accepted(document).target }
+    static func target(_ document: Pointer) -> Target { accepted(document).target }
 
     struct Case: CustomStringConvertible, Sendable {
         var description: String
         var lastPointer: AcceptedDocument? = nil
         var lastPin: AcceptedDocument? = nil
-        var pointer: Observation<ChannelPointer> = .notModified
-        var pin: Observation<Pin> = .absent
+        var pointer: Observation<Pointer> = .notModified
+        var pin: Observation<Pointer> = .absent
         var failed: Set<TargetKey> = []
         var applied: Target? = nil
         var verdict: Selection.Verdict
@@ -113,6 +117,17 @@ import Testing
              applied: target(pin(1, "1.1.0")), verdict: .deploy(target(pointer(5, "1.3.0")))),
         Case(description: "a removed pin restored later is a replay",
              lastPointer: accepted(pointer(5, "1.3.0")), lastPin: accepted(pin(1, "1.1.0"), removed: true),
+             pin: fetched(pin(1, "1.1.0")), applied: target(pointer(5, "1.3.0")),
+             verdict: .unchanged(target(pointer(5, "1.3.0"))), refusal: .replay),
+        Case(description: "a signed ended pin: the silo follows its channel",
+             lastPointer: accepted(pointer(5, "1.3.0")), lastPin: accepted(pin(1, "1.1.0")),
+             pin: fetched(pin(2, nil)), applied: target(pin(1, "1.1.0")), verdict: .deploy(target(pointer(5, "1.3.0")))),
+        Case(description: "an ended pin read again is still no pin, not a replay",
+             lastPointer: accepted(pointer(5, "1.3.0")), lastPin: accepted(pin(2, nil)),
+             pin: fetched(pin(2, nil)), applied: target(pointer(5, "1.3.0")),
+             verdict: .unchanged(target(pointer(5, "1.3.0")))),
+        Case(description: "the pin an ended pin replaced, replayed, is refused",
+             lastPointer: accepted(pointer(5, "1.3.0")), lastPin: accepted(pin(2, nil)),
              pin: fetched(pin(1, "1.1.0")), applied: target(pointer(5, "1.3.0")),
              verdict: .unchanged(target(pointer(5, "1.3.0"))), refusal: .replay),
         Case(description: "an expired pin falls back to the channel",

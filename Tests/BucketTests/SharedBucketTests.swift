@@ -1,22 +1,21 @@
 import AWS
+import Basics
 import Bucket
 import Foundation
 import Manifest
 import TestSupport
 import Testing
 
-/// The shared bucket's protocol against the local moto server: write-once release
-/// objects, pointer compare-and-swap, pins whose serial survives removal, status reads.
+/// The shared bucket's protocol, the same tests over the in-memory store (BucketTests,
+/// offline) and over moto (IntegrationTests links this file; each target's
+/// `makeBucket` gives the store): write-once release objects, pointer compare-and-swap, pins
+/// whose serial survives removal, status reads.
 struct SharedBucketTests {
     let bucket: SharedBucket
     let key = try! SigningKey(seed: Data(repeating: 7, count: 32))
 
     init() throws {
-        let s3 = S3(config: try AWSTestConfig.make())
-        let name = uniqueName("ferry-bucket")
-        try s3.createBucket(name)
-        try s3.putBucketVersioning(name)
-        bucket = SharedBucket(s3: s3, name: name)
+        bucket = try Self.makeBucket()
     }
 
     func release(_ version: String, manifest: String = "m", bundle: String = "b") throws -> ReleaseRef {
@@ -36,40 +35,47 @@ struct SharedBucketTests {
         #expect(try bucket.digest(of: key) == sha256Hex(Data("one".utf8)))
     }
 
+    var trust: TrustStore { TrustStore([(key.publicKey, [.release, .oncall])]) }
+    var writer: PointerSigner { PointerSigner(key: key, trust: trust) }
+
+    /// Plans and commits one move, as every command does.
+    @discardableResult
+    func move(_ scope: PointerScope, to target: MoveTarget, reason: String = "r", by writer: PointerSigner? = nil,
+              now: Date = Date()) throws -> MoveResult {
+        let writer = writer ?? self.writer
+        let plan = try bucket.planMove(pipeline: "webapp", scope: scope, to: target, reason: reason, by: writer)
+        return try bucket.commit(plan, by: writer, now: now)
+    }
+
     @Test func aChannelMovesWithTheNextSerialAndNotAgainForTheSameRelease() throws {
-        let first = try bucket.moveChannel(pipeline: "webapp", channel: "canary", to: release("1.0.0"),
-                                           reason: "publish", key: key, now: Date(timeIntervalSince1970: 1_700_000_000))
-        guard case .moved(let pointer1) = first else { Issue.record("expected a move"); return }
+        let first = try move(.channel("canary"), to: .release(release("1.0.0").pointed), reason: "publish",
+                             now: Date(timeIntervalSince1970: 1_700_000_000))
+        guard case .moved(nil, let pointer1) = first else { Issue.record("expected a move"); return }
         #expect(pointer1.serial == 1)
-        let again = try bucket.moveChannel(pipeline: "webapp", channel: "canary", to: release("1.0.0"),
-                                           reason: "publish", key: key, now: Date())
+        #expect(pointer1.expiresAt == "2023-12-14T22:13:20Z")  // 30 days after it was issued
+        let again = try move(.channel("canary"), to: .release(release("1.0.0").pointed), reason: "publish")
         #expect(again == .unchanged(pointer1))
-        let back = try bucket.moveChannel(pipeline: "webapp", channel: "canary", to: release("0.9.0", manifest: "old"),
-                                          reason: "rollback", key: key, now: Date())
-        #expect(back.document.serial == 2)
+        let back = try move(.channel("canary"), to: .release(release("0.9.0", manifest: "old").pointed), reason: "rollback")
+        #expect(back.pointer.serial == 2)
         let older = try SemVer("0.9.0")
-        #expect(back.document.version == older)
+        #expect(back.pointer.release?.version == older)
         // What is in the bucket is signed and opens with the key trusted as release.
         let data = try bucket.require(key: "ferry/channels/webapp/canary.json", cap: SizeCap.pointer, what: "pointer")
-        let trust = TrustStore([(key.publicKey, [.release])])
-        #expect(try openPointer(bytes: data, trust: trust, now: Date()).serial == 2)
+        #expect(try openPointer(bytes: data, trust: TrustStore([(key.publicKey, [.release])]), now: Date()).serial == 2)
     }
 
     @Test func twoMovesFromTheSameStateCannotBothWin() throws {
-        _ = try bucket.moveChannel(pipeline: "webapp", channel: "stable", to: release("1.0.0"), reason: "a",
-                                   key: key, now: Date())
-        let (_, etag) = try #require(try bucket.currentPointer(pipeline: "webapp", channel: "stable"))
+        try move(.channel("stable"), to: .release(release("1.0.0").pointed), reason: "a")
+        let plan = try bucket.planMove(pipeline: "webapp", scope: .channel("stable"), to: .release(release("1.2.0").pointed),
+                                       reason: "late", by: writer)
         // Another publisher moves the channel after we read it...
-        _ = try bucket.moveChannel(pipeline: "webapp", channel: "stable", to: release("1.1.0"), reason: "b",
-                                   key: key, now: Date())
+        try move(.channel("stable"), to: .release(release("1.1.0").pointed), reason: "b")
         // ...so our compare-and-swap with the old ETag must fail and write nothing.
-        let error = #expect(throws: BucketError.self) {
-            try bucket.swap(key: "ferry/channels/webapp/stable.json", data: Data("{}".utf8), expecting: etag)
-        }
+        let error = #expect(throws: BucketError.self) { try bucket.commit(plan, by: writer, now: Date()) }
         #expect(error?.code == .channelMoved)
-        let (now, _) = try #require(try bucket.currentPointer(pipeline: "webapp", channel: "stable"))
+        let (now, _) = try #require(try bucket.currentPointer(pipeline: "webapp", scope: .channel("stable")))
         let expected = try SemVer("1.1.0")
-        #expect(now.serial == 2 && now.version == expected)
+        #expect(now.serial == 2 && now.release?.version == expected)
         // Creating a pointer that already exists is refused the same way.
         let create = #expect(throws: BucketError.self) {
             try bucket.swap(key: "ferry/channels/webapp/stable.json", data: Data("{}".utf8), expecting: nil)
@@ -77,16 +83,91 @@ struct SharedBucketTests {
         #expect(create?.code == .channelMoved)
     }
 
-    @Test func aPinSerialContinuesAfterTheSiloWasUnpinned() throws {
-        let pinned = try bucket.pin(pipeline: "webapp", silo: "111111111111-us-east-1", to: release("1.0.0"),
-                                    reason: "hold", key: key, now: Date())
-        #expect(pinned.document.serial == 1)
-        #expect(try bucket.unpin(pipeline: "webapp", silo: "111111111111-us-east-1"))
-        #expect(try bucket.currentPin(pipeline: "webapp", silo: "111111111111-us-east-1") == nil)
-        #expect(try bucket.unpin(pipeline: "webapp", silo: "111111111111-us-east-1") == false)
-        let again = try bucket.pin(pipeline: "webapp", silo: "111111111111-us-east-1", to: release("1.1.0"),
-                                   reason: "hold again", key: key, now: Date())
-        #expect(again.document.serial == 2)
+    @Test func endingAPinIsASignedDocumentAndTheSerialContinues() throws {
+        let silo = PointerScope.silo("111111111111-us-east-1")
+        #expect(try move(silo, to: .release(release("1.0.0").pointed), reason: "hold").pointer.serial == 1)
+        let ended = try move(silo, to: .end, reason: "audit over")
+        #expect(ended.pointer.serial == 2 && ended.pointer.isEnded)
+        // Nothing is deleted: the object holds a signed ended pin an agent can verify.
+        let key = try bucket.pointerKey(pipeline: "webapp", scope: silo)
+        #expect(try bucket.versions(of: key).allSatisfy { !$0.isDeleteMarker })
+        let data = try bucket.require(key: key, cap: SizeCap.pointer, what: "pin")
+        #expect(try openPointer(bytes: data, trust: TrustStore([(self.key.publicKey, [.oncall])]), now: Date()).isEnded)
+        #expect(try move(silo, to: .end, reason: "again") == .unchanged(ended.pointer))
+        #expect(try move(silo, to: .release(release("1.1.0").pointed), reason: "hold again").pointer.serial == 3)
+        // A channel cannot end.
+        #expect(throws: BucketError.self) { try move(.channel("stable"), to: .end) }
+    }
+
+    @Test func theNextSerialIsAboveTheHistoryAfterADeletedOrLoweredPointer() throws {
+        let channel = PointerScope.channel("stable")
+        let key = try bucket.pointerKey(pipeline: "webapp", scope: channel)
+        try move(channel, to: .release(release("1.0.0").pointed))
+        let replay = try bucket.require(key: key, cap: SizeCap.pointer, what: "pointer")
+        for version in ["1.1.0", "1.2.0"] { try move(channel, to: .release(release(version).pointed)) }
+        // Someone with bucket access deletes the pointer: the next write is serial 4, not 1.
+        try bucket.delete(key: key)
+        #expect(try move(channel, to: .release(release("1.0.0").pointed)).pointer.serial == 4)
+        // Someone writes back a signed but lowered pointer (serial 1, an old version replayed).
+        try bucket.put(key: key, data: replay)
+        let next = try move(channel, to: .release(release("1.3.0").pointed))
+        #expect(next.pointer.serial == 5)
+    }
+
+    @Test func aKeyTheAgentsRefuseIsRefusedBeforeAnythingIsWritten() throws {
+        let channel = PointerScope.channel("stable")
+        let builderOnly = PointerSigner(key: key, trust: TrustStore([(key.publicKey, [.builder])]))
+        let wrongRole = #expect(throws: BucketError.self) {
+            try bucket.planMove(pipeline: "webapp", scope: channel, to: .release(release("1.0.0").pointed),
+                                reason: "r", by: builderOnly)
+        }
+        #expect(wrongRole?.code == .untrustedSigner)
+        #expect(wrongRole?.message.contains("trusted only as builder") == true)
+        // A release key may move a channel but not pin a silo.
+        let releaseOnly = PointerSigner(key: key, trust: TrustStore([(key.publicKey, [.release])]))
+        let pin = #expect(throws: BucketError.self) {
+            try bucket.planMove(pipeline: "webapp", scope: .silo("s-1"), to: .release(release("1.0.0").pointed),
+                                reason: "r", by: releaseOnly)
+        }
+        #expect(pin?.code == .untrustedSigner)
+        let unknown = PointerSigner(key: key, trust: TrustStore([]))
+        #expect(throws: BucketError.self) {
+            try bucket.planMove(pipeline: "webapp", scope: channel, to: .release(release("1.0.0").pointed),
+                                reason: "r", by: unknown)
+        }
+        #expect(try bucket.list(prefix: "").isEmpty)
+    }
+
+    @Test func aCurrentPointerThatDoesNotVerifyIsNotBuiltOn() throws {
+        let channel = PointerScope.channel("stable")
+        try move(channel, to: .release(release("1.0.0").pointed))
+        // A writer without a key puts a pointer signed by a key the fleet does not trust.
+        let stranger = try SigningKey(seed: Data(repeating: 5, count: 32))
+        let forged = Pointer(pipeline: "webapp", scope: channel, serial: 9, release: try release("6.6.6").pointed,
+                             issuedAt: "2026-01-01T00:00:00Z", expiresAt: nil, reason: "forged", issuedBy: stranger.id)
+        try bucket.put(key: try bucket.pointerKey(pipeline: "webapp", scope: channel),
+                       data: try sealPointer(forged, with: stranger))
+        let plan = try bucket.planMove(pipeline: "webapp", scope: channel, to: .release(release("1.0.0").pointed),
+                                       reason: "r", by: writer)
+        #expect(plan.current == nil)
+        #expect(plan.currentProblem?.contains("does not verify") == true)
+        #expect(plan.serial == 10)  // above every serial in the history, the forged one included
+        #expect(!plan.changesNothing)
+        // Refresh needs a genuine current pointer.
+        let refresh = #expect(throws: BucketError.self) {
+            try bucket.planMove(pipeline: "webapp", scope: channel, to: .refresh, reason: "r", by: writer)
+        }
+        #expect(refresh?.code == .notFound)
+    }
+
+    @Test func refreshReSignsTheSameReleaseWithTheNextSerialAndANewExpiry() throws {
+        let channel = PointerScope.channel("stable")
+        let issued = Date(timeIntervalSince1970: 1_700_000_000)
+        let first = try move(channel, to: .release(release("1.0.0").pointed), now: issued).pointer
+        let refreshed = try move(channel, to: .refresh, reason: "weekly refresh", now: issued.addingTimeInterval(86_400))
+        guard case .moved(let from?, let to) = refreshed else { Issue.record("refresh wrote nothing"); return }
+        #expect(from == first && to.serial == 2 && to.release == first.release && to.reason == "weekly refresh")
+        #expect(to.expiresAt == "2023-12-15T22:13:20Z")
     }
 
     @Test func statusReportsAreReadTogetherAndABadOneIsReportedNotDropped() throws {
@@ -124,7 +205,7 @@ struct SharedBucketTests {
 /// will verify: a signed manifest whose files match the bundle, and a signed pointer.
 struct ReleaseFixtureTests {
     @Test func aFixtureReleaseVerifiesEndToEnd() throws {
-        let bucket = try ReleaseFixture.makeBucket(S3(config: try AWSTestConfig.make()))
+        let bucket = ReleaseFixture.makeBucket()
         let dir = try TemporaryDirectory()
         let ref = try ReleaseFixture.publish(
             to: bucket, pipeline: "webapp", version: "1.0.0",
@@ -132,7 +213,7 @@ struct ReleaseFixtureTests {
         let pointer = try openPointer(
             bytes: try bucket.require(key: "ferry/channels/webapp/canary.json", cap: SizeCap.pointer, what: "pointer"),
             trust: ReleaseFixture.trust, now: Date())
-        #expect(pointer.version == ref.version && pointer.serial == 1)
+        #expect(pointer.release?.version == ref.version && pointer.serial == 1)
         let manifestBytes = try bucket.require(key: "ferry/releases/webapp/1.0.0/manifest.json", cap: SizeCap.manifest,
                                                what: "manifest")
         let manifest = try verifyManifest(
@@ -140,10 +221,10 @@ struct ReleaseFixtureTests {
             signature: try bucket.require(key: "ferry/releases/webapp/1.0.0/manifest.sig", cap: SizeCap.signature,
                                           what: "signature"),
             trust: ReleaseFixture.trust)
-        #expect(sha256Hex(manifestBytes) == pointer.manifestSha256)
+        #expect(sha256Hex(manifestBytes) == pointer.release?.manifestSha256)
         let limit = manifest.bundleSizeLimit(manifestBytes: manifestBytes.count)
         let file = try bucket.download(key: "ferry/releases/webapp/1.0.0/bundle.zip", to: dir.url("b.zip"),
-                                       limit: limit, sha256: pointer.bundleSha256)
+                                       limit: limit, sha256: pointer.release!.bundleSha256)
         #expect(file.byteCount <= limit)
         #expect(try bucket.release(pipeline: "webapp", version: SemVer("1.0.0")) == ref)
         #expect(try bucket.releases(pipeline: "webapp") == [SemVer("1.0.0")])

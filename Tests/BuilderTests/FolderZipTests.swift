@@ -1,4 +1,5 @@
 import Archive
+import Basics
 import Foundation
 import Git
 import Manifest

@@ -98,9 +98,10 @@ struct FailingArtifactSink: ArtifactSink {
     func storeBytes(_ data: Data, suggestedName: String) throws -> ArtifactLocation { throw Refused() }
 }
 
-/// Where the fixtures are (Tests/BuilderTests/Fixtures).
+/// Where the fixtures are (Tests/BuilderTests/Fixtures). IntegrationTests links this
+/// file too (a symlink), so the path does not depend on where the file is compiled from.
 enum Fixtures {
-    static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let root: String = TestEnvironment.packageRoot + "/Tests/BuilderTests/Fixtures"
 
     static func path(_ relative: String) -> String { root + "/" + relative }
 

@@ -3,7 +3,8 @@ import Foundation
 
 /// A template reduced to what it means, so two writers' outputs can be compared:
 /// strings, numbers by value, booleans, null, lists, and mappings with their key order.
-/// Long-form intrinsics (ours, the AWS CLI's) are plain mappings here.
+/// Long-form intrinsics (ours, the AWS CLI's) are plain mappings here. IntegrationTests
+/// links this file too (a symlink), for the tests with the AWS CLI and cfn-lint.
 indirect enum Meaning: Equatable, CustomStringConvertible {
     case string(String)
     case number(Double)

@@ -1,3 +1,4 @@
+import Basics
 import Fleet
 import Foundation
 import Manifest
@@ -28,14 +29,15 @@ enum Fixture {
     static func digest(_ text: String) -> String { sha256Hex(Data(text.utf8)) }
 
     static func pointer(_ channel: String = "stable", serial: Int, version: String, reason: String = "publish",
-                        manifest: String? = nil) -> ChannelPointer {
-        ChannelPointer(pipeline: "webapp", channel: channel, serial: serial, version: v(version),
-                       manifestSha256: digest("m" + (manifest ?? version)), bundleSha256: digest("b" + version),
-                       issuedAt: "2027-01-0\(min(serial, 9))T00:00:00Z", reason: reason, issuedBy: key.id)
+                        manifest: String? = nil, expiresAt: String? = nil) -> Pointer {
+        Pointer(pipeline: "webapp", scope: .channel(channel), serial: serial,
+                release: PointedRelease(version: v(version), manifestSha256: digest("m" + (manifest ?? version)),
+                                        bundleSha256: digest("b" + version)),
+                issuedAt: "2027-01-0\(min(serial, 9))T00:00:00Z", expiresAt: expiresAt, reason: reason, issuedBy: key.id)
     }
 
     static func move(_ channel: String = "stable", serial: Int, version: String, manifest: String? = nil) -> PointerMove {
         PointerMove(pointer(channel, serial: serial, version: version, manifest: manifest),
-                    objectVersionId: "v\(serial)")
+                    objectVersionId: "v\(serial)")!
     }
 }

@@ -17,8 +17,8 @@ struct HistoryViewTests {
             pipeline: "webapp",
             releases: [ReleaseEntry(manifest), ReleaseEntry(version: F.v("1.1.0"), problem: "the manifest cannot be read: bad")],
             channels: [ChannelHistory(channel: "stable", moves: [
-                PointerMove(F.pointer(serial: 1, version: "1.2.0", reason: "publish"), objectVersionId: "a"),
-                PointerMove(F.pointer(serial: 2, version: "1.1.0", reason: "rollback:\nsecond line"), objectVersionId: "b"),
+                PointerMove(F.pointer(serial: 1, version: "1.2.0", reason: "publish"), objectVersionId: "a")!,
+                PointerMove(F.pointer(serial: 2, version: "1.1.0", reason: "rollback:\nsecond line"), objectVersionId: "b")!,
             ])],
             pins: [PinMove(silo: "silo-eu", removed: true, time: "2027-01-05T10:00:00Z", objectVersionId: "d"),
                    PinMove(silo: "silo-eu", removed: false, serial: 1, version: F.v("1.1.0"), issuedBy: F.key.id,

@@ -27,7 +27,7 @@ struct MoveDecisionTests {
     ] as [([(Int, String)], Int, String?)])
     func previousIsTheReleaseBeforeTheCurrentOne(history: [(Int, String)], current: Int, expected: String?) {
         let moves = history.map { F.move(serial: $0.0, version: $0.1) }
-        let pointer = F.pointer(serial: current, version: history.first { $0.0 == current }!.1)
+        let pointer = F.move(serial: current, version: history.first { $0.0 == current }!.1)
         #expect(PointerHistory.previous(current: pointer, moves: moves)?.version.description == expected)
     }
 
@@ -82,26 +82,33 @@ struct MoveDecisionTests {
             == "ship it [forced past: silo-b is failed on 1.2.0; 2 status reports cannot be read]")
     }
 
-    @Test func aPlannedMoveTakesTheNextSerialAndSignsWithTheKey() {
+    @Test func aPlannedMoveWritesItsSerialSignedByTheKeyAndExpiring() {
         let current = F.pointer(serial: 4, version: "1.2.0")
-        let target = ReleaseRef(pipeline: "webapp", version: F.v("1.1.0"), manifestSha256: F.digest("m1.1.0"),
-                                bundleSha256: F.digest("b1.1.0"))
-        let plan = ChannelMovePlan(pipeline: "webapp", channel: "stable", current: current, etag: "\"e\"",
-                                   target: target, reason: "rollback: ingest broke")
-        #expect(!plan.changesNothing(signer: F.key.id))
-        let pointer = plan.pointer(key: F.key, now: F.now)
-        #expect(pointer.serial == 5 && pointer.version == F.v("1.1.0") && pointer.reason == "rollback: ingest broke")
-        #expect(pointer.issuedBy == F.key.id && pointer.issuedAt == "2027-01-15T08:00:00Z" && pointer.expiresAt == nil)
-        #expect(pointer.manifestSha256 == target.manifestSha256 && pointer.bundleSha256 == target.bundleSha256)
-        // A first pointer gets serial 1; the same release again changes nothing.
-        let first = ChannelMovePlan(pipeline: "webapp", channel: "stable", current: nil, etag: nil, target: target, reason: "r")
-        #expect(first.pointer(key: F.key, now: F.now).serial == 1 && !first.changesNothing(signer: F.key.id))
-        let same = ChannelMovePlan(pipeline: "webapp", channel: "stable", current: F.pointer(serial: 6, version: "1.1.0"),
-                                   etag: "\"e\"", target: target, reason: "r")
-        #expect(same.changesNothing(signer: F.key.id))
-        // Under another key the same release is written again: a re-signed pointer (key rotation).
+        let target = PointedRelease(version: F.v("1.1.0"), manifestSha256: F.digest("m1.1.0"),
+                                    bundleSha256: F.digest("b1.1.0"))
+        let plan = MovePlan(pipeline: "webapp", scope: .channel("stable"), objectKey: "k", current: current,
+                            etag: "\"e\"", serial: 5, release: target, reason: "rollback: ingest broke", signer: F.key.id)
+        #expect(!plan.changesNothing)
+        let pointer = plan.document(now: F.now)
+        #expect(pointer.serial == 5 && pointer.release == target && pointer.reason == "rollback: ingest broke")
+        #expect(pointer.issuedBy == F.key.id && pointer.issuedAt == "2027-01-15T08:00:00Z")
+        // Expiry is on by default: 30 days.
+        #expect(pointer.expiresAt == "2027-02-14T08:00:00Z")
+        // The same release signed by the same key changes nothing...
+        let same = MovePlan(pipeline: "webapp", scope: .channel("stable"), objectKey: "k",
+                            current: F.pointer(serial: 6, version: "1.1.0"), etag: "\"e\"", serial: 7,
+                            release: F.pointer(serial: 6, version: "1.1.0").release, reason: "r", signer: F.key.id)
+        #expect(same.changesNothing)
+        // ...under another key it is written again: a re-signed pointer (key rotation)...
         let other = try! SigningKey(seed: Data(repeating: 8, count: 32))
-        #expect(!same.changesNothing(signer: other.id))
-        #expect(same.pointer(key: other, now: F.now).serial == 7 && same.pointer(key: other, now: F.now).issuedBy == other.id)
+        let rotated = MovePlan(pipeline: "webapp", scope: .channel("stable"), objectKey: "k", current: same.current,
+                               etag: "\"e\"", serial: 7, release: same.release, reason: "r", signer: other.id)
+        #expect(!rotated.changesNothing)
+        // ...and a refresh is written even when nothing else changed.
+        let refresh = MovePlan(pipeline: "webapp", scope: .channel("stable"), objectKey: "k", current: same.current,
+                               etag: "\"e\"", serial: 7, release: same.release, reason: "r", signer: F.key.id,
+                               lifetime: 7 * 86_400, rewrite: true)
+        #expect(!refresh.changesNothing)
+        #expect(refresh.document(now: F.now).expiresAt == "2027-01-22T08:00:00Z")
     }
 }

@@ -54,6 +54,28 @@ struct StatusTests {
         #expect(error?.message.contains("--fail-on") == true)
     }
 
+    @Test func statusWarnsWhenAChannelExpiresWithinAWeek() {
+        let soon = Timestamp.format(Fixture.now.addingTimeInterval(3 * 86_400))
+        let later = Timestamp.format(Fixture.now.addingTimeInterval(20 * 86_400))
+        let gone = Timestamp.format(Fixture.now.addingTimeInterval(-60))
+        let fleet = FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [
+            Fixture.pointer("stable", serial: 2, version: "1.1.0", expiresAt: later),
+            Fixture.pointer("canary", serial: 3, version: "1.2.0", expiresAt: soon),
+            Fixture.pointer("beta", serial: 1, version: "1.2.0", expiresAt: gone),
+            Fixture.pointer("old", serial: 1, version: "1.0.0"),
+        ], reports: [])
+        #expect(fleet.warnings == [
+            "channel beta expired at \(gone): agents refuse it and keep what runs; re-sign it with "
+                + "`ferry refresh webapp --channel beta`",
+            "channel canary expires at \(soon), in 3d: re-sign it with `ferry refresh webapp --channel canary` "
+                + "(run it on a schedule)",
+        ])
+        let text = StatusView.render(fleet, color: false)
+        #expect(text.contains("warning: channel canary expires at \(soon)"))
+        #expect(!text.contains("channel stable expires"))
+        #expect(!StatusView.render(Self.fleet, color: false).contains("warning"))
+    }
+
     static let fleet = FleetStatus(
         pipeline: "webapp", now: Fixture.now,
         pointers: [Fixture.pointer("stable", serial: 2, version: "1.1.0", reason: "promote 1.1.0 from canary to stable"),

@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 import Foundation
 import HTTP
@@ -200,15 +201,5 @@ import Testing
         #expect(bodies == sizes.map { Self.pattern($0 * 100) })
         #expect(client.requestCounts == RequestCounts(total: 60, byMethod: [.get: 60]))
         #expect(Set(try origin.log().map(\.port)).count <= 8)
-    }
-
-    @Test func parallelMapThrowsTheFirstFailureInOrder() {
-        let error = #expect(throws: Flaky.self) {
-            _ = try parallelMap(Array(0..<10), width: 3) { (value: Int) throws(Flaky) -> Int in
-                if value == 4 || value == 7 { throw Flaky(retryAfter: .seconds(value)) }
-                return value
-            }
-        }
-        #expect(error?.retryAfter == .seconds(4))
     }
 }

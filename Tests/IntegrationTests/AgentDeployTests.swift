@@ -1,5 +1,6 @@
 import AWS
 import Agent
+import Basics
 import Foundation
 import HTTP
 import Manifest

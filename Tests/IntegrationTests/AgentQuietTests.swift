@@ -245,7 +245,8 @@ import Testing
     func onCallEnvironment(_ silo: SiloHarness) throws -> [String: String] {
         ["HOME": silo.directory.path, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "testing",
          "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-         "AWS_ENDPOINT_URL": try TestEnvironment.motoEndpoint(), "FERRY_BUCKET": silo.releases.name]
+         "AWS_ENDPOINT_URL": try TestEnvironment.motoEndpoint(), "FERRY_BUCKET": silo.releases.name,
+         "FERRY_TRUST": try silo.trustArguments().joined(separator: " ")]
     }
 
     /// Empties the versioned bucket and deletes it (moto without authentication takes the

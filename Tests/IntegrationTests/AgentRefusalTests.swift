@@ -37,8 +37,7 @@ import Testing
                                              in: silo.directory.path)
         built.signature = try signManifest(built.manifest, with: try SigningKey(seed: Data(repeating: 9, count: 32))).signature
         let release = try ReleaseFixture.upload(built, to: silo.releases)
-        _ = try silo.releases.moveChannel(pipeline: "webapp", channel: "canary", to: release, reason: "test",
-                                          key: ReleaseFixture.releaseKey, now: Date())
+        try ReleaseFixture.move(silo.releases, pipeline: "webapp", channel: "canary", to: release, reason: "test")
         let outcome = try #require(try silo.agent().once().first)
         #expect(outcome.kind == .refused)
         #expect(outcome.error?.message.contains("the manifest of webapp 1.0.0 (channel canary, serial 1) was refused") == true)
@@ -79,9 +78,8 @@ import Testing
         #expect(agent.once().map(\.kind) == [.applied])
         let release = try silo.publish("1.1.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v2"))],
                                        channel: nil)
-        _ = try silo.releases.moveChannel(pipeline: "webapp", channel: "canary", to: release, reason: "test",
-                                          key: ReleaseFixture.releaseKey, now: Date().addingTimeInterval(-120),
-                                          expiresAt: Date().addingTimeInterval(-60))
+        try ReleaseFixture.move(silo.releases, pipeline: "webapp", channel: "canary", to: release, reason: "test",
+                                now: Date().addingTimeInterval(-120), lifetime: 60)
         let outcome = try #require(agent.once().first)
         #expect(outcome.kind == .refused)
         #expect(outcome.error?.code == .expired)
@@ -109,8 +107,7 @@ import Testing
                                              in: silo.directory.path)
         built.bundleSha256 = try appendHostileEntry(hostile, to: built.bundlePath, marker: marker, outside: outside)
         let release = try ReleaseFixture.upload(built, to: silo.releases)
-        _ = try silo.releases.moveChannel(pipeline: "webapp", channel: "canary", to: release, reason: "test",
-                                          key: ReleaseFixture.releaseKey, now: Date())
+        try ReleaseFixture.move(silo.releases, pipeline: "webapp", channel: "canary", to: release, reason: "test")
 
         let outcome = try #require(try silo.agent().once().first)
         #expect(outcome.kind == .refused, "\(hostile)")

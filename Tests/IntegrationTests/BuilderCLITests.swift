@@ -1,4 +1,5 @@
 import AWS
+import Basics
 import Bucket
 import Foundation
 import Manifest
@@ -121,8 +122,24 @@ import Testing
         let (key, pub) = try Self.keyFiles(in: files)
         let endpoint = try TestEnvironment.motoEndpoint()
         let common = ["--bucket", moto.bucket.name, "--endpoint-url", endpoint, "--region", "us-east-1"]
-        let release = try Self.ferry(["release", "webapp", "2.0.0", "--channel", "canary", "--key", key, "--repo",
-                                      fixture.path, "--cache-dir", files.url("cache")] + common)
+        // Without the agents' trust list, nothing is built, tagged or uploaded.
+        let untrusted = try Self.ferry(["release", "webapp", "2.0.0", "--channel", "canary", "--key", key, "--repo",
+                                        fixture.path, "--cache-dir", files.url("cache")] + common)
+        #expect(untrusted.status != 0 && untrusted.stderr.contains("no trusted keys"), "\(untrusted.stderr)")
+        let noRoles = try Self.ferry(["release", "webapp", "2.0.0", "--channel", "canary", "--key", key, "--trust", pub,
+                                      "--repo", fixture.path, "--cache-dir", files.url("cache")] + common)
+        #expect(noRoles.status == 64 && noRoles.stderr.contains("names no role: write --trust \(pub)=ROLE[,ROLE]"),
+                "\(noRoles.stderr)")
+        // A key the agents hold only as builder would burn the version: refused before the build and the tag.
+        let builderOnly = try Self.ferry(["release", "webapp", "2.0.0", "--channel", "canary", "--key", key,
+                                          "--trust", pub + "=builder", "--repo", fixture.path, "--cache-dir",
+                                          files.url("cache")] + common)
+        #expect(builderOnly.status != 0 && builderOnly.stderr.contains("trusted only as builder"), "\(builderOnly.stderr)")
+        #expect(try moto.keys().isEmpty)
+        #expect(try moto.tags().isEmpty)
+        let release = try Self.ferry(["release", "webapp", "2.0.0", "--channel", "canary", "--key", key, "--trust",
+                                      pub + "=builder,release", "--repo", fixture.path, "--cache-dir",
+                                      files.url("cache")] + common)
         #expect(release.status == 0, "\(release.stderr)")
         let ref = try moto.bucket.release(pipeline: "webapp", version: try SemVer("2.0.0"))
         #expect(release.lastLine == "published webapp 2.0.0 (bundle sha256 \(ref.bundleSha256)) to "
@@ -134,12 +151,12 @@ import Testing
         #expect(try moto.tags() == ["v2.0.0"])
 
         let uri = "s3://\(moto.bucket.name)/ferry/releases/webapp/2.0.0"
-        let verify = try Self.ferry(["verify", uri, "--trust", pub, "--endpoint-url", endpoint, "--region", "us-east-1"])
+        let verify = try Self.ferry(["verify", uri, "--trust", pub + "=builder,release", "--endpoint-url", endpoint, "--region", "us-east-1"])
         #expect(verify.status == 0, "\(verify.stderr)")
         #expect(verify.lastLine == "verified webapp 2.0.0 (bundle sha256 \(ref.bundleSha256))")
 
         let stranger = try files.write("stranger.pub", SigningKey.generate().publicKey.fileContents)
-        let refused = try Self.ferry(["verify", uri, "--trust", stranger, "--endpoint-url", endpoint,
+        let refused = try Self.ferry(["verify", uri, "--trust", stranger + "=builder", "--endpoint-url", endpoint,
                                       "--region", "us-east-1"])
         #expect(refused.status != 0)
         #expect(refused.stdout.isEmpty)

@@ -17,7 +17,7 @@ import Testing
         let first = try moto.publish(built.folder)
         #expect(first.uploaded.count == 3 && first.present.isEmpty)
         #expect(first.written.count == 3 && first.alreadyThere.isEmpty)
-        #expect(first.pointer?.document.serial == 1)
+        #expect(first.pointer?.pointer.serial == 1)
         let version = built.bundle.manifest.version.description
         #expect(try moto.keys() == (built.bundle.manifest.artifacts.map(\.key) + [
             "ferry/channels/webapp/canary.json",
@@ -146,7 +146,7 @@ import Testing
         Thread {
             let result = Result { () throws(BuildError) -> PublishResult in
                 try Publisher.publish(PublishRequest(folder: folderA, bucket: viaProxy, channel: "canary",
-                                                     key: ReleaseFixture.releaseKey))
+                                                     writer: MotoPipeline.writer))
             }
             outcome.value.withLock { $0 = result }
             done.signal()
@@ -158,7 +158,7 @@ import Testing
             Thread.sleep(forTimeInterval: 0.02)
         }
         let winner = try moto.publish(b.folder)
-        #expect(winner.pointer?.document.serial == 2)
+        #expect(winner.pointer?.pointer.serial == 2)
         done.wait()
 
         let loser = try #require(outcome.value.withLock { $0 })
@@ -172,8 +172,8 @@ import Testing
         #expect(try moto.pointerSerials() == [2, 1])
         // A retries and wins the next serial: every move is in the history, in order.
         let retry = try moto.publish(a.folder)
-        #expect(retry.pointer?.document.serial == 3)
-        #expect(retry.pointer?.document.version == a.bundle.manifest.version)
+        #expect(retry.pointer?.pointer.serial == 3)
+        #expect(retry.pointer?.pointer.release?.version == a.bundle.manifest.version)
         #expect(try moto.pointerSerials() == [3, 2, 1])
     }
 }

@@ -39,9 +39,9 @@ import Testing
             #expect(keys.contains("ferry/releases/webapp/1.2.0+build.7/\(name)"))
         }
         #expect(try moto.bucket.releases(pipeline: "webapp").map(\.description) == ["1.2.0+build.7"])
-        let pointer = try #require(try moto.bucket.currentPointer(pipeline: "webapp", channel: "canary")).0
-        #expect(pointer.version.description == "1.2.0+build.7")
-        #expect(pointer.bundleSha256 == result.build.bundle.bundleSha256)
+        let pointer = try #require(try moto.bucket.currentPointer(pipeline: "webapp", scope: .channel("canary"))).0
+        #expect(pointer.release?.version.description == "1.2.0+build.7")
+        #expect(pointer.release?.bundleSha256 == result.build.bundle.bundleSha256)
 
         let (name, prefix, pipeline, version) = try ReleaseVerifier.parse(
             uri: "s3://\(moto.bucket.name)/ferry/releases/webapp/1.2.0+build.7")

@@ -44,13 +44,16 @@ struct MotoPipeline {
     func publish(_ folder: BuildFolder, channel: String? = "canary", dryRun: Bool = false,
                  through bucket: SharedBucket? = nil) throws -> PublishResult {
         try Publisher.publish(PublishRequest(folder: folder, bucket: bucket ?? self.bucket, channel: channel,
-                                             key: ReleaseFixture.releaseKey, dryRun: dryRun))
+                                             writer: Self.writer, dryRun: dryRun))
     }
 
     func release(_ version: String, channel: String? = "canary", ref: String = "HEAD", out: String? = nil) throws -> ReleaseResult {
         try Releaser.release(try request(ref: ref, out: out ?? "release-\(version)"), version: try SemVer(version),
-                             bucket: bucket, channel: channel, publishKey: ReleaseFixture.releaseKey)
+                             bucket: bucket, channel: channel, writer: Self.writer)
     }
+
+    /// The release key, checked against the fixture's trust set.
+    static let writer = PointerSigner(key: ReleaseFixture.releaseKey, trust: ReleaseFixture.trust)
 
     /// Every key in the bucket, sorted.
     func keys() throws -> [String] { try bucket.list(prefix: "").map(\.key) }
@@ -62,7 +65,7 @@ struct MotoPipeline {
             guard case .found(let data, _) = try bucket.read(key: key, versionId: version.versionId, cap: SizeCap.pointer) else {
                 return -1
             }
-            return try unverifiedContents(ChannelPointer.self, ofEnvelope: data).serial
+            return try unverifiedContents(Pointer.self, ofEnvelope: data).serial
         }
     }
 

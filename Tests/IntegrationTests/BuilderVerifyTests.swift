@@ -1,4 +1,5 @@
 import AWS
+import Basics
 import Bucket
 import Builder
 import Foundation
@@ -38,7 +39,7 @@ import Testing
         // Someone with write access replaces the bundle, recording the new bytes' digest.
         let key = try moto.bucket.layout.bundle(pipeline: "webapp", version: try SemVer("1.0.0"))
         let altered = try Self.flipOneByte(of: result.build.folder.file(BuildFolder.bundle))
-        _ = try moto.bucket.s3.putObject(bucket: moto.bucket.name, key: key, data: altered,
+        _ = try moto.bucket.store.putObject(bucket: moto.bucket.name, key: key, data: altered,
                                          options: S3.PutOptions(metadata: ["ferry-sha256": sha256Hex(altered)]))
         let scratch = try TemporaryDirectory()
         let error = try #require(throws: BuildError.self) {
@@ -72,7 +73,7 @@ import Testing
         let result = try moto.release("1.0.0")
         let artifact = try #require(result.build.bundle.manifest.artifacts.first)
         for version in try moto.bucket.versions(of: artifact.key) {
-            try moto.bucket.s3.deleteObject(bucket: moto.bucket.name, key: artifact.key, versionId: version.versionId)
+            try moto.bucket.store.deleteObject(bucket: moto.bucket.name, key: artifact.key, versionId: version.versionId)
         }
         let scratch = try TemporaryDirectory()
         let error = try #require(throws: BuildError.self) {

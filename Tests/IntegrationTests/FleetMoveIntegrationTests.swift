@@ -8,6 +8,8 @@ import Testing
 /// Rollback, pin, unpin and promote against moto, as processes where a person would run
 /// them; every pointer written is opened with the agents' trust store (signature checked).
 struct FleetMoveIntegrationTests {
+    static let oncall = PointerSigner(key: ReleaseFixture.oncallKey, trust: ReleaseFixture.trust)
+
     /// stable: 1.0.0 (serial 1) -> 1.1.0 (2) -> 1.2.0 (3).
     func threeReleasesOnStable() throws -> FleetWorld {
         let world = try FleetWorld()
@@ -25,10 +27,13 @@ struct FleetMoveIntegrationTests {
         #expect(back.stdout == "rolled back channel stable of webapp: 1.2.0 (serial 3) -> 1.1.0 (serial 4), "
             + "signed by \(short): 1.2.0 broke ingestion\n")
         let pointer = try world.pointer("stable")
-        #expect(pointer.serial == 4 && pointer.version.description == "1.1.0")
+        #expect(pointer.serial == 4 && pointer.release?.version.description == "1.1.0")
         #expect(pointer.reason == "1.2.0 broke ingestion" && pointer.issuedBy == ReleaseFixture.oncallKey.id)
         let release = try world.bucket.release(pipeline: "webapp", version: try SemVer("1.1.0"))
-        #expect(pointer.manifestSha256 == release.manifestSha256 && pointer.bundleSha256 == release.bundleSha256)
+        #expect(pointer.release == release.pointed)
+        // Expiry is on by default: 30 days after it was issued.
+        let issued = try #require(Timestamp.parse(pointer.issuedAt))
+        #expect(pointer.expiresAt == Timestamp.format(issued.addingTimeInterval(30 * 86_400)))
 
         // --to an older release; the same release again writes nothing.
         let to = try world.ferry("rollback", "webapp", "--channel", "stable", "--to", "1.0.0", "--reason", "further",
@@ -43,10 +48,19 @@ struct FleetMoveIntegrationTests {
         #expect(again.status == 0 && again.stdout.contains("already at 1.0.0 (serial 5): nothing written"))
         #expect(try world.writes("stable") == 5)
 
-        // The same release under another key is re-signed (key rotation): serial 6, same release.
+        // A key the agents do not trust is refused before anything is written.
         let next = try SigningKey(seed: Data(repeating: 4, count: 32))
-        let resign = try world.ferry("rollback", "webapp", "--channel", "stable", "--to", "1.0.0",
-                                     "--reason", "re-sign with the 2027 key", "--key", try world.keyFile(next, name: "next"))
+        let nextKey = try world.keyFile(next, name: "next")
+        let untrusted = try world.ferry("rollback", "webapp", "--channel", "stable", "--to", "1.0.0",
+                                        "--reason", "re-sign with the 2027 key", "--key", nextKey)
+        #expect(untrusted.status == 1 && untrusted.stderr.contains("is not in the trusted keys (--trust)"),
+                "\(untrusted.stderr)")
+        #expect(try world.writes("stable") == 5)
+        // The same release under another trusted key is re-signed (key rotation): serial 6, same release.
+        let nextPub = try world.dir.write("next.pub", next.publicKey.fileContents) + "=release"
+        let resign = try world.ferry(["rollback", "webapp", "--channel", "stable", "--to", "1.0.0",
+                                      "--reason", "re-sign with the 2027 key", "--key", nextKey]
+                                     + (world.trust + [nextPub]).flatMap { ["--trust", $0] })
         #expect(resign.status == 0, "\(resign.stderr)")
         #expect(resign.stdout.hasPrefix("re-signed channel stable of webapp at 1.0.0 (serial 5 -> 6), signed by "
             + String(next.id.hex.prefix(12))))
@@ -55,9 +69,9 @@ struct FleetMoveIntegrationTests {
         let data = try world.bucket.require(key: try world.bucket.layout.channel(pipeline: "webapp", channel: "stable"),
                                             cap: SizeCap.pointer, what: "pointer")
         let resigned = try openPointer(bytes: data, trust: trust, now: Date())
-        #expect(resigned.serial == 6 && resigned.version.description == "1.0.0" && resigned.issuedBy == next.id)
+        #expect(resigned.serial == 6 && resigned.release?.version.description == "1.0.0" && resigned.issuedBy == next.id)
         let original = try world.bucket.release(pipeline: "webapp", version: try SemVer("1.0.0"))
-        #expect(resigned.manifestSha256 == original.manifestSha256 && resigned.bundleSha256 == original.bundleSha256)
+        #expect(resigned.release == original.pointed)
     }
 
     @Test func badRollbacksSayWhyAndWriteNothing() throws {
@@ -82,7 +96,7 @@ struct FleetMoveIntegrationTests {
                                      "--key", try world.dir.write("bad.key", "not a key\n"))
         #expect(badKey.status != 0 && badKey.stderr.contains("bad.key: this is not a Ferry private key file"))
         #expect(try world.writes("stable") == 3)
-        #expect(try world.pointer("stable").version.description == "1.2.0")
+        #expect(try world.pointer("stable").release?.version.description == "1.2.0")
     }
 
     @Test func aReleaseWhoseObjectsWereReplacedIsRefused() throws {
@@ -91,7 +105,8 @@ struct FleetMoveIntegrationTests {
         let key = try world.bucket.layout.manifest(pipeline: "webapp", version: try SemVer("1.1.0"))
         try world.bucket.put(key: key, data: Data("{\"tampered\":true}".utf8))
         let error = #expect(throws: FleetError.self) {
-            try world.onCall.planRollback(pipeline: "webapp", channel: "stable", to: .previous, reason: "x")
+            try world.onCall.planRollback(pipeline: "webapp", channel: "stable", to: .previous, reason: "x",
+                                          by: Self.oncall)
         }
         #expect(error?.code == .digestMismatch)
         #expect(try world.writes("stable") == 3)
@@ -101,16 +116,16 @@ struct FleetMoveIntegrationTests {
         let world = try threeReleasesOnStable()
         // Two on-call engineers read the same state...
         let first = try world.onCall.planRollback(pipeline: "webapp", channel: "stable", to: .version(try SemVer("1.1.0")),
-                                                  reason: "alice: 1.2.0 broke ingestion")
+                                                  reason: "alice: 1.2.0 broke ingestion", by: Self.oncall)
         let second = try world.onCall.planRollback(pipeline: "webapp", channel: "stable", to: .previous,
-                                                   reason: "bob: 1.2.0 is slow")
+                                                   reason: "bob: 1.2.0 is slow", by: Self.oncall)
         #expect(first.etag == second.etag)
         // ...one wins...
-        let won = try world.onCall.commit(first, key: ReleaseFixture.oncallKey, now: Date())
+        let won = try world.onCall.commit(first, by: Self.oncall, now: Date())
         #expect(won.pointer.serial == 4)
         // ...and the other is told what happened and writes nothing.
         let error = #expect(throws: FleetError.self) {
-            try world.onCall.commit(second, key: ReleaseFixture.oncallKey, now: Date())
+            try world.onCall.commit(second, by: Self.oncall, now: Date())
         }
         #expect(error?.code == .channelMoved)
         #expect(error?.message.contains("it was 1.2.0 (serial 3) when read and is now at 1.1.0 (serial 4") == true,
@@ -124,35 +139,75 @@ struct FleetMoveIntegrationTests {
         let world = try threeReleasesOnStable()
         let key = try world.keyFile(ReleaseFixture.oncallKey, name: "oncall")
         let pinKey = try world.bucket.layout.pin(pipeline: "webapp", silo: "silo-eu")
-        func pin() throws -> Pin {
-            let data = try world.bucket.require(key: pinKey, cap: SizeCap.pin, what: "pin")
-            return try openPin(bytes: data, trust: ReleaseFixture.trust, now: Date())
+        func pin() throws -> Pointer {
+            let data = try world.bucket.require(key: pinKey, cap: SizeCap.pointer, what: "pin")
+            return try openPointer(bytes: data, trust: ReleaseFixture.trust, now: Date())
         }
         let one = try world.ferry("rollback", "webapp", "--channel", "stable", "--silo", "silo-eu", "--previous",
                                   "--reason", "eu ingestion broke", "--key", key)
         #expect(one.status == 0, "\(one.stderr)")
         #expect(one.stdout.hasPrefix("pinned silo-eu of webapp to 1.1.0 (pin serial 1), signed by "))
-        #expect(try pin().serial == 1 && pin().version.description == "1.1.0" && pin().reason == "eu ingestion broke")
+        #expect(try pin().serial == 1 && pin().release?.version.description == "1.1.0"
+            && pin().reason == "eu ingestion broke")
         #expect(try world.writes("stable") == 3)  // the channel did not move
 
-        let unpin = try world.ferry("unpin", "webapp", "--silo", "silo-eu")
-        #expect(unpin.status == 0 && unpin.stdout == "unpinned silo-eu of webapp: it follows its channel again\n")
-        #expect(try world.bucket.currentPin(pipeline: "webapp", silo: "silo-eu") == nil)
-        let twice = try world.ferry("unpin", "webapp", "--silo", "silo-eu")
-        #expect(twice.status == 0 && twice.stdout == "silo-eu of webapp has no pin: nothing to remove\n")
+        // Ending a pin is signed: an ended pin with the next serial, nothing deleted.
+        let noReason = try world.ferry("unpin", "webapp", "--silo", "silo-eu", "--key", key)
+        #expect(noReason.status == 64 && noReason.stderr.contains("--reason"))
+        let unpin = try world.ferry("unpin", "webapp", "--silo", "silo-eu", "--reason", "fixed in 1.2.1", "--key", key)
+        #expect(unpin.status == 0, "\(unpin.stderr)")
+        #expect(unpin.stdout.hasPrefix("unpinned silo-eu of webapp (pin serial 2), signed by "))
+        let ended = try pin()
+        #expect(ended.isEnded && ended.serial == 2 && ended.reason == "fixed in 1.2.1")
+        #expect(try world.bucket.versions(of: pinKey).allSatisfy { !$0.isDeleteMarker })
+        let twice = try world.ferry("unpin", "webapp", "--silo", "silo-eu", "--reason", "again", "--key", key)
+        #expect(twice.status == 0 && twice.stdout.contains("has no pin (pin serial 2 ended it): nothing written"))
+        // A release key cannot end a pin: the agents accept pins from oncall keys only.
+        let releaseKey = try world.keyFile(ReleaseFixture.releaseKey, name: "release")
+        let wrongRole = try world.ferry("unpin", "webapp", "--silo", "silo-eu", "--reason", "x", "--key", releaseKey)
+        #expect(wrongRole.status == 1 && wrongRole.stderr.contains("trusted only as release"), "\(wrongRole.stderr)")
+        #expect(try pin().serial == 2)
 
         let again = try world.ferry("pin", "webapp", "--silo", "silo-eu", "--to", "1.0.0", "--reason", "hold",
                                     "--key", key, "--json")
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try pin().serial == 2 && pin().version.description == "1.0.0")
+        #expect(try pin().serial == 3 && pin().release?.version.description == "1.0.0")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
         #expect(object["action"] as? String == "pinned" && object["silo"] as? String == "silo-eu")
         let same = try world.ferry("pin", "webapp", "--silo", "silo-eu", "--to", "1.0.0", "--reason", "hold", "--key", key)
-        #expect(same.stdout.contains("already pinned to 1.0.0 (pin serial 2): nothing written"))
+        #expect(same.stdout.contains("already pinned to 1.0.0 (pin serial 3): nothing written"))
 
         let missing = try world.ferry("pin", "webapp", "--silo", "silo-us", "--to", "7.0.0", "--reason", "x", "--key", key)
         #expect(missing.status == 1 && missing.stderr.contains("release 7.0.0 of webapp is not published"))
-        #expect(try world.bucket.currentPin(pipeline: "webapp", silo: "silo-us") == nil)
+        #expect(try world.bucket.currentPointer(pipeline: "webapp", scope: .silo("silo-us")) == nil)
+    }
+
+    @Test func refreshReSignsTheSameReleaseWithTheNextSerialAndANewExpiry() throws {
+        let world = try threeReleasesOnStable()
+        let key = try world.keyFile(ReleaseFixture.releaseKey, name: "release")
+        let before = try world.pointer("stable")
+        let run = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key, "--expires-in", "7",
+                                  "--reason", "weekly refresh", "--json")
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["action"] as? String == "moved")
+        let after = try world.pointer("stable")
+        #expect(after.serial == 4 && after.release == before.release && after.reason == "weekly refresh")
+        let issued = try #require(Timestamp.parse(after.issuedAt))
+        #expect(after.expiresAt == Timestamp.format(issued.addingTimeInterval(7 * 86_400)))
+        // Again: always written (that is refresh's job), with the next serial.
+        let again = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key)
+        #expect(again.status == 0 && again.stdout.hasPrefix("re-signed channel stable of webapp at 1.2.0 (serial 4 -> 5)"),
+                "\(again.stdout)\(again.stderr)")
+        // Nothing to refresh, a bad lifetime, a key without roles: refused, nothing written.
+        let never = try world.ferry("refresh", "webapp", "--channel", "nightly", "--key", key)
+        #expect(never.status == 1 && never.stderr.contains("has never been set: there is nothing to refresh"))
+        let bad = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key, "--expires-in", "0")
+        #expect(bad.status == 64 && bad.stderr.contains("--expires-in 0: give 1 to 3650 days"))
+        let noRoles = try world.ferry("refresh", "webapp", "--channel", "stable", "--key", key, "--trust",
+                                      world.dir.url("release.pub"))
+        #expect(noRoles.status == 64 && noRoles.stderr.contains("names no role"), "\(noRoles.stderr)")
+        #expect(try world.writes("stable") == 5)
     }
 
     /// canary at 1.2.0 (serial 2), stable at 1.1.0 (serial 1).
@@ -178,20 +233,39 @@ struct FleetMoveIntegrationTests {
             + "UPDATE_ROLLBACK_COMPLETE; silo-c is deploying 1.2.0. Wait for the silos"), "\(refused.stderr)")
         #expect(!refused.stderr.contains("silo-a") && !refused.stderr.contains("silo-s"))
         #expect(refused.stdout.isEmpty)
-        #expect(try world.writes("stable") == 1 && world.pointer("stable").version.description == "1.1.0")
+        #expect(try world.writes("stable") == 1 && world.pointer("stable").release?.version.description == "1.1.0")
 
         let forced = try world.ferry("promote", "webapp", "--from", "canary", "--to", "stable", "--key", key,
                                      "--force", "--reason", "hotfix needed")
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(forced.stderr.contains("warning: forced past silo-b is failed on 1.2.0"))
         let pointer = try world.pointer("stable")
-        #expect(pointer.serial == 2 && pointer.version.description == "1.2.0")
+        #expect(pointer.serial == 2 && pointer.release?.version.description == "1.2.0")
         #expect(pointer.reason == "hotfix needed [forced past: silo-b is failed on 1.2.0: UPDATE_ROLLBACK_COMPLETE; "
             + "silo-c is deploying 1.2.0]")
         #expect(pointer.issuedBy == ReleaseFixture.releaseKey.id)
         // The audit trail keeps it.
         let history = try world.onCall.channelHistory(pipeline: "webapp", channel: "stable")
         #expect(history.moves.first?.reason == pointer.reason)
+    }
+
+    @Test func promoteRefusesASourcePointerThatDoesNotVerify() throws {
+        let world = try canaryAheadOfStable()
+        try world.report("silo-a", channel: "canary", target: "1.2.0", applied: "1.2.0")
+        // Someone with bucket access but no trusted key rewrites canary to name 1.1.0.
+        let stranger = try SigningKey(seed: Data(repeating: 6, count: 32))
+        let release = try world.bucket.release(pipeline: "webapp", version: try SemVer("1.1.0"))
+        let forged = Pointer(pipeline: "webapp", scope: .channel("canary"), serial: 9, release: release.pointed,
+                             issuedAt: Timestamp.format(Date()), expiresAt: nil, reason: "forged", issuedBy: stranger.id)
+        try world.bucket.put(key: try world.bucket.layout.channel(pipeline: "webapp", channel: "canary"),
+                             data: try sealPointer(forged, with: stranger))
+        let writer = PointerSigner(key: ReleaseFixture.releaseKey, trust: ReleaseFixture.trust)
+        let error = #expect(throws: FleetError.self) {
+            try world.onCall.planPromote(pipeline: "webapp", from: "canary", to: "stable", reason: nil, force: true,
+                                         by: writer, now: Date())
+        }
+        #expect(error?.message.contains("does not verify against the trusted keys") == true, "\(error?.message ?? "")")
+        #expect(try world.writes("stable") == 1)
     }
 
     @Test func promoteGoesWhenEveryCanaryIsInSync() throws {
@@ -209,7 +283,7 @@ struct FleetMoveIntegrationTests {
         let none = try empty.ferry("promote", "webapp", "--from", "canary", "--to", "stable",
                                    "--key", try empty.keyFile(ReleaseFixture.releaseKey, name: "release"))
         #expect(none.status == 1 && none.stderr.contains("no silo reports on channel canary"))
-        #expect(try empty.bucket.currentPointer(pipeline: "webapp", channel: "stable") == nil)
+        #expect(try empty.bucket.currentPointer(pipeline: "webapp", scope: .channel("stable")) == nil)
     }
 
     @Test func waitFollowsTheReportsUntilTheChannelConverges() throws {

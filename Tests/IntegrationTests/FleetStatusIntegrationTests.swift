@@ -101,12 +101,16 @@ struct FleetStatusIntegrationTests {
         try world.publish("1.0.0", channel: "stable")
         try world.publish("1.1.0", channel: "stable")
         try world.publish("1.2.0", channel: "canary")
+        let onCallWriter = PointerSigner(key: ReleaseFixture.oncallKey, trust: ReleaseFixture.trust)
         let plan = try world.onCall.planRollback(pipeline: "webapp", channel: "stable", to: .previous,
-                                                 reason: "rollback: 1.1.0 broke ingestion")
-        _ = try world.onCall.commit(plan, key: ReleaseFixture.oncallKey, now: Date())
-        _ = try world.onCall.pin(pipeline: "webapp", silo: "silo-eu", version: try SemVer("1.1.0"), reason: "hold eu",
-                                 key: ReleaseFixture.oncallKey, now: Date())
-        #expect(try world.onCall.unpin(pipeline: "webapp", silo: "silo-eu"))
+                                                 reason: "rollback: 1.1.0 broke ingestion", by: onCallWriter)
+        _ = try world.onCall.commit(plan, by: onCallWriter, now: Date())
+        let pin = try world.onCall.planPin(pipeline: "webapp", silo: "silo-eu", to: .version(try SemVer("1.1.0")),
+                                           checkingAgainst: nil, reason: "hold eu", by: onCallWriter)
+        _ = try world.onCall.commit(pin, by: onCallWriter, now: Date())
+        let unpin = try world.onCall.planUnpin(pipeline: "webapp", silo: "silo-eu", reason: "audit over", by: onCallWriter)
+        #expect(!unpin.changesNothing)
+        _ = try world.onCall.commit(unpin, by: onCallWriter, now: Date())
 
         let history = try world.onCall.history(pipeline: "webapp")
         #expect(history.releases.map(\.version.description) == ["1.2.0", "1.1.0", "1.0.0"])

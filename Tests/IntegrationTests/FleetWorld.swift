@@ -21,7 +21,15 @@ final class FleetWorld {
         bucket = try ReleaseFixture.makeBucket(S3(config: try AWSTestConfig.make()))
         onCall = OnCall(bucket: bucket)
         dir = try TemporaryDirectory("ferry-fleet")
+        trust = [
+            try dir.write("builder.pub", ReleaseFixture.builderKey.publicKey.fileContents) + "=builder",
+            try dir.write("release.pub", ReleaseFixture.releaseKey.publicKey.fileContents) + "=release",
+            try dir.write("oncall.pub", ReleaseFixture.oncallKey.publicKey.fileContents) + "=oncall",
+        ]
     }
+
+    /// The agents' `--trust` list (ReleaseFixture.trust as files), given to every command as FERRY_TRUST.
+    let trust: [String]
 
     /// Publishes `version` and, with a channel, moves it there (signed by the release key).
     @discardableResult
@@ -34,8 +42,8 @@ final class FleetWorld {
     /// Moves `channel` to an already published `version`, as `ferry release` would.
     func point(_ channel: String, to version: String, reason: String? = nil) throws {
         let release = try bucket.release(pipeline: Self.pipeline, version: try SemVer(version))
-        _ = try bucket.moveChannel(pipeline: Self.pipeline, channel: channel, to: release,
-                                   reason: reason ?? "publish \(version)", key: ReleaseFixture.releaseKey, now: Date())
+        try ReleaseFixture.move(bucket, pipeline: Self.pipeline, channel: channel, to: release,
+                                reason: reason ?? "publish \(version)")
     }
 
     /// Writes a silo's status report, `age` seconds old.
@@ -54,7 +62,7 @@ final class FleetWorld {
     }
 
     /// The channel's pointer, opened with the fixture's trust store (signature checked).
-    func pointer(_ channel: String) throws -> ChannelPointer {
+    func pointer(_ channel: String) throws -> Pointer {
         let data = try bucket.require(key: try bucket.layout.channel(pipeline: Self.pipeline, channel: channel),
                                       cap: SizeCap.pointer, what: "pointer")
         return try openPointer(bytes: data, trust: ReleaseFixture.trust, now: Date())
@@ -75,7 +83,8 @@ final class FleetWorld {
     /// The environment the ferry binary runs in: moto's endpoint, dummy keys, this bucket.
     var environment: [String: String] {
         ["HOME": dir.path, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-         "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint, "FERRY_BUCKET": bucket.name]
+         "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint, "FERRY_BUCKET": bucket.name,
+         "FERRY_TRUST": trust.joined(separator: " ")]
     }
 
     /// Runs `ferry arguments...` in this world's environment.

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Testing
 @testable import Manifest
@@ -30,7 +31,7 @@ import Testing
     static let trust = Fixture.trust([.builder, .release, .oncall])
 
     @Test func everyDocumentHasAnExample() throws {
-        #expect(Set(try Self.examples().keys) == ["manifest.json", "manifest.sig", "pointer", "pin", "status"])
+        #expect(Set(try Self.examples().keys) == ["manifest.json", "manifest.sig", "pointer", "pin", "unpin", "status"])
     }
 
     @Test func manifestExampleVerifies() throws {
@@ -44,17 +45,29 @@ import Testing
 
     @Test func pointerExampleOpensAndNamesTheManifest() throws {
         let pointer = try openPointer(bytes: Self.canonical("pointer"), trust: Self.trust, now: Self.now)
-        #expect(pointer.manifestSha256 == sha256Hex(try Self.canonical("manifest.json")))
-        #expect(pointer.expiresAt == nil)
+        #expect(pointer.release?.manifestSha256 == sha256Hex(try Self.canonical("manifest.json")))
+        #expect(pointer.scope == .channel("stable"))
+        #expect(pointer.expiresAt == "2024-06-01T08:30:00Z")
+        #expect(try sealPointer(pointer, with: Fixture.key) == Self.canonical("pointer"))
     }
 
     @Test func pinExampleOpensUntilItExpires() throws {
         let bytes = try Self.canonical("pin")
-        let pin = try openPin(bytes: bytes, trust: Self.trust, now: Self.now)
-        #expect(pin.silo == "silo-eu-1")
+        let pin = try openPointer(bytes: bytes, trust: Self.trust, now: Self.now)
+        #expect(pin.scope == .silo("silo-eu-1"))
         let later = Timestamp.parse("2024-06-01T00:00:00Z")!
-        #expect(refusal { () throws(ManifestError) in try openPin(bytes: bytes, trust: Self.trust, now: later) }?.code
+        #expect(refusal { () throws(ManifestError) in try openPointer(bytes: bytes, trust: Self.trust, now: later) }?.code
             == .expired)
+    }
+
+    @Test func unpinExampleIsAnEndedPinSignedByOncall() throws {
+        let bytes = try Self.canonical("unpin")
+        let ended = try openPointer(bytes: bytes, trust: Fixture.trust([.oncall]), now: Self.now)
+        #expect(ended.isEnded && ended.scope == .silo("silo-eu-1") && ended.serial == 4)
+        // A release key may move channels but not end a pin.
+        #expect(refusal { () throws(ManifestError) in
+            try openPointer(bytes: bytes, trust: Fixture.trust([.release]), now: Self.now)
+        }?.code == .keyNotInRole)
     }
 
     @Test func statusExampleDecodes() throws {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 @testable import Manifest
 
@@ -25,16 +26,18 @@ enum Fixture {
         files: [.init(path: "templates/storage.yaml", size: 42, sha256: a64)],
         artifacts: [.init(key: "ferry/artifacts/sha256/" + b64, size: 7, sha256: b64)])
 
-    static func pointer(serial: Int = 42, expiresAt: String? = nil, issuedBy: KeyID = key.id) -> ChannelPointer {
-        ChannelPointer(pipeline: "webapp", channel: "stable", serial: serial, version: try! SemVer("1.4.1"),
-                       manifestSha256: c64, bundleSha256: d64, issuedAt: "2024-05-02T08:30:00Z", expiresAt: expiresAt,
-                       reason: "rollback: 1.4.2 broke ingestion", issuedBy: issuedBy)
+    static func pointer(serial: Int = 42, expiresAt: String? = nil, issuedBy: KeyID = key.id) -> Pointer {
+        Pointer(pipeline: "webapp", scope: .channel("stable"), serial: serial,
+                release: PointedRelease(version: try! SemVer("1.4.1"), manifestSha256: c64, bundleSha256: d64),
+                issuedAt: "2024-05-02T08:30:00Z", expiresAt: expiresAt, reason: "rollback: 1.4.2 broke ingestion",
+                issuedBy: issuedBy)
     }
 
-    static func pin(issuedBy: KeyID = key.id, expiresAt: String? = nil) -> Pin {
-        Pin(pipeline: "webapp", silo: "silo-eu-1", serial: 3, version: try! SemVer("1.4.0"), manifestSha256: c64,
-            bundleSha256: d64, issuedAt: "2024-05-02T09:00:00Z", expiresAt: expiresAt,
-            reason: "hold eu-1 during the audit", issuedBy: issuedBy)
+    static func pin(issuedBy: KeyID = key.id, expiresAt: String? = nil, ended: Bool = false) -> Pointer {
+        Pointer(pipeline: "webapp", scope: .silo("silo-eu-1"), serial: 3,
+                release: ended ? nil : PointedRelease(version: try! SemVer("1.4.0"), manifestSha256: c64, bundleSha256: d64),
+                issuedAt: "2024-05-02T09:00:00Z", expiresAt: expiresAt, reason: "hold eu-1 during the audit",
+                issuedBy: issuedBy)
     }
 
     static func trust(_ roles: Set<Role>, key: SigningKey = key) -> TrustStore {

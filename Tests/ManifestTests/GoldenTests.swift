@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Testing
 @testable import Manifest
@@ -27,11 +28,12 @@ import Testing
         + #""tests":[{"command":"make test","durationMs":1234,"exitStatus":0,"name":"unit"}],"version":"1.4.2"}"#
     static let manifestSig = "u6N7gz4O5M0Wzoi5kRx17Xd1fhcm2DXcA0bV+nX1D6Y14qeCoLFSd+E3LsT15tnqGnoT+dcAbVO0AnnyIZS6BA=="
 
-    static let pointerJSON = #"{"bundleSha256":""# + Fixture.d64 + #"","channel":"stable","expiresAt":null,"#
-        + #""issuedAt":"2024-05-02T08:30:00Z","issuedBy":""# + keyID + #"","manifestSha256":""# + Fixture.c64
-        + #"","pipeline":"webapp","reason":"rollback: 1.4.2 broke ingestion","schema":"ferry.pointer/v1","#
-        + #""serial":42,"version":"1.4.1"}"#
-    static let pointerSig = "ISfrzAMZCoCt9vKhAHQxscIOSd99+3grtotCpJjItlzn+4pt467K4a42149OEturYUH4XsC8XgekSXaLSoxSAQ=="
+    /// Signed with Python `cryptography` (Ed25519 is deterministic), not with Ferry.
+    static let pointerJSON = #"{"expiresAt":null,"issuedAt":"2024-05-02T08:30:00Z","issuedBy":""# + keyID
+        + #"","name":"stable","pipeline":"webapp","reason":"rollback: 1.4.2 broke ingestion","release":{"#
+        + #""bundleSha256":""# + Fixture.d64 + #"","manifestSha256":""# + Fixture.c64 + #"","version":"1.4.1"},"#
+        + #""schema":"ferry.pointer/v2","scope":"channel","serial":42}"#
+    static let pointerSig = "h8m4RcQBH04pUvWy3sh8vfAGKPRSW6H/NLVwKsKiKSyx1QLmZEHxCVJT2FPcrYNsdXckR4+vQI3tBccshbabCg=="
 
     @Test func keyIDIsSHA256OfTheRawPublicKey() {
         #expect(Hex.encode(Fixture.key.publicKey.raw) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")

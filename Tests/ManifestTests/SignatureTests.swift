@@ -95,8 +95,8 @@ import Testing
         let trust = Fixture.trust([.release])
         #expect(refusal { () throws(ManifestError) in try verifyManifest(bytes: bytes, signature: signature, trust: trust) }?
             .code == .keyNotInRole)
-        let pin = try sealPin(Fixture.pin(), with: Fixture.key)
-        #expect(refusal { () throws(ManifestError) in try openPin(bytes: pin, trust: trust, now: Self.now) }?.code
+        let pin = try sealPointer(Fixture.pin(), with: Fixture.key)
+        #expect(refusal { () throws(ManifestError) in try openPointer(bytes: pin, trust: trust, now: Self.now) }?.code
             == .keyNotInRole)
     }
 
@@ -104,7 +104,7 @@ import Testing
         let trust = Fixture.trust([.oncall])
         #expect(try openPointer(bytes: sealPointer(Fixture.pointer(), with: Fixture.key), trust: trust, now: Self.now)
             == Fixture.pointer())
-        #expect(try openPin(bytes: sealPin(Fixture.pin(), with: Fixture.key), trust: trust, now: Self.now) == Fixture.pin())
+        #expect(try openPointer(bytes: sealPointer(Fixture.pin(), with: Fixture.key), trust: trust, now: Self.now) == Fixture.pin())
     }
 
     @Test func emptySignatureListIsRefused() throws {
@@ -170,8 +170,8 @@ import Testing
     }
 
     @Test func expiredPinIsRefused() throws {
-        let sealed = try sealPin(Fixture.pin(expiresAt: "2024-05-15T00:00:00Z"), with: Fixture.key)
-        #expect(refusal { () throws(ManifestError) in try openPin(bytes: sealed, trust: Fixture.trust([.oncall]), now: Self.now) }?
+        let sealed = try sealPointer(Fixture.pin(expiresAt: "2024-05-15T00:00:00Z"), with: Fixture.key)
+        #expect(refusal { () throws(ManifestError) in try openPointer(bytes: sealed, trust: Fixture.trust([.oncall]), now: Self.now) }?
             .code == .expired)
     }
 
@@ -214,10 +214,33 @@ import Testing
         #expect(error?.field == "signed")
     }
 
-    @Test func pinIsNotAPointer() throws {
-        let pin = try sealPin(Fixture.pin(), with: Fixture.key)
-        let error = refusal { () throws(ManifestError) in try openPointer(bytes: pin, trust: Fixture.trust([.oncall]), now: Self.now) }
-        #expect(error?.code == .wrongDocument)
+    @Test func aPinNeedsAnOncallKeyAndAChannelPointerAReleaseOrOncallKey() throws {
+        let pin = try sealPointer(Fixture.pin(), with: Fixture.key)
+        let error = refusal { () throws(ManifestError) in
+            try openPointer(bytes: pin, trust: Fixture.trust([.release]), now: Self.now)
+        }
+        #expect(error?.code == .keyNotInRole)
+        #expect(try openPointer(bytes: pin, trust: Fixture.trust([.oncall]), now: Self.now).scope == .silo("silo-eu-1"))
+        let pointer = try sealPointer(Fixture.pointer(), with: Fixture.key)
+        for roles: Set<Role> in [[.release], [.oncall]] {
+            #expect(try openPointer(bytes: pointer, trust: Fixture.trust(roles), now: Self.now).serial == 42)
+        }
+        #expect(refusal { () throws(ManifestError) in
+            try openPointer(bytes: pointer, trust: Fixture.trust([.builder]), now: Self.now)
+        }?.code == .keyNotInRole)
+    }
+
+    @Test func writersCheckTheirKeyAgainstTheScopeBeforeSigning() throws {
+        let oncall = Fixture.trust([.oncall]), release = Fixture.trust([.release]), builder = Fixture.trust([.builder])
+        try oncall.checkSigner(Fixture.key.id, for: .silo("s"))
+        try oncall.checkSigner(Fixture.key.id, for: .channel("c"))
+        try release.checkSigner(Fixture.key.id, for: .channel("c"))
+        #expect(refusal { () throws(ManifestError) in try release.checkSigner(Fixture.key.id, for: .silo("s")) }?.code
+            == .keyNotInRole)
+        #expect(refusal { () throws(ManifestError) in try builder.checkSigner(Fixture.key.id, for: .channel("c")) }?.code
+            == .keyNotInRole)
+        #expect(refusal { () throws(ManifestError) in try TrustStore([]).checkSigner(Fixture.key.id, for: .channel("c")) }?
+            .code == .unknownKey)
     }
 
     @Test func freshKeysSignAndVerify() throws {

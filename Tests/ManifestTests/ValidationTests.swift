@@ -53,18 +53,18 @@ import Testing
         var pointer = Fixture.pointer(serial: 0)
         #expect(refusal { () throws(ManifestError) in try pointer.canonicalBytes() }?.field == "serial")
         pointer = Fixture.pointer()
-        pointer.bundleSha256 = "xyz"
-        #expect(refusal { () throws(ManifestError) in try pointer.canonicalBytes() }?.field == "bundleSha256")
+        pointer.release?.bundleSha256 = "xyz"
+        #expect(refusal { () throws(ManifestError) in try pointer.canonicalBytes() }?.field == "release.bundleSha256")
         pointer = Fixture.pointer(expiresAt: "tomorrow")
         #expect(refusal { () throws(ManifestError) in try pointer.canonicalBytes() }?.field == "expiresAt")
         pointer = Fixture.pointer()
-        pointer.channel = ".."
+        pointer.scope = .channel("..")
         #expect(refusal { () throws(ManifestError) in try pointer.canonicalBytes() }?.code == .invalidName)
     }
 
     @Test func writerRefusesAWrongSchema() {
         var pin = Fixture.pin()
-        pin.schema = "ferry.pin/v2"
+        pin.schema = "ferry.pointer/v1"
         #expect(refusal { () throws(ManifestError) in try pin.canonicalBytes() }?.code == .unsupportedSchema)
     }
 }

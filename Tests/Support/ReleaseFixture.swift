@@ -1,8 +1,10 @@
 import AWS
 import Archive
+import Basics
 import Bucket
 import Foundation
 import Manifest
+import MemoryStore
 
 /// Releases written straight into a test bucket, in the layout `ferry publish` writes
 /// (BundleLayout, BucketLayout): for the agent's and on-call's tests, which must not
@@ -96,10 +98,21 @@ public enum ReleaseFixture {
         let release = try upload(try build(pipeline: pipeline, version: version, stacks: stacks, in: folder,
                                            entries: change), to: bucket)
         if let channel {
-            _ = try bucket.moveChannel(pipeline: pipeline, channel: channel, to: release, reason: "publish \(version)",
-                                       key: releaseKey, now: Date())
+            try move(bucket, pipeline: pipeline, channel: channel, to: release, reason: "publish \(version)")
         }
         return release
+    }
+
+    /// Moves `channel` to `release` through the one move (plan, then commit), signed by
+    /// `key` (the release key), issued at `now`, valid for `lifetime`.
+    @discardableResult
+    public static func move(_ bucket: SharedBucket, pipeline: String, channel: String, to release: ReleaseRef,
+                            reason: String, key: SigningKey = releaseKey, now: Date = Date(),
+                            lifetime: TimeInterval = Pointer.defaultLifetime) throws -> MoveResult {
+        let writer = PointerSigner(key: key, trust: trust, lifetime: lifetime)
+        let plan = try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(release.pointed),
+                                       reason: reason, by: writer)
+        return try bucket.commit(plan, by: writer, now: now)
     }
 
     /// A fresh versioned bucket on the shared moto server.
@@ -108,5 +121,12 @@ public enum ReleaseFixture {
         try s3.createBucket(name)
         try s3.putBucketVersioning(name)
         return SharedBucket(s3: s3, name: name, layout: BucketLayout(prefix: prefix))
+    }
+
+    /// A fresh versioned bucket in an in-memory store (offline unit tests).
+    public static func makeBucket(_ store: MemoryStore = MemoryStore(), prefix: String = "ferry/") -> SharedBucket {
+        let name = uniqueName("ferry-rel")
+        store.createBucket(name)
+        return SharedBucket(store: store, name: name, layout: BucketLayout(prefix: prefix))
     }
 }

@@ -8,6 +8,10 @@ FERRY_RUN="$FERRY_ROOT/.ferry-run"          # pids, logs, ports of what the scri
 MOTO_VERSION=5.2.1
 AWSCLI_VERSION=1.45.11
 CFNLINT_VERSION=1.51.0
+# The Python linter scripts/test runs on every .py file (ruff, pyflakes' rules: F), in a
+# venv of its own.
+RUFF_VERSION=0.17.5
+FERRY_LINT_VENV="${FERRY_LINT_VENV:-$HOME/.cache/ferry/lint-venv}"
 
 # The Python that has the pinned tools: the system one if it already has them,
 # else a private virtual environment that scripts/setup creates.
@@ -23,17 +27,7 @@ ferry_python() {
 
 # Prints "yes" when the given Python has the pinned tools.
 ferry_python_has_tools() {
-    "$1" - "$MOTO_VERSION" "$AWSCLI_VERSION" "$CFNLINT_VERSION" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version, PackageNotFoundError
-want = {"moto": sys.argv[1], "awscli": sys.argv[2], "cfn-lint": sys.argv[3]}
-try:
-    ok = all(version(k) == v for k, v in want.items())
-    import flask, flask_cors  # moto[server] extras
-except Exception:
-    ok = False
-print("yes" if ok else "no")
-PY
+    "$1" "$FERRY_ROOT/scripts/lib/has_tools.py" "$MOTO_VERSION" "$AWSCLI_VERSION" "$CFNLINT_VERSION" 2>/dev/null
 }
 
 # The bin folder of that Python (aws, cfn-lint live beside it).
@@ -52,4 +46,23 @@ ferry_release_bin() {
         FERRY_BIN="$FERRY_ROOT/.build-static/release/ferry"
     fi
     export FERRY_BIN
+}
+
+# Sets and exports FERRY_BENCH_BIN: as given, or `ferry-bench` (the benchmark drivers,
+# not part of the product) built the same way as ferry_release_bin's ferry, beside it.
+ferry_bench_bin() {
+    if [ -z "${FERRY_BENCH_BIN:-}" ]; then
+        say "building ferry-bench (release, --static-swift-stdlib, in .build-static)"
+        swift build -c release --static-swift-stdlib --product ferry-bench --scratch-path "$FERRY_ROOT/.build-static" >&2
+        FERRY_BENCH_BIN="$FERRY_ROOT/.build-static/release/ferry-bench"
+    fi
+    export FERRY_BENCH_BIN
+}
+
+# Lints every Python file of the repo with ruff's pyflakes rules (F); fails on a finding.
+ferry_lint_python() {
+    local files
+    mapfile -t files < <(cd "$FERRY_ROOT" && git ls-files --cached --others --exclude-standard '*.py')
+    (cd "$FERRY_ROOT" && "$FERRY_LINT_VENV/bin/ruff" check --isolated --no-cache --select F --output-format concise \
+        "${files[@]}")
 }

@@ -1,19 +1,20 @@
+import AWS
 import Agent
 import Archive
 import ArgumentParser
+import Basics
 import Bucket
 import Foundation
 import Manifest
 
-// Hidden commands for scripts/bench-agent: not for users, not in --help.
+// The agent benchmarks of scripts/bench-agent.
 
-/// `ferry agent unpack-bench`: the agent's unpack and verify step on its own, so its
+/// `ferry-bench unpack`: the agent's unpack and verify step on its own, so its
 /// throughput can be compared with `openssl dgst` and `unzip` on the same bytes.
 struct AgentUnpackBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unpack-bench",
-        abstract: "Unpack and verify a bundle against its manifest, as the agent does, and print the time.",
-        shouldDisplay: false)
+        commandName: "unpack",
+        abstract: "Unpack and verify a bundle against its manifest, as the agent does, and print the time.")
 
     @Argument(help: "The bundle zip.")
     var bundle: String
@@ -87,14 +88,14 @@ struct AgentUnpackBenchCommand: ParsableCommand {
     }
 }
 
-/// `ferry agent bench-fixture`: publishes a signed release of `--stacks` one-queue stacks
+/// `ferry-bench fixture`: publishes a signed release of `--stacks` one-queue stacks
 /// and a `--payload-mib` file (like the code zips a real bundle carries) and moves the
 /// channel to it, signed with one key for every role — what scripts/bench-agent deploys.
 struct AgentBenchFixtureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-fixture", abstract: "Publish a benchmark release (hidden).", shouldDisplay: false)
+        commandName: "fixture", abstract: "Publish a benchmark release.")
 
-    @OptionGroup var bucket: BucketOptions
+    @Option(help: "The shared bucket (reached with the AWS_* environment).") var bucket: String
     @Option var pipeline = "bench"
     @Option var version: String
     @Option var channel = "canary"
@@ -106,7 +107,7 @@ struct AgentBenchFixtureCommand: ParsableCommand {
     var work: String
 
     func run() throws {
-        let signer = try KeyFiles.signingKey(key)
+        let signer = try SigningKey(fileContents: try String(contentsOfFile: key, encoding: .utf8))
         var files: [String: Data] = [BundleLayout.testsLog: Data("bench: no tests\n".utf8)]
         for index in 1...max(stacks, 1) {
             files[BundleLayout.template(stack: "s\(index)", ext: "yaml")] = Data("""
@@ -144,15 +145,19 @@ struct AgentBenchFixtureCommand: ParsableCommand {
         let zip = work + "/bundle-\(version).zip"
         _ = try writeZip(entries: entries, to: zip, mtime: Date(timeIntervalSince1970: 1_700_000_000))
         let bundleSha256 = sha256Hex(try Data(contentsOf: URL(fileURLWithPath: zip)))
-        let shared = try bucket.open()
+        let shared = SharedBucket(s3: S3(config: try AWSConfig.resolve(profile: nil, region: nil, endpointURL: nil)),
+                                  name: bucket)
         _ = try shared.writeOnce(key: try shared.layout.bundle(pipeline: pipeline, version: semver), file: zip,
                                  sha256: bundleSha256)
         _ = try shared.writeOnce(key: try shared.layout.manifest(pipeline: pipeline, version: semver), data: manifestBytes)
         _ = try shared.writeOnce(key: try shared.layout.signature(pipeline: pipeline, version: semver), data: signature)
         let release = ReleaseRef(pipeline: pipeline, version: semver, manifestSha256: sha256Hex(manifestBytes),
                                  bundleSha256: bundleSha256)
-        _ = try shared.moveChannel(pipeline: pipeline, channel: channel, to: release, reason: "bench", key: signer,
-                                   now: Date())
+        // The bench key is trusted in every role by the bench agents.
+        let writer = PointerSigner(key: signer, trust: TrustStore([(signer.publicKey, Set(Role.allCases))]))
+        let plan = try shared.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(release.pointed),
+                                       reason: "bench", by: writer)
+        _ = try shared.commit(plan, by: writer, now: Date())
         print(zip)
     }
 }

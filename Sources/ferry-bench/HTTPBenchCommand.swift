@@ -2,12 +2,11 @@ import ArgumentParser
 import Foundation
 import HTTP
 
-/// `ferry aws http-bench` (hidden): drives Ferry's HTTP client for scripts/bench-http and
-/// prints the timings of each transfer as JSON. Not for users.
+/// `ferry-bench http`: drives Ferry's HTTP client for scripts/bench-http and prints the
+/// timings of each transfer as JSON.
 struct HTTPBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "http-bench", abstract: "Time Ferry's HTTP client (for scripts/bench-http).",
-        shouldDisplay: false)
+        commandName: "http", abstract: "Time Ferry's HTTP client (for scripts/bench-http).")
 
     @Option(help: "Download this URL to --file, hashing it.") var get: String?
     @Option(help: "Upload --file to this URL with PUT.") var put: String?
@@ -46,7 +45,7 @@ struct HTTPBenchCommand: ParsableCommand {
             result["small_count"] = count
             result["small_connections"] = connections
         }
-        try Output.printJSON(result)
+        try printJSON(result)
     }
 
     private func check(_ response: HTTPResponse) throws -> HTTPResponse {

@@ -1,10 +1,12 @@
 import Crypto
 import Foundation
 
+// Ferry's one hex encoder and its SHA-256 helpers; every module uses these.
+
 /// Lowercase hexadecimal, the form every digest and key id takes in Ferry documents.
 public enum Hex {
     /// `0`–`9`, `a`–`f` as ASCII bytes.
-    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    public static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// The lowercase hex form of `bytes`.
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {

@@ -1,0 +1,209 @@
+import Foundation
+import Manifest
+
+/// One write of a pointer object (a channel or a pin), decided from one read of it:
+/// publish, release, promote, rollback, pin, unpin and refresh all plan and commit this.
+///
+/// Planning reads the current document and its ETag, verifies its signature against the
+/// fleet's trust set, reads the object's version history for the next serial, and
+/// refuses a signer the agents would not accept for the scope. It writes nothing.
+/// Committing writes only if the object is still as read (compare-and-swap on the ETag).
+public struct MovePlan: Sendable, Equatable {
+    public let pipeline: String
+    public let scope: PointerScope
+    /// The object's key in the bucket.
+    public let objectKey: String
+    /// The current document when its signature verified; nil for none or one that did not.
+    public let current: Pointer?
+    /// The current object's ETag as read (nil: no object, so the write is create-only).
+    public let etag: String?
+    /// Why the current object was not used (it did not verify), for the caller to show.
+    public let currentProblem: String?
+    /// One above the highest serial of every readable version of the object.
+    public let serial: Int
+    /// What the new document names; nil ends a pin.
+    public let release: PointedRelease?
+    public let reason: String
+    /// The key that will sign; checked against the trust set for `scope`.
+    public let signer: KeyID
+    /// The new document expires this long after it is issued.
+    public let lifetime: TimeInterval
+    /// Write even when `Pointer.isUnchanged` says nothing changed (`ferry refresh`).
+    public let rewrite: Bool
+
+    public init(pipeline: String, scope: PointerScope, objectKey: String, current: Pointer?, etag: String?,
+                currentProblem: String? = nil, serial: Int, release: PointedRelease?, reason: String, signer: KeyID,
+                lifetime: TimeInterval = Pointer.defaultLifetime, rewrite: Bool = false) {
+        self.pipeline = pipeline
+        self.scope = scope
+        self.objectKey = objectKey
+        self.current = current
+        self.etag = etag
+        self.currentProblem = currentProblem
+        self.serial = serial
+        self.release = release
+        self.reason = reason
+        self.signer = signer
+        self.lifetime = lifetime
+        self.rewrite = rewrite
+    }
+
+    /// The one "unchanged" rule (`Pointer.isUnchanged`): same release, same signer.
+    public var changesNothing: Bool {
+        !rewrite && Pointer.isUnchanged(current, release: release, signer: signer)
+    }
+
+    /// The document this plan writes, issued at `now`.
+    public func document(now: Date) -> Pointer {
+        Pointer(pipeline: pipeline, scope: scope, serial: serial, release: release, issuedAt: Timestamp.format(now),
+                expiresAt: Timestamp.format(now.addingTimeInterval(lifetime)), reason: reason, issuedBy: signer)
+    }
+}
+
+/// What a move writes.
+public enum MoveTarget: Sendable, Equatable {
+    /// Name this release.
+    case release(PointedRelease)
+    /// End a silo's pin (`ferry unpin`): a signed pin that names no release.
+    case end
+    /// Re-sign what the object names now, with the next serial and a new `expiresAt`
+    /// (`ferry refresh`); written even though nothing else changed. The current document
+    /// must verify.
+    case refresh
+}
+
+/// Who writes a pointer: the signing key, the fleet's trust set (the `--trust FILE=ROLES`
+/// list the agents get) that the key and the current document are checked against, and
+/// how long what it signs stays valid.
+public struct PointerSigner: Sendable {
+    public let key: SigningKey
+    public let trust: TrustStore
+    public let lifetime: TimeInterval
+
+    public init(key: SigningKey, trust: TrustStore, lifetime: TimeInterval = Pointer.defaultLifetime) {
+        self.key = key
+        self.trust = trust
+        self.lifetime = lifetime
+    }
+}
+
+/// What committing a move did.
+public enum MoveResult: Sendable, Equatable {
+    /// A new document was written.
+    case moved(from: Pointer?, to: Pointer)
+    /// The object already named the release, signed by the same key: nothing was written.
+    case unchanged(Pointer)
+
+    /// The document the object holds now.
+    public var pointer: Pointer {
+        switch self {
+        case .moved(_, let pointer), .unchanged(let pointer): pointer
+        }
+    }
+}
+
+extension SharedBucket {
+    /// The object key of a pointer of `scope`.
+    public func pointerKey(pipeline: String, scope: PointerScope) throws(BucketError) -> String {
+        try key { () throws(ManifestError) in
+            switch scope {
+            case .channel(let channel): try layout.channel(pipeline: pipeline, channel: channel)
+            case .silo(let silo): try layout.pin(pipeline: pipeline, silo: silo)
+            }
+        }
+    }
+
+    /// The current document of `scope` and its ETag, or nil when there is none. The
+    /// signature is NOT checked: for views (status, history) only; writers use `planMove`.
+    public func currentPointer(pipeline: String, scope: PointerScope) throws(BucketError) -> (Pointer, etag: String)? {
+        let objectKey = try pointerKey(pipeline: pipeline, scope: scope)
+        guard case .found(let data, let etag) = try read(key: objectKey, cap: SizeCap.pointer) else { return nil }
+        do {
+            return (try unverifiedContents(Pointer.self, ofEnvelope: data), etag)
+        } catch {
+            throw BucketError(error, reading: "\(scope) of \(pipeline)")
+        }
+    }
+
+    /// Plans writing `target` to `scope`, signed by `writer`; see
+    /// `MovePlan`. Throws `.untrustedSigner` before reading anything when the agents
+    /// trusting `trust` would refuse `signer` for this scope.
+    public func planMove(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
+                         by writer: PointerSigner) throws(BucketError) -> MovePlan {
+        let signer = writer.key.id, trust = writer.trust
+        do {
+            try trust.checkSigner(signer, for: scope)
+        } catch {
+            throw BucketError(.untrustedSigner, error.message + "; nothing was written")
+        }
+        if target == .end, case .channel = scope {
+            throw BucketError(.invalidDocument, "a channel pointer must name a release: only a pin can end")
+        }
+        let objectKey = try pointerKey(pipeline: pipeline, scope: scope)
+        var current: Pointer?, etag: String?, problem: String?
+        if case .found(let data, let tag) = try read(key: objectKey, cap: SizeCap.pointer) {
+            etag = tag
+            do {
+                current = try verifyPointer(bytes: data, trust: trust)
+            } catch {
+                problem = "the current \(scope) of \(pipeline) does not verify against the trusted keys "
+                    + "(\(error.message)); it is replaced, not built on"
+            }
+        }
+        let release: PointedRelease?
+        switch target {
+        case .release(let named): release = named
+        case .end: release = nil
+        case .refresh:
+            guard let current else {
+                throw BucketError(.notFound, problem.map { "cannot refresh: \($0)" }
+                    ?? "\(scope) of \(pipeline) has never been set: there is nothing to refresh")
+            }
+            release = current.release
+        }
+        let serials = try historySerials(objectKey) + [current?.serial ?? 0]
+        let serial: Int
+        do {
+            serial = try Pointer.nextSerial(after: serials)
+        } catch {
+            throw BucketError(error, reading: "the history of \(scope) of \(pipeline)")
+        }
+        return MovePlan(pipeline: pipeline, scope: scope, objectKey: objectKey, current: current, etag: etag,
+                        currentProblem: problem, serial: serial, release: release, reason: reason, signer: signer,
+                        lifetime: writer.lifetime, rewrite: target == .refresh)
+    }
+
+    /// Writes the plan's document, signed by `key`, if the object is still as planned.
+    /// A write in between throws `.channelMoved`; nothing is written.
+    public func commit(_ plan: MovePlan, by writer: PointerSigner, now: Date) throws(BucketError) -> MoveResult {
+        let signer = writer.key
+        if plan.changesNothing, let current = plan.current { return .unchanged(current) }
+        guard signer.id == plan.signer else {
+            throw BucketError(.untrustedSigner, "the plan was checked for key \(plan.signer), not \(signer.id); "
+                + "nothing was written")
+        }
+        let document = plan.document(now: now)
+        let sealed: Data
+        do {
+            sealed = try sealPointer(document, with: signer)
+        } catch {
+            throw BucketError(error, reading: "the new \(plan.scope) of \(plan.pipeline)")
+        }
+        try swap(key: plan.objectKey, data: sealed, expecting: plan.etag)
+        return .moved(from: plan.current, to: document)
+    }
+
+    /// The serial of every readable version of `objectKey` (delete markers and documents
+    /// that do not parse carry none). Signatures are not checked: a serial only has to be
+    /// above every one an agent may have accepted, under any key ever trusted.
+    func historySerials(_ objectKey: String) throws(BucketError) -> [Int] {
+        var serials: [Int] = []
+        for version in try versions(of: objectKey) where !version.isDeleteMarker {
+            guard case .found(let data, _) = try read(key: objectKey, versionId: version.versionId, cap: SizeCap.pointer),
+                  let pointer = try? unverifiedContents(Pointer.self, ofEnvelope: data)
+            else { continue }
+            serials.append(pointer.serial)
+        }
+        return serials
+    }
+}

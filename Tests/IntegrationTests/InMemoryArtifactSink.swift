@@ -1,0 +1,1 @@
+../BuilderTests/InMemoryArtifactSink.swift

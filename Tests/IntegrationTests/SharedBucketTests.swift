@@ -1,0 +1,1 @@
+../BucketTests/SharedBucketTests.swift

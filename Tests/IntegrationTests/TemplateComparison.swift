@@ -1,0 +1,1 @@
+../BuilderTests/TemplateComparison.swift
