@@ -118,6 +118,11 @@ enum AWSErrorParser {
                 .split(whereSeparator: \.isWhitespace).joined(separator: " ")
             message = snippet.isEmpty ? "HTTP \(response.status) without an error body" : snippet
         }
+        // S3 names the bucket's region on a wrong-region answer (301 PermanentRedirect,
+        // 400 AuthorizationHeaderMalformed, a HEAD's bare 301/400): say what to pass.
+        if let region = response.headers["x-amz-bucket-region"], [301, 400].contains(response.status) {
+            message = message! + " (the bucket is in \(region): pass --region \(region) or set AWS_REGION=\(region))"
+        }
         return AWSError(code: AWSError.Code(code ?? fallback), message: message!, status: response.status,
                         requestId: requestId, operation: operation,
                         retryAfter: response.headers["Retry-After"].flatMap { RetryPolicy.parseRetryAfter($0) })

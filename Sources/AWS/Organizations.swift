@@ -62,6 +62,17 @@ public struct Organizations: Sendable {
         return roots
     }
 
+    /// `DescribeOrganizationalUnit`: the OU, or nil when the organization has no OU of
+    /// that id (`OrganizationalUnitNotFoundException`).
+    public func describeOrganizationalUnit(id: String) throws(AWSError) -> OrganizationalUnit? {
+        struct Out: Decodable { let OrganizationalUnit: OrganizationalUnit }
+        do {
+            return try call("DescribeOrganizationalUnit", ["OrganizationalUnitId": id], as: Out.self).OrganizationalUnit
+        } catch where error.code.rawValue == "OrganizationalUnitNotFoundException" {
+            return nil
+        }
+    }
+
     /// `CreateOrganizationalUnit` under a root or another OU.
     public func createOrganizationalUnit(parentId: String, name: String) throws(AWSError) -> OrganizationalUnit {
         struct Out: Decodable { let OrganizationalUnit: OrganizationalUnit }

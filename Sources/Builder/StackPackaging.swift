@@ -10,16 +10,22 @@ struct PackagedStack {
     var bundlePath: String { BundleLayout.template(stack: stack.name, ext: template.format == .json ? "json" : "yaml") }
 }
 
-/// Packages every stack's template of a pipeline through the cache sink: a first,
-/// storing-nothing pass checks every template and path and finds the code folders the
-/// templates point to, so that those not cached yet are zipped in parallel; then each
-/// template is packaged for real.
+/// Packages every stack's template of a pipeline through the cache sink, in two steps:
+/// `plan`, a storing-nothing pass that checks every template and path and finds the code
+/// folders the templates point to (cheap: it runs before the tests, so a broken template
+/// fails the build before minutes of tests); then `package`, which zips the folders not
+/// cached yet in parallel and packages each template for real.
 /// A template over the inline limit is stored as an artifact too (the agent deploys it
 /// from `PREFIX/artifacts/sha256/<sha256 of the template>`).
 enum StackPackaging {
-    static func package(_ definition: PipelineDefinition, sink: CommitArtifactSink,
-                        width: Int) throws(BuildError) -> [PackagedStack] {
-        let files = sink.files
+    /// The checked templates of a pipeline and the code folders they point to.
+    struct Plan {
+        let templates: [(stack: PipelineDefinition.Stack, path: String)]
+        let folders: [String]
+        let root: String
+    }
+
+    static func plan(_ definition: PipelineDefinition, files: CommitFiles) throws(BuildError) -> Plan {
         let root = files.root
         let templates = definition.stacks.map { (stack: $0, path: PackagerPaths.normalize(root + "/" + $0.template)) }
         for (stack, path) in templates where files.kind(of: path) != .file {
@@ -30,19 +36,22 @@ enum StackPackaging {
         let planner = FolderPlanner()
         for (_, path) in templates {
             do {
-                // The planner stores nothing: this pass is the check that everything exists.
                 _ = try TemplatePackager.package(templateAt: path, sink: planner, within: root, files: files,
                                                  checkFirst: false)
             } catch {
                 throw failure(error)
             }
         }
-        try sink.prepare(folders: planner.folders, width: width)
+        return Plan(templates: templates, folders: planner.folders, root: root)
+    }
+
+    static func package(_ plan: Plan, sink: CommitArtifactSink, width: Int) throws(BuildError) -> [PackagedStack] {
+        try sink.prepare(folders: plan.folders, width: width)
         var packaged: [PackagedStack] = []
-        for (stack, path) in templates {
+        for (stack, path) in plan.templates {
             let template: PackagedTemplate
             do {
-                template = try TemplatePackager.package(templateAt: path, sink: sink, within: root, files: files,
+                template = try TemplatePackager.package(templateAt: path, sink: sink, within: plan.root, files: sink.files,
                                                         checkFirst: false)
             } catch {
                 throw failure(error)

@@ -72,13 +72,30 @@ public struct Bootstrapper {
     public var pause: (Double) -> Void
     public var now: () -> Date
 
+    /// Whether an OU (`ou-...`) or root (`r-...`) exists in the organization; asked for
+    /// every `--ou` before anything is created, so a mistyped id changes nothing.
+    public var targetExists: (String) throws(FleetError) -> Bool
+
     public init(cloudFormation: CloudFormation, progress: @escaping (String) -> Void,
+                targetExists: @escaping (String) throws(FleetError) -> Bool = { _ in true },
                 pause: @escaping (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
                 now: @escaping () -> Date = Date.init) {
         self.cloudFormation = cloudFormation
         self.progress = progress
+        self.targetExists = targetExists
         self.pause = pause
         self.now = now
+    }
+
+    /// Refuses the OUs the organization does not have, before anything is created.
+    func checkTargets(_ ous: [String]) throws(FleetError) {
+        var unknown: [String] = []
+        for ou in ous where try !targetExists(ou) { unknown.append(ou) }
+        guard unknown.isEmpty else {
+            throw FleetError(.invalidInput, "no OU or root \(unknown.joined(separator: ", ")) in this organization; "
+                + "nothing was created. List them with `aws organizations list-roots` and "
+                + "`aws organizations list-organizational-units-for-parent --parent-id ROOT`")
+        }
     }
 
     /// Runs `request`: create the stack set (or update it), then create the stack
@@ -94,6 +111,7 @@ public struct Bootstrapper {
             capabilities: request.capabilities, tags: [.init(key: "ferry", value: "silo")],
             description: "Ferry silo agent (ferry bootstrap)", permissionModel: .serviceManaged,
             autoDeployment: (enabled: true, retainStacksOnAccountRemoval: false))
+        try checkTargets(request.organizationalUnits)
         var operations: [BootstrapResult.Operation] = []
         let existing = try call("reading stack set \(request.stackSetName)") { () throws(AWSError) in
             try cloudFormation.describeStackSet(request.stackSetName)

@@ -2,6 +2,7 @@
 // C pointers are freed in the scope that looked them up, after their contents were
 // copied into Swift values; the repository handle is owned by `LibGit2Repository`.
 internal import CGit2
+import Foundation
 
 /// libgit2 must be initialised once per process before any other call (never shut down).
 private let libgit2Initialised: Int32 = {
@@ -264,6 +265,36 @@ final class LibGit2Repository {
         defer { git_blob_free(blob) }
         let size = Int(git_blob_rawsize(blob))
         return try body(UnsafeRawBufferPointer(start: git_blob_rawcontent(blob), count: size))
+    }
+
+    // MARK: Working tree
+
+    /// The paths under `pathspecs` that differ from HEAD in the index or the working tree,
+    /// untracked ones included, ignored ones not (`git_status_list_new`); empty for a bare
+    /// repository. Untracked folders are not entered: such a folder is one path.
+    func changedPaths(under pathspecs: [String]) throws(GitError) -> [String] {
+        guard git_repository_is_bare(pointer) == 0 else { return [] }
+        var options = git_status_options()
+        try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init",
+                  .library, "could not prepare a status query")
+        options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
+        options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        var strings = pathspecs.map { strdup($0) }
+        defer { strings.forEach { free($0) } }
+        var list: OpaquePointer?
+        let result: Int32 = strings.withUnsafeMutableBufferPointer { buffer in
+            options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+            return git_status_list_new(&list, pointer, &options)
+        }
+        try check(result, "git_status_list_new", .library, "could not read the working tree's status")
+        defer { git_status_list_free(list) }
+        var paths: [String] = []
+        for index in 0..<git_status_list_entrycount(list) {
+            guard let entry = git_status_byindex(list, index)?.pointee else { continue }
+            let delta = entry.index_to_workdir ?? entry.head_to_index
+            if let path = delta?.pointee.new_file.path ?? delta?.pointee.old_file.path { paths.append(String(cString: path)) }
+        }
+        return paths
     }
 }
 

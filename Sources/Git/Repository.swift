@@ -26,6 +26,13 @@ public final class Repository {
     /// The `.git` folder, or the bare repository's folder (`git_repository_path`).
     public var path: String { handle.gitDirectory }
 
+    /// Paths under `pathspecs` (folders or files, relative to the working tree) with
+    /// uncommitted changes: staged, unstaged or untracked. Empty for a bare repository.
+    /// The corresponding C function is `git_status_list_new`.
+    public func uncommittedPaths(under pathspecs: [String]) throws(GitError) -> [String] {
+        try handle.changedPaths(under: pathspecs)
+    }
+
     /// The commit a name stands for: a tag (annotated or lightweight, with or without
     /// `refs/tags/`), a branch, a full or abbreviated commit id, or `HEAD`.
     /// The corresponding C functions are `git_revparse_single` and `git_object_peel`.

@@ -30,8 +30,9 @@ struct BootstrapCommand: ParsableCommand {
     @Option(name: .customLong("stack-set-name"), help: "The stack set's name.")
     var stackSetName = "ferry-silo"
 
-    @Option(help: ArgumentHelp("The silo template.", valueName: "file"))
-    var template = "stacksets/ferry-silo.yaml"
+    @Option(help: ArgumentHelp("The silo template. Default: FERRY_SILO_TEMPLATE, else stacksets/ferry-silo.yaml "
+        + "in this folder, beside the ferry binary (share/ferry/) or in the checkout it was built in.", valueName: "file"))
+    var template: String?
 
     @Option(name: .customLong("pipeline"), help: ArgumentHelp("A pipeline the silos run; repeat for several.",
                                                               valueName: "name"))
@@ -54,7 +55,8 @@ struct BootstrapCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How long to follow each stack set operation: 30m, 1h.", valueName: "duration"))
     var timeout = "30m"
 
-    @Option(name: .customLong("poll-interval"), help: .hidden)
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp(
+        "How often to ask for the state of a stack set operation: 5s, 30s.", valueName: "duration"))
     var pollInterval = "5s"
 
     @OptionGroup var bucket: BucketOptions
@@ -79,12 +81,13 @@ struct BootstrapCommand: ParsableCommand {
     }
 
     func run() throws {
+        let template = try SiloTemplate.locate(given: template)
         let text: String
         do {
             text = try String(contentsOfFile: template, encoding: .utf8)
         } catch {
             throw ValidationError("cannot read the template \(template): \(error.localizedDescription); "
-                + "run from the ferry checkout or pass --template PATH/ferry-silo.yaml")
+                + "pass --template PATH/ferry-silo.yaml")
         }
         let settings = SiloSettings(
             bucket: try bucket.bucketName(), prefix: bucket.layout.prefix, pipelines: pipelines, channel: channel,
@@ -99,7 +102,19 @@ struct BootstrapCommand: ParsableCommand {
             stackSetName: stackSetName, templateBody: text, parameters: values,
             organizationalUnits: organizationalUnits, regions: deployRegions.isEmpty ? [config.region] : deployRegions,
             capabilities: capabilities)
-        let bootstrapper = Bootstrapper(cloudFormation: CloudFormation(config: config), progress: Output.note)
+        let organizations = Organizations(config: config)
+        let bootstrapper = Bootstrapper(
+            cloudFormation: CloudFormation(config: config), progress: Output.note,
+            targetExists: { (id: String) throws(FleetError) -> Bool in
+                do throws(AWSError) {
+                    if id.hasPrefix("r-") { return try organizations.listRoots().contains { $0.id == id } }
+                    return try organizations.describeOrganizationalUnit(id: id) != nil
+                } catch {
+                    let message = "cannot check --ou \(id) with AWS Organizations: \(error.message); run bootstrap "
+                        + "with the management account's (or a delegated administrator's) credentials"
+                    throw FleetError(.storage, message, cause: error)
+                }
+            })
         let result = try bootstrapper.run(request, pollEvery: Double(try Age.parse(pollInterval)),
                                           timeout: try Age.parse(timeout))
         if json {

@@ -21,4 +21,21 @@ struct Ferry: ParsableCommand {
                       PromoteCommand.self, PinCommand.self, UnpinCommand.self, RefreshCommand.self, KeysCommand.self, BootstrapCommand.self,
                       AWSCommand.self]
     )
+
+    /// ArgumentParser's `main`, except for errors thrown while a parsed command runs
+    /// (`Failure.exit`): a parse or validation error still shows the subcommand's usage.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch {
+            Failure.exit(error, json: arguments.contains("--json"))
+        }
+    }
 }

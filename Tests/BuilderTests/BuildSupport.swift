@@ -26,8 +26,9 @@ struct LocalBuild {
                      environment: ["PATH": "/usr/bin:/bin", "HOME": scratch.path])
     }
 
-    func build(ref: String = "HEAD", out: String = "out", cache: ArtifactCache? = nil) throws -> BuildResult {
-        try ReleaseBuilder.build(request(ref: ref, out: out, cache: cache))
+    func build(ref: String = "HEAD", out: String = "out", cache: ArtifactCache? = nil,
+               progress: BuildProgress = .silent) throws -> BuildResult {
+        try ReleaseBuilder.build(request(ref: ref, out: out, cache: cache), progress: progress)
     }
 
     /// A file of a build folder.
@@ -42,4 +43,13 @@ extension BuildResult {
         let path = bundle.manifest.stacks.first { $0.name == stack }!.template
         return try FerryProcess.run(program: "/usr/bin/unzip", ["-p", bundle.bundlePath, path]).check().stdout
     }
+}
+
+/// The notes a build printed, collected from its progress callbacks (any thread).
+final class CollectedNotes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    var all: [String] { lock.withLock { lines } }
+    var progress: BuildProgress { BuildProgress(note: { [self] line in lock.withLock { lines.append(line) } }) }
 }

@@ -54,13 +54,21 @@ import Testing
     @Test func uncommittedEditsAndTheWorkingTreesDefinitionNeverShip() throws {
         let fixture = try PipelineFixture()
         let build = try LocalBuild(fixture)
-        let clean = try build.build(out: "clean")
+        let cleanNotes = CollectedNotes()
+        let clean = try build.build(out: "clean", progress: cleanNotes.progress)
+        #expect(cleanNotes.all.isEmpty, "\(cleanNotes.all)")
         // Edit a committed file, add an untracked one, and change the definition, uncommitted.
         try fixture.git.write("app/src/fn/handler.py", "raise SystemExit('uncommitted')\n")
         try fixture.git.write("app/src/fn/untracked.py", "secret = 1\n")
         try fixture.git.write("pipelines/webapp.yaml", PipelineFixture.definition(name: "webapp", tests: [])
             .replacingOccurrences(of: "Stage: prod", with: "Stage: dirty"))
-        let dirty = try build.build(out: "dirty", cache: try ArtifactCache(folder: build.scratch.url("cache2")))
+        let dirtyNotes = CollectedNotes()
+        let dirty = try build.build(out: "dirty", cache: try ArtifactCache(folder: build.scratch.url("cache2")),
+                                    progress: dirtyNotes.progress)
+        // They are not shipped, and the build says so (it used to ignore them without a word).
+        let note = try #require(dirtyNotes.all.first { $0.hasPrefix("uncommitted changes are not in this build") })
+        #expect(note.contains("app/src/fn/") && note.contains("and 2 more"), "\(note)")
+        #expect(note.contains("commit them and build again"))
         #expect(dirty.bundle.bundleSha256 == clean.bundle.bundleSha256)
         #expect(dirty.bundle.manifestBytes == clean.bundle.manifestBytes)
         #expect(dirty.bundle.manifest.stacks[0].parameters == ["Stage": "prod"])
@@ -153,6 +161,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: build.scratch.url("out")))
         // The cache keeps no working folders behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: build.cache.folder + "/tmp").isEmpty)
+    }
+
+    /// A template that cannot be packaged fails the build before the tests run (it used
+    /// to be found only after them): the test below would leave a marker file.
+    @Test func aBrokenTemplateFailsBeforeTheTestsRun() throws {
+        let marker = try TemporaryDirectory()
+        let fixture = try PipelineFixture(tests: [PipelineFixture.Test("unit", "touch \(marker.url("ran"))")])
+        try fixture.commit("app/api.yaml", "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            + "      Code: src/missing\n")
+        let build = try LocalBuild(fixture)
+        let error = try #require(throws: BuildError.self) { try build.build() }
+        #expect(error.code == .packaging, "\(error)")
+        #expect(error.message.contains("src/missing"), "\(error.message)")
+        #expect(!FileManager.default.fileExists(atPath: marker.url("ran")), "the tests ran before the check")
+        #expect(!FileManager.default.fileExists(atPath: build.scratch.url("out")))
     }
 
     @Test func testsRunOnTheirOwnCopySoWhatTheyWriteIsNotPackaged() throws {

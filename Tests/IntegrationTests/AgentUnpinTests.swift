@@ -28,7 +28,8 @@ import Testing
         chmod(key, 0o600)
         let environment = ["HOME": silo.directory.path, "PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "testing",
                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-                           "AWS_ENDPOINT_URL": silo.endpoint, "FERRY_BUCKET": silo.releases.name]
+                           "AWS_ENDPOINT_URL": silo.endpoint, "FERRY_BUCKET": silo.releases.name,
+                           "FERRY_TRUST": try silo.trustArguments().joined(separator: " ")]
         func ferry(_ arguments: String...) throws {
             let run = try FerryProcess.run(arguments, environment: environment)
             #expect(run.status == 0, "\(arguments): \(run.stderr)")
@@ -41,7 +42,7 @@ import Testing
         #expect(try runs() == "1.1.0")
         #expect(try silo.report()?.applied == (try SemVer("1.1.0")))
 
-        try ferry("unpin", "webapp", "--silo", silo.silo)
+        try ferry("unpin", "webapp", "--silo", silo.silo, "--reason", "1.1.0 tried", "--key", key)
         try agentOnce()
         #expect(try runs() == "1.0.0")
         let report = try #require(try silo.report())

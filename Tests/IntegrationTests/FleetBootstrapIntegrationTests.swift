@@ -46,7 +46,8 @@ struct FleetBootstrapIntegrationTests {
         return (ou.id, inOU, inChild, atRoot)
     }
 
-    func bootstrap(_ arguments: [String], in dir: TemporaryDirectory) throws -> FerryRun {
+    func bootstrap(_ arguments: [String], in dir: TemporaryDirectory, folder: String? = nil,
+                   adding extra: [String: String] = [:]) throws -> FerryRun {
         let environment = [
             "HOME": dir.path, "PATH": "/usr/bin:/bin",
             "AWS_CONFIG_FILE": try dir.write("config", """
@@ -59,9 +60,9 @@ struct FleetBootstrapIntegrationTests {
                 """),
             "AWS_SHARED_CREDENTIALS_FILE": try dir.write("credentials",
                                                          "[base]\naws_access_key_id = testing\naws_secret_access_key = testing\n"),
-        ]
+        ].merging(extra) { $1 }
         return try FerryProcess.run(["bootstrap", "--profile", "org", "--endpoint-url", try TestEnvironment.motoEndpoint()]
-            + arguments, environment: environment)
+            + arguments, environment: environment, folder: folder)
     }
 
     @Test func bootstrapCreatesTheStackSetWithItsParametersAndReachesTheOUsAccounts() throws {
@@ -133,5 +134,47 @@ struct FleetBootstrapIntegrationTests {
             #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
         }
         #expect(try CloudFormation(config: managementConfig).describeStackSet(name) == nil)
+    }
+
+    /// A well-formed OU id the organization does not have is refused before the stack set
+    /// exists (it used to create the stack set first, then fail on the instances).
+    @Test func anUnknownOUIsRefusedBeforeTheStackSetIsCreated() throws {
+        let (ou, _, _, _) = try organization()
+        let dir = try TemporaryDirectory("ferry-bootstrap")
+        let builder = try dir.write("builder.pub", ReleaseFixture.builderKey.publicKey.fileContents)
+        let name = uniqueName("ferry-silo")
+        let run = try bootstrap([
+            "--ou", ou, "--ou", "ou-zzzz-99999999", "--stack-set-name", name, "--bucket", "ferry-releases-test",
+            "--pipeline", "webapp", "--trust", "\(builder)=builder", "--parameter", "LocalEmulator=true",
+        ], in: dir)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("no OU or root ou-zzzz-99999999 in this organization; nothing was created"),
+                "\(run.stderr)")
+        #expect(!run.stderr.contains(ou + ","), "only the unknown OU is named: \(run.stderr)")
+        #expect(try CloudFormation(config: managementConfig).describeStackSet(name) == nil)
+    }
+
+    /// Without --template, bootstrap finds the silo template of the checkout the binary was
+    /// built in, from any folder (it used to need stacksets/ under the current folder).
+    @Test func theSiloTemplateIsFoundFromAnyFolder() throws {
+        let (ou, inOU, inChild, _) = try organization()
+        let dir = try TemporaryDirectory("ferry-bootstrap")
+        let builder = try dir.write("builder.pub", ReleaseFixture.builderKey.publicKey.fileContents)
+        let name = uniqueName("ferry-silo")
+        let run = try bootstrap([
+            "--ou", ou, "--stack-set-name", name, "--bucket", "ferry-releases-test", "--pipeline", "webapp",
+            "--trust", "\(builder)=builder", "--parameter", "LocalEmulator=true", "--poll-interval", "1s",
+        ], in: dir, folder: dir.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Set(try CloudFormation(config: managementConfig).listStackInstances(stackSetName: name).map(\.account))
+                == [inOU, inChild])
+
+        // FERRY_SILO_TEMPLATE, like --template, is used as given: a wrong one is an error, not a fallback.
+        let wrong = try bootstrap([
+            "--ou", ou, "--stack-set-name", uniqueName("ferry-silo"), "--bucket", "ferry-releases-test",
+            "--pipeline", "webapp", "--trust", "\(builder)=builder",
+        ], in: dir, folder: dir.path, adding: ["FERRY_SILO_TEMPLATE": dir.url("missing.yaml")])
+        #expect(wrong.status == 64, "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("cannot read the template \(dir.url("missing.yaml"))"), "\(wrong.stderr)")
     }
 }
