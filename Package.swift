@@ -101,7 +101,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: [
-            "AWS", "Agent", "Archive", "Basics", "Manifest", "MemoryStacks", "MemoryStore", "SQLite", "TestSupport",
+            "AWS", "Agent", "Archive", "Basics", "Bucket", "Manifest", "MemoryStacks", "MemoryStore", "SQLite", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: testHooks),
         .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "TestSupport"]),

@@ -33,6 +33,12 @@ public final class Agent {
     private var services: [String: any StackService] = [:]
     /// When each pipeline's pin was last read (`agent run` reads it every `pinInterval`).
     var pinReadAt: [String: Date] = [:]
+    /// When each pipeline's missing channel pointer was last explained (`explainAbsence`).
+    var absenceJudgedAt: [String: Date] = [:]
+    /// The pipelines whose report this process has written or found current. The first
+    /// tick of each checks its report even when idle, so a restarted agent never leaves
+    /// the `stopped` of its last run in the bucket (an unchanged report costs nothing).
+    private var reported: Set<String> = []
 
     /// An agent over the collaborators it is given (the fleet simulator and tests give
     /// in-memory ones; `live` builds the real ones).
@@ -147,7 +153,14 @@ public final class Agent {
             _ = tick()
             clock.sleep(seconds: settings.interval * Double.random(in: 0.9...1.1))
         }
+        reportStopped()
         logger.notice("agent stopped at a safe point", metadata: ["signal": "\(stop.requestedBy ?? "none")"])
+    }
+
+    /// Reports every pipeline `stopped` (after a stop was asked for): `ferry status` then
+    /// shows the silo stopped at once, not `in-sync` until the report goes stale.
+    public func reportStopped() {
+        for pipeline in settings.pipelines { report(pipeline, stop: .stopped) }
     }
 
     /// `ferry agent once`: resumes deployments in flight, then one tick. Per pipeline the
@@ -165,6 +178,7 @@ public final class Agent {
                 outcomes.insert(earlier, at: index)
             }
         }
+        if stop.isRequested { reportStopped() }
         return outcomes
     }
 
@@ -235,14 +249,18 @@ public final class Agent {
         return service
     }
 
+    /// Whether this process has reported `pipeline` yet.
+    func hasReported(_ pipeline: String) -> Bool { reported.contains(pipeline) }
+
     /// Writes the report of `pipeline` if it changed; a failure is logged (and the tick's
     /// outcome says so), never fatal.
     @discardableResult
-    func report(_ pipeline: String, refusals: [AgentError] = []) -> AgentError? {
+    func report(_ pipeline: String, refusals: [AgentError] = [], stop: StatusReport.State? = nil) -> AgentError? {
         do {
-            if let report = try reporter.update(pipeline: pipeline, refusals: refusals, now: clock.now()) {
+            if let report = try reporter.update(pipeline: pipeline, refusals: refusals, stop: stop, now: clock.now()) {
                 logger.debug("status written", metadata: ["pipeline": "\(pipeline)", "state": "\(report.state.rawValue)"])
             }
+            reported.insert(pipeline)
             return nil
         } catch {
             logger.warning("\(error.message)", metadata: ["pipeline": "\(pipeline)"])

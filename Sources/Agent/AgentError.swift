@@ -24,6 +24,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
             case refused, replay, serialReused, expired, wrongDocument
             case stackFailed, changeSetFailed, stackNeedsPerson, stackBusy, stackVanished
             case revertFailed, rejected, service, template, plan, journal, locked, interrupted, configuration
+            case noSuchBucket, noSuchPipeline, accessDenied, noPointer
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -80,6 +81,16 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         public static let interrupted = Code(.interrupted)
         /// The agent's settings are missing or wrong (a flag, the YAML file, FERRY_*).
         public static let configuration = Code(.configuration)
+
+        // What the bucket says about the settings (`judgeAbsence`).
+        /// The bucket the agent names does not exist (S3 `NoSuchBucket`).
+        public static let noSuchBucket = Code(.noSuchBucket)
+        /// No release of the pipeline the agent names is in the bucket.
+        public static let noSuchPipeline = Code(.noSuchPipeline)
+        /// S3 denied a read the agent needs (`AccessDenied`): the bucket policy or its role.
+        public static let accessDenied = Code(.accessDenied)
+        /// The channel pointer is absent: nothing published yet, or it was deleted.
+        public static let noPointer = Code(.noPointer)
     }
 
     public let code: Code

@@ -53,7 +53,7 @@ extension Agent {
         case .notModified: pointer = .notModified
         case .absent: pointer = .absent
         case .denied(let error):
-            problems.append(AgentError(.service, "reading \(what) was denied (HTTP 403): \(error.message); the agent "
+            problems.append(AgentError(.accessDenied, "reading \(what) was denied (HTTP 403): \(error.message); the agent "
                 + "keeps running what runs: let this silo read \(pointerKey) (bucket policy, agent role)",
                 next: .needsPerson, cause: error))
             pointer = .notModified

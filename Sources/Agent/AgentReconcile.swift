@@ -10,8 +10,14 @@ public struct PipelineOutcome: Equatable, Sendable {
         case idle
         /// The documents changed, but the target is the one applied (or already failed here).
         case unchanged
-        /// No usable pointer or pin yet.
+        /// No usable pointer or pin (an expired one, refused).
         case nothing
+        /// Nothing has been published to the channel yet (and no pin): the agent waits;
+        /// `error` says what it found (`noPointer`). Reported `waiting`.
+        case waiting
+        /// The settings name nothing in the bucket, or a read was denied (`noSuchBucket`,
+        /// `noSuchPipeline`, `accessDenied`): a person must act. Reported `misconfigured`.
+        case misconfigured
         case applied
         /// The release failed here; moved stacks were returned to the previous release.
         case failed
@@ -43,9 +49,9 @@ public struct PipelineOutcome: Equatable, Sendable {
     /// (a stack busy with someone else's operation is not a failure: it is retried).
     public var isProblem: Bool {
         switch kind {
-        case .failed, .refused, .error: true
+        case .failed, .refused, .error, .misconfigured: true
         case .suspended: error.map { if case .waitAndRetry = $0.next { false } else { true } } ?? true
-        case .idle, .unchanged, .nothing, .applied, .superseded, .interrupted: false
+        case .idle, .unchanged, .nothing, .waiting, .applied, .superseded, .interrupted: false
         }
     }
 }
@@ -59,6 +65,25 @@ extension Agent {
         let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin, now: now)
         if readPin { pinReadAt[pipeline] = now }
         let inFlight = try journal.inFlight(pipeline: pipeline)
+        // A missing pointer is explained (no bucket, no pipeline, nothing published yet),
+        // never taken for "nothing to do" (issue 13).
+        var waiting: AgentError?
+        let absenceBefore = reporter.absence[pipeline]
+        if case .absent = polled.pointer {
+            switch try explainAbsence(pipeline, followedBefore: accepted.pointer?.name == settings.channel, now: now) {
+            case .misconfigured(let error):
+                // No report can go to a bucket that does not exist.
+                if error.code != .noSuchBucket { report(pipeline) }
+                return PipelineOutcome(pipeline: pipeline, kind: .misconfigured, error: error)
+            case .waiting(let note):
+                waiting = note
+            case .pointerGone:
+                break
+            }
+        } else {
+            forgetAbsence(pipeline)
+        }
+        let absenceChanged = reporter.absence[pipeline] != absenceBefore
         let selection = selectTarget(SelectionInput(
             pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
             lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
@@ -72,9 +97,15 @@ extension Agent {
             case .unchanged, .alreadyFailed, .nothing:
                 logger.debug("idle: nothing changed", metadata: ["pipeline": "\(pipeline)"])
                 // The heartbeat: an idle silo rewrites its report now and then, so
-                // on-call can tell it from a silent one (`ferry status`: stale).
-                if try reporter.heartbeatDue(pipeline: pipeline, now: now), let error = report(pipeline) {
+                // on-call can tell it from a silent one (`ferry status`: stale). The
+                // first tick of a process reports too, and so does a new reason to wait.
+                let due = try reporter.heartbeatDue(pipeline: pipeline, now: now) || !hasReported(pipeline)
+                    || absenceChanged
+                if due, let error = report(pipeline) {
                     return PipelineOutcome(pipeline: pipeline, kind: .error, error: error)
+                }
+                if case .nothing = selection.verdict, let waiting {
+                    return PipelineOutcome(pipeline: pipeline, kind: .waiting, error: waiting)
                 }
                 return PipelineOutcome(pipeline: pipeline, kind: .idle)
             case .deploy:
@@ -95,7 +126,7 @@ extension Agent {
         case .unchanged(let target), .alreadyFailed(let target):
             settled = (.unchanged, target)
         case .nothing:
-            settled = (.nothing, nil)
+            settled = (waiting == nil ? .nothing : .waiting, nil)
         }
         // A deployment suspended earlier (a busy stack, the network) goes on.
         if let inFlight, let outcome = try applier(for: pipeline).resume(pipeline: pipeline) {
@@ -146,13 +177,15 @@ extension Agent {
                         polled: Polled) -> PipelineOutcome {
         let reportError = report(pipeline, refusals: problems)
         if let readProblem = polled.problems.first {
-            return PipelineOutcome(pipeline: pipeline, kind: .error, target: target, error: readProblem)
+            return PipelineOutcome(pipeline: pipeline, kind: readProblem.code == .accessDenied ? .misconfigured : .error,
+                                   target: target, error: readProblem)
         }
         if let refusal = problems.first {
             return PipelineOutcome(pipeline: pipeline, kind: .refused, target: target, error: refusal)
         }
         if let reportError { return PipelineOutcome(pipeline: pipeline, kind: .error, target: target, error: reportError) }
-        return PipelineOutcome(pipeline: pipeline, kind: kind, target: target)
+        return PipelineOutcome(pipeline: pipeline, kind: kind, target: target,
+                               error: kind == .waiting ? reporter.absence[pipeline].flatMap(\.note) : nil)
     }
 
     /// After an Applier run: log the outcome, prune release folders, report.
@@ -160,6 +193,7 @@ extension Agent {
         var metadata: Logger.Metadata = ["pipeline": "\(pipeline)"]
         if let target { metadata["version"] = "\(target.version)"; metadata["serial"] = "\(target.serial)" }
         let result: PipelineOutcome
+        var stopping = false
         switch outcome {
         case .applied(let changed, let unchanged):
             metadata["changed"] = "\(changed.joined(separator: ","))"
@@ -172,6 +206,7 @@ extension Agent {
             logger.error("the release failed: \(failure.error.message)", metadata: metadata)
             result = PipelineOutcome(pipeline: pipeline, kind: .failed, target: target?.version, error: failure.error)
         case .suspended(let error) where error.code == .interrupted:
+            stopping = true
             logger.notice("stopped at a safe point: the deployment stays in flight and resumes at the next start",
                           metadata: metadata)
             result = PipelineOutcome(pipeline: pipeline, kind: .interrupted, target: target?.version, error: error)
@@ -187,7 +222,7 @@ extension Agent {
         } catch {
             logger.warning("release folders not pruned: \(error.message)", metadata: ["pipeline": "\(pipeline)"])
         }
-        if let reportError = report(pipeline, refusals: problems), !result.isProblem {
+        if let reportError = report(pipeline, refusals: problems, stop: stopping ? .stopping : nil), !result.isProblem {
             return PipelineOutcome(pipeline: pipeline, kind: .error, target: target?.version, error: reportError)
         }
         return result

@@ -46,7 +46,23 @@ public struct AgentSettings: Equatable, Sendable {
     public var profile: String?
     public var endpointURL: String?
 
+    /// The state folder of an agent run as root when none is set (`stateDirectoryDefault`).
     public static let defaultStateDirectory = "/var/lib/ferry"
+
+    /// The state folder when none is set (issue 13: the README's agent command failed
+    /// for a non-root user on `/var/lib/ferry`): systemd's `$STATE_DIRECTORY` (the unit's
+    /// `StateDirectory=`, its first folder); else `/var/lib/ferry` for root; else
+    /// `$XDG_STATE_HOME/ferry`; else `$HOME/.local/state/ferry`. Pure.
+    public static func stateDirectoryDefault(userID: UInt32, environment: [String: String]) -> String {
+        func value(_ name: String) -> String? {
+            environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if let systemd = value("STATE_DIRECTORY")?.split(separator: ":").first { return String(systemd) }
+        if userID == 0 { return defaultStateDirectory }
+        if let state = value("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/ferry" }
+        if let home = value("HOME"), home.hasPrefix("/") { return home + "/.local/state/ferry" }
+        return defaultStateDirectory
+    }
     public static let defaultInterval = 30.0
     /// Pins are rare; reading one every 3 minutes instead of every tick keeps an idle silo
     /// under $0.05 a month of S3 requests (docs/agent.md, "What idling costs").
@@ -101,8 +117,8 @@ extension AgentSettings {
     }
 
     /// Merges `flags` over `file` over `environment` over the defaults, and checks the result.
-    public static func resolve(flags: Layer, file: Layer = Layer(), environment: Layer = Layer())
-        throws(AgentError) -> AgentSettings {
+    public static func resolve(flags: Layer, file: Layer = Layer(), environment: Layer = Layer(),
+                               stateDirectoryDefault: String = defaultStateDirectory) throws(AgentError) -> AgentSettings {
         let layers = [flags, file, environment]
         func first<T>(_ path: KeyPath<Layer, T?>) -> T? {
             for layer in layers {
@@ -132,7 +148,7 @@ extension AgentSettings {
         let settings = AgentSettings(
             bucket: bucket, prefix: first(\.prefix) ?? "ferry/", pipelines: pipelines,
             channel: first(\.channel) ?? "stable", silo: first(\.silo), trust: trust,
-            stateDirectory: first(\.stateDirectory) ?? defaultStateDirectory,
+            stateDirectory: first(\.stateDirectory) ?? stateDirectoryDefault,
             interval: try first(\.interval).map { (text) throws(AgentError) in try seconds(text, setting: "interval") }
                 ?? defaultInterval,
             pinInterval: try first(\.pinInterval).map { (text) throws(AgentError) in

@@ -25,13 +25,11 @@ public final class StateLock {
         do {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         } catch {
-            throw AgentError(.locked, "cannot create the state folder \(stateDirectory): \(error)",
-                             next: .needsPerson, cause: error)
+            throw Self.unusable(stateDirectory, why: Self.reason(creating: stateDirectory))
         }
         let opened = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard opened >= 0 else {
-            throw AgentError(.locked, "cannot open \(path): \(String(cString: strerror(errno))) (open)",
-                             next: .needsPerson)
+            throw Self.unusable(stateDirectory, why: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
@@ -52,6 +50,32 @@ public final class StateLock {
     }
 
     deinit { close(descriptor) }
+
+    /// One message for any state folder the agent cannot use: what failed and what to do.
+    static func unusable(_ folder: String, why: String) -> AgentError {
+        AgentError(.locked, "cannot use the state folder \(folder): \(why); pass --state-dir DIR (or FERRY_STATE_DIR, "
+            + "`state-dir:` in the config file) naming a folder this user (uid \(getuid())) may write, or create "
+            + "\(folder) for it", next: .needsPerson)
+    }
+
+    /// Why `folder` cannot be created: the nearest existing folder above it is not
+    /// writable, or is not a folder. The corresponding C function is `access`.
+    static func reason(creating folder: String) -> String {
+        var parent = (folder as NSString).deletingLastPathComponent
+        while !parent.isEmpty, parent != "/", !FileManager.default.fileExists(atPath: parent) {
+            parent = (parent as NSString).deletingLastPathComponent
+        }
+        if parent.isEmpty { parent = "." }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            return "it is a file, not a folder"
+        }
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+            return "\(parent) is not a folder"
+        }
+        if access(parent, W_OK) != 0 { return "\(parent) is not writable by this user (\(String(cString: strerror(errno))))" }
+        return "it could not be created"
+    }
 
     private static func readHolder(_ descriptor: Int32) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)

@@ -20,11 +20,21 @@ public struct StatusFacts: Sendable {
     public var refusals: [AgentError]
     /// How many stack events the report carries at most.
     public var eventLimit: Int
+    /// A setting that names nothing in the bucket (`judgeAbsence`): the report is `misconfigured`.
+    public var misconfiguration: AgentError?
+    /// Why the agent waits (`judgeAbsence`), shown with `waiting` (nothing applied yet).
+    public var waiting: AgentError?
+    /// `.stopping` or `.stopped`: the agent was asked to stop (SIGTERM/SIGINT).
+    public var stop: StatusReport.State?
 
     public init(pipeline: String, silo: String, channel: String, intervalSeconds: Int, heartbeatSeconds: Int,
                 now: Date, pinned: Bool,
                 applied: ReleaseRecord?, latest: ReleaseRecord?, inFlight: DeploymentState?,
-                refusals: [AgentError] = [], eventLimit: Int = 10) {
+                refusals: [AgentError] = [], eventLimit: Int = 10, misconfiguration: AgentError? = nil,
+                waiting: AgentError? = nil, stop: StatusReport.State? = nil) {
+        self.misconfiguration = misconfiguration
+        self.waiting = waiting
+        self.stop = stop
         self.pipeline = pipeline
         self.silo = silo
         self.channel = channel
@@ -43,11 +53,19 @@ public struct StatusFacts: Sendable {
 /// Builds the silo's status report (`status/<pipeline>/<silo>.json`) and decides
 /// whether it is worth writing. Pure.
 public enum StatusBuilder {
-    /// The report, by precedence: a deployment in flight is `deploying` (with why it
-    /// waits, if it does); else a refused document is `refused`; else a failed latest
-    /// release is `failed` (`refused` when it was refused before anything was applied);
-    /// else `in-sync` with what is applied.
+    /// The report, by precedence: a misconfiguration (or a read denied) is
+    /// `misconfigured`; a deployment in flight is `deploying` (with why it waits, if it
+    /// does); else a refused document is `refused`; else a failed latest release is
+    /// `failed` (`refused` when it was refused before anything was applied); else
+    /// `in-sync` with what is applied; with nothing applied, `waiting`. A stop
+    /// (`facts.stop`) then overrides the state, keeping everything else.
     public static func report(_ facts: StatusFacts) -> StatusReport {
+        var report = judge(facts)
+        if let stop = facts.stop { report.state = stop }
+        return report
+    }
+
+    private static func judge(_ facts: StatusFacts) -> StatusReport {
         var report = StatusReport(pipeline: facts.pipeline, silo: facts.silo, channel: facts.channel,
                                   pinned: facts.pinned, applied: facts.applied?.target.version, state: .inSync,
                                   reportedAt: Timestamp.format(facts.now), intervalSeconds: facts.intervalSeconds,
@@ -58,7 +76,12 @@ public enum StatusBuilder {
             report.targetSerial = target.serial
             report.pinned = target.source == .pin
         }
-        if let flying = facts.inFlight {
+        let denied = facts.refusals.first { $0.code == .accessDenied }
+        if let problem = facts.misconfiguration ?? denied {
+            aim(at: facts.inFlight?.plan.target ?? facts.latest?.target ?? facts.applied?.target)
+            report.state = .misconfigured
+            report.error = StatusReport.Failure(code: problem.code.description, message: problem.message)
+        } else if let flying = facts.inFlight {
             aim(at: flying.plan.target)
             report.state = .deploying
             report.startedAt = flying.startedAt
@@ -84,6 +107,9 @@ public enum StatusBuilder {
             report.startedAt = applied.startedAt
             report.finishedAt = applied.finishedAt
             report.events = events(applied.events, limit: facts.eventLimit)
+        } else {
+            report.state = .waiting
+            report.error = facts.waiting.map { StatusReport.Failure(code: $0.code.description, message: $0.message) }
         }
         return report
     }

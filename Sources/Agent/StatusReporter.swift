@@ -43,16 +43,29 @@ public final class StatusReporter {
                                    heartbeatSeconds: heartbeatSeconds, now: now)
     }
 
+    /// Why each pipeline's agent waits or is misconfigured, as last judged (`judgeAbsence`);
+    /// kept until the channel pointer appears.
+    var absence: [String: AbsenceVerdict] = [:]
+
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
-    /// changed. Returns the report when it was written.
+    /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
+    /// report when it was written.
     @discardableResult
-    func update(pipeline: String, refusals: [AgentError] = [], now: Date) throws(AgentError) -> StatusReport? {
+    func update(pipeline: String, refusals: [AgentError] = [], stop: StatusReport.State? = nil,
+                now: Date) throws(AgentError) -> StatusReport? {
+        var misconfiguration: AgentError?
+        var waiting: AgentError?
+        switch absence[pipeline] {
+        case .misconfigured(let error): misconfiguration = error
+        case .waiting(let note): waiting = note
+        case .pointerGone, nil: break
+        }
         let facts = StatusFacts(
             pipeline: pipeline, silo: silo, channel: channel, intervalSeconds: intervalSeconds,
             heartbeatSeconds: heartbeatSeconds, now: now,
             pinned: pinned[pipeline] ?? false, applied: try journal.lastApplied(pipeline: pipeline),
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
-            refusals: refusals)
+            refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, stop: stop)
         let report = StatusBuilder.report(facts)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {
@@ -65,7 +78,8 @@ public final class StatusReporter {
         return report
     }
 
-    private func lastReport(_ pipeline: String) throws(AgentError) -> StatusReport? {
+    /// The last report written for `pipeline` (by this process or, from the journal, an earlier one).
+    func lastReport(_ pipeline: String) throws(AgentError) -> StatusReport? {
         if let known = lastWritten[pipeline] { return known }
         let read = try journal.lastReport(pipeline: pipeline)
         lastWritten[pipeline] = read

@@ -82,6 +82,10 @@ public enum Convergence {
             return Silo(silo: name, stage: .skipped,
                         line: "\(name): pinned to \(report.target?.description ?? "?"), not following the channel")
         }
+        if report.state == .misconfigured {  // it will not take any move until a person fixes its settings
+            let error = report.error.map { ": \($0.code): \(oneLine($0.message))" } ?? ""
+            return Silo(silo: name, stage: .failed, line: "\(name): misconfigured\(error)")
+        }
         let answers = report.target == version
             && (goal.serial == nil || report.targetSerial == nil || report.targetSerial! >= goal.serial!)
         guard answers else {
@@ -95,7 +99,12 @@ public enum Convergence {
         case .inSync, .deploying:
             let applied = report.applied.map { " (applied \($0))" } ?? ""
             return Silo(silo: name, stage: .deploying, line: "\(name): deploying \(version)\(applied)")
-        case .failed, .refused:
+        case .waiting:
+            return Silo(silo: name, stage: .deploying, line: "\(name): deploying \(version)")
+        case .stopping, .stopped:
+            return Silo(silo: name, stage: .waiting, line: "\(name): \(report.state.rawValue) on \(version): its agent "
+                + "takes the move when it runs again")
+        case .failed, .refused, .misconfigured:
             let error = report.error.map { ": \($0.code): \(oneLine($0.message))" } ?? ""
             return Silo(silo: name, stage: .failed, line: "\(name): \(report.state.rawValue) on \(version)\(error)")
         }

@@ -53,8 +53,12 @@ public struct SiloRow: Sendable, Equatable, Codable {
 public enum SiloCondition: String, Sendable, Codable, CaseIterable, Comparable {
     case inSync = "in-sync"
     case deploying
+    case waiting
+    case stopping
+    case stopped
     case failed
     case refused
+    case misconfigured
     case stale
 
     init(_ state: StatusReport.State) {
@@ -63,6 +67,10 @@ public enum SiloCondition: String, Sendable, Codable, CaseIterable, Comparable {
         case .deploying: self = .deploying
         case .failed: self = .failed
         case .refused: self = .refused
+        case .waiting: self = .waiting
+        case .misconfigured: self = .misconfigured
+        case .stopping: self = .stopping
+        case .stopped: self = .stopped
         }
     }
 
@@ -82,8 +90,13 @@ public enum Staleness {
     /// `heartbeatSeconds` (an idle agent rewrites its report that often; 0 when it does
     /// not say) and is now more than three poll intervals late.
     public static func isStale(ageSeconds: Int, intervalSeconds: Int, heartbeatSeconds: Int? = nil) -> Bool {
+        ageSeconds > bound(intervalSeconds: intervalSeconds, heartbeatSeconds: heartbeatSeconds)
+    }
+
+    /// The age past which a report is stale: `heartbeatSeconds + 3 × intervalSeconds`.
+    public static func bound(intervalSeconds: Int, heartbeatSeconds: Int?) -> Int {
         let interval = intervalSeconds > 0 ? intervalSeconds : defaultIntervalSeconds
-        return ageSeconds > (heartbeatSeconds ?? 0) + multiplier * interval
+        return (heartbeatSeconds ?? 0) + multiplier * interval
     }
 }
 
@@ -165,12 +178,16 @@ public struct FailOn: Sendable, Equatable {
 
     public init(_ conditions: Set<SiloCondition>) { self.conditions = conditions }
 
-    /// `failed,stale`: the default.
-    public static let standard = FailOn([.failed, .stale])
+    /// `failed,stale,refused,misconfigured`: the default. A refused or misconfigured silo
+    /// runs nothing new until a person acts, so it fails a gate as a failed one does.
+    public static let standard = FailOn([.failed, .stale, .refused, .misconfigured])
+    /// `--fail-on`'s default as typed.
+    public static let standardText = "failed,stale,refused,misconfigured"
     /// The conditions `--fail-on` accepts.
-    public static let choices: [SiloCondition] = [.failed, .stale, .refused, .deploying]
+    public static let choices: [SiloCondition] = [.failed, .stale, .refused, .misconfigured, .deploying, .waiting,
+                                                  .stopping, .stopped]
 
-    /// Parses `failed,stale,refused,deploying` (any of them) or `none`.
+    /// Parses a list of `choices` (any of them) or `none`.
     public static func parse(_ text: String) throws(FleetError) -> FailOn {
         let words = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if words == ["none"] { return FailOn([]) }

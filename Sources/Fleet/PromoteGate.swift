@@ -49,6 +49,12 @@ public enum PromoteGate {
             return "is \(report.state.rawValue) on \(report.target?.description ?? "?")\(error)"
         case .deploying:
             return "is deploying \(report.target?.description ?? "?")"
+        case .misconfigured:
+            return "is misconfigured: \(report.error?.code ?? "?")"
+        case .waiting:
+            return "is waiting for a first release (it has run nothing)"
+        case .stopping, .stopped:
+            return "is \(report.state.rawValue): its agent is not running"
         case .inSync:
             guard report.applied == version else {
                 let applied = report.applied?.description ?? "nothing"

@@ -55,9 +55,9 @@ public enum StatusView {
     static func style(_ condition: SiloCondition) -> CellStyle {
         switch condition {
         case .inSync: .green
-        case .deploying: .yellow
-        case .failed, .refused: .red
-        case .stale: .magenta
+        case .deploying, .waiting: .yellow
+        case .failed, .refused, .misconfigured: .red
+        case .stale, .stopping, .stopped: .magenta
         }
     }
 
@@ -70,8 +70,12 @@ public enum StatusView {
                 + "\(Age.format(seconds: max(row.heartbeatSeconds ?? 0, interval))))"
                 + (row.reportedState == .inSync ? "" : "; last reported \(row.reportedState.rawValue)"))
         }
-        if let error = row.error, row.reportedState == .failed || row.reportedState == .refused {
+        if let error = row.error, row.reportedState != .inSync, row.reportedState != .deploying {
             parts.append(error.code + ": " + oneLine(error.message) + (error.resource.map { " (\($0))" } ?? ""))
+        } else if !row.stale, row.reportedState == .stopped || row.reportedState == .stopping {
+            parts.append("its agent stopped \(Age.format(seconds: row.ageSeconds)) ago and writes no report until it "
+                + "starts again (stale after " + Age.format(seconds: Staleness.bound(
+                    intervalSeconds: row.intervalSeconds, heartbeatSeconds: row.heartbeatSeconds)) + ")")
         }
         guard !parts.isEmpty else { return nil }
         return CellStyle.bold.apply(row.silo, color: color) + " "

@@ -54,6 +54,31 @@ public enum RetryVerdict: Sendable, Equatable {
     case retry(retryAfter: Duration?)
 }
 
+/// A failed attempt that is about to be tried again: what `Retrier.onRetry` is told.
+public struct RetryNotice: Sendable, CustomStringConvertible {
+    /// The attempt that failed (1-based).
+    public var attempt: Int
+    /// Attempts in all (`RetryPolicy.maxAttempts`).
+    public var maxAttempts: Int
+    /// The wait before the next attempt.
+    public var delay: Duration
+    /// Why the attempt failed (the error's description: never a secret).
+    public var error: String
+
+    public init(attempt: Int, maxAttempts: Int, delay: Duration, error: String) {
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.delay = delay
+        self.error = error
+    }
+
+    /// `attempt 1 of 5 failed: ...; trying again in 0.2 s`.
+    public var description: String {
+        "attempt \(attempt) of \(maxAttempts) failed: \(error); trying again in "
+            + String(format: "%.1f", delay.seconds) + " s"
+    }
+}
+
 /// Runs an operation under a `RetryPolicy`, with the random source and the sleeper
 /// injected so that tests run without waiting.
 public struct Retrier: Sendable {
@@ -62,13 +87,19 @@ public struct Retrier: Sendable {
     public var random: @Sendable () -> Double
     /// Blocks the calling thread.
     public var sleep: @Sendable (Duration) -> Void
+    /// Told about every failed attempt that will be tried again, before the wait, so a
+    /// caller can say so at once (the agent logs a warning) instead of going quiet for
+    /// the whole backoff. Not called for the last attempt: its error is what the caller gets.
+    public var onRetry: @Sendable (RetryNotice) -> Void
 
     public init(policy: RetryPolicy = RetryPolicy(),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                sleep: @escaping @Sendable (Duration) -> Void = { Thread.sleep(forTimeInterval: $0.seconds) }) {
+                sleep: @escaping @Sendable (Duration) -> Void = { Thread.sleep(forTimeInterval: $0.seconds) },
+                onRetry: @escaping @Sendable (RetryNotice) -> Void = { _ in }) {
         self.policy = policy
         self.random = random
         self.sleep = sleep
+        self.onRetry = onRetry
     }
 
     /// Calls `operation` with the attempt number (1-based) until it returns, `classify`
@@ -85,6 +116,8 @@ public struct Retrier: Sendable {
                 guard case .retry(let retryAfter) = classify(error),
                       let wait = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random())
                 else { throw error }
+                onRetry(RetryNotice(attempt: attempt, maxAttempts: policy.maxAttempts, delay: wait,
+                                    error: String(describing: error)))
                 sleep(wait)
                 attempt += 1
             }
@@ -108,17 +141,22 @@ extension HTTPClient {
         var attempt = 1
         while true {
             let wait: Duration?
+            let failure: String
             do throws(HTTPError) {
                 let response = try send(request)
                 guard Self.retryableStatuses.contains(response.status) else { return response }
                 let retryAfter = response.headers["Retry-After"].flatMap { RetryPolicy.parseRetryAfter($0) }
                 wait = retrier.policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: retrier.random())
                 guard wait != nil else { return response }
+                failure = "HTTP \(response.status) from \(request.redactedURL)"
             } catch {
                 wait = error.isTransient
                     ? retrier.policy.delay(afterAttempt: attempt, random: retrier.random()) : nil
                 guard wait != nil else { throw error }
+                failure = String(describing: error)
             }
+            retrier.onRetry(RetryNotice(attempt: attempt, maxAttempts: retrier.policy.maxAttempts, delay: wait!,
+                                        error: failure))
             retrier.sleep(wait!)
             attempt += 1
         }

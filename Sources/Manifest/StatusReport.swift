@@ -17,6 +17,19 @@ public struct StatusReport: FerryDocument, Equatable {
         case failed
         /// The pointer, pin, manifest or bundle was refused (bad signature, expired...); see `error`.
         case refused
+        /// Nothing to run yet: no release has been published to the channel (nor pinned
+        /// for this silo). `error`, when present, says what the agent found (`noPointer`).
+        case waiting
+        /// The agent's settings name nothing that exists, or it may not read it (no such
+        /// pipeline in the bucket, access denied); see `error` for which and what to do.
+        case misconfigured
+        /// Asked to stop (SIGTERM/SIGINT) in the middle of a deployment: it stops at the
+        /// next safe point and the deployment resumes at the next start. Followed by
+        /// `stopped`; a report left at `stopping` means the process ended before that.
+        case stopping
+        /// The agent stopped cleanly (SIGTERM/SIGINT) and writes no more reports until it
+        /// starts again; `target`/`applied` are as they were.
+        case stopped
     }
 
     /// Why the agent failed or refused.
@@ -114,7 +127,7 @@ public struct StatusReport: FerryDocument, Equatable {
         if let finishedAt { try Check.timestamp(finishedAt, "finishedAt") }
         try Check.nonNegative(intervalSeconds, "intervalSeconds")
         if let heartbeatSeconds { try Check.nonNegative(heartbeatSeconds, "heartbeatSeconds") }
-        if (state == .failed || state == .refused) && error == nil {
+        if [.failed, .refused, .misconfigured].contains(state) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")
         }

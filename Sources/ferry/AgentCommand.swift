@@ -2,6 +2,7 @@ import AWS
 import Agent
 import ArgumentParser
 import Foundation
+import HTTP
 import Logging
 import Manifest
 
@@ -30,11 +31,17 @@ struct AgentRunCommand: ParsableCommand {
     }
 }
 
-/// `ferry agent once`: one reconcile; exits 1 when something was refused or failed.
+/// `ferry agent once`: one reconcile; exits 1 when something was refused, failed or is
+/// misconfigured, 3 when a pipeline waits for its first release.
 struct AgentOnceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "once",
-        abstract: "One reconcile of every pipeline (for cron or a scheduled task); exit status 1 when something was refused or failed.")
+        abstract: "One reconcile of every pipeline (for cron or a scheduled task).",
+        discussion: """
+        Exit status: 0 when every pipeline is applied or unchanged; 1 when something was refused or \
+        failed, or the settings name nothing in the bucket (no such bucket or pipeline, access denied); \
+        3 when a pipeline's channel has no release yet (the agent waits for the first one).
+        """)
 
     @OptionGroup var options: AgentOptions
 
@@ -61,6 +68,7 @@ struct AgentOnceCommand: ParsableCommand {
             }
         }
         if outcomes.contains(where: \.isProblem) { throw ExitCode(1) }
+        if outcomes.contains(where: { $0.kind == .waiting }) { throw ExitCode(3) }
     }
 }
 
@@ -89,7 +97,7 @@ struct AgentOptions: ParsableArguments {
                                valueName: "file.pub=role,..."))
     var trust: [String] = []
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The journal, lock and releases. Default: /var/lib/ferry (FERRY_STATE_DIR).", valueName: "dir"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The journal, lock and releases. Default: $STATE_DIRECTORY (systemd), else /var/lib/ferry as root, else $XDG_STATE_HOME/ferry or ~/.local/state/ferry (FERRY_STATE_DIR).", valueName: "dir"))
     var stateDir: String?
 
     @Option(help: ArgumentHelp("Between reconciles of agent run, jittered ±10 %: 30, 30s, 2m. Default: 30 s (FERRY_INTERVAL).", valueName: "duration"))
@@ -159,8 +167,9 @@ struct AgentOptions: ParsableArguments {
         flags.region = aws.region
         flags.profile = aws.profile
         flags.endpointURL = aws.endpointURL
-        return try AgentSettings.resolve(flags: flags, file: try Self.file(config, environment: environment),
-                                         environment: try .environment(environment))
+        return try AgentSettings.resolve(
+            flags: flags, file: try Self.file(config, environment: environment), environment: try .environment(environment),
+            stateDirectoryDefault: AgentSettings.stateDirectoryDefault(userID: getuid(), environment: environment))
     }
 
     /// The `--config` (or FERRY_CONFIG) file's settings; none without a file.
@@ -188,9 +197,14 @@ struct AgentOptions: ParsableArguments {
             LogLineHandler(format: settings.logFormat, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
         }
         let trustStore = try KeyFiles.trust(settings.trust)
+        // Every AWS call that will be tried again says so at once: with the endpoint down,
+        // the first failed attempt is logged, not only the last one after the backoff.
+        let retrier = Retrier(onRetry: { [logger] notice in
+            logger.warning("\(notice)", metadata: ["attempt": "\(notice.attempt)"])
+        })
         let config = try AWSConfig.resolve(profile: settings.profile, region: settings.region,
                                            endpointURL: settings.endpointURL, environment: environment,
-                                           allowHTTP: aws.allowHTTP)
+                                           retrier: retrier, allowHTTP: aws.allowHTTP)
         stop.install { [logger] name in
             logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
         }

@@ -17,7 +17,7 @@ struct AgentHistoryCommand: ParsableCommand {
     @Flag(help: "Print JSON lines (one object per step) for scripts.")
     var json = false
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The agent's state folder. Default: the --config file's, FERRY_STATE_DIR, else /var/lib/ferry.", valueName: "dir"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The agent's state folder. Default: the --config file's, FERRY_STATE_DIR, else the agent's default.", valueName: "dir"))
     var stateDir: String?
 
     @Option(help: ArgumentHelp("The agent's YAML settings (for state-dir). Default: FERRY_CONFIG.", valueName: "file"))
@@ -30,7 +30,8 @@ struct AgentHistoryCommand: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let directory = try stateDir ?? AgentOptions.file(config, environment: environment).stateDirectory
-            ?? AgentSettings.Layer.environment(environment).stateDirectory ?? AgentSettings.defaultStateDirectory
+            ?? AgentSettings.Layer.environment(environment).stateDirectory
+            ?? AgentSettings.stateDirectoryDefault(userID: getuid(), environment: environment)
         guard FileManager.default.fileExists(atPath: directory + "/" + Journal.fileName) else {
             throw ValidationError("no journal in \(directory): give the agent's --state-dir")
         }

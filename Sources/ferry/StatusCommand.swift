@@ -20,9 +20,9 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var bucket: BucketOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-        "Conditions that make the exit status 2: any of failed,stale,refused,deploying, or none.",
+        "Conditions that make the exit status 2: any of failed,stale,refused,misconfigured,deploying,waiting,stopping,stopped, or none.",
         valueName: "list"))
-    var failOn = "failed,stale"
+    var failOn = FailOn.standardText
 
     @Flag(help: "Print JSON for scripts.")
     var json = false

@@ -134,3 +134,47 @@ import Testing
         }
     }
 }
+
+/// Issue 13: the README's agent command failed for a non-root user with a raw Foundation
+/// error about /var/lib/ferry. The default now fits the user; an unusable folder is one
+/// message that names the flag.
+@Suite struct StateFolderDefaultTests {
+    @Test(arguments: [
+        (0, [:], "/var/lib/ferry"),
+        (0, ["HOME": "/root", "XDG_STATE_HOME": "/root/.state"], "/var/lib/ferry"),
+        (1000, ["HOME": "/home/ana"], "/home/ana/.local/state/ferry"),
+        (1000, ["HOME": "/home/ana", "XDG_STATE_HOME": "/home/ana/state"], "/home/ana/state/ferry"),
+        (1000, ["HOME": "/home/ana", "XDG_STATE_HOME": "relative"], "/home/ana/.local/state/ferry"),
+        (1000, ["STATE_DIRECTORY": "/var/lib/ferry:/var/lib/other", "HOME": "/home/ana"], "/var/lib/ferry"),
+        (0, ["STATE_DIRECTORY": "/srv/ferry"], "/srv/ferry"),
+        (1000, [:], "/var/lib/ferry"),
+    ] as [(UInt32, [String: String], String)])
+    func theDefaultFitsTheUser(userID: UInt32, environment: [String: String], expected: String) {
+        #expect(AgentSettings.stateDirectoryDefault(userID: userID, environment: environment) == expected)
+    }
+
+    @Test func resolveUsesTheDefaultGivenUnlessASettingNamesOne() throws {
+        var flags = AgentSettings.Layer()
+        flags.bucket = "b"
+        flags.pipelines = ["p"]
+        flags.trust = ["/k.pub"]
+        #expect(try AgentSettings.resolve(flags: flags, stateDirectoryDefault: "/home/ana/.local/state/ferry")
+            .stateDirectory == "/home/ana/.local/state/ferry")
+        var environment = AgentSettings.Layer()
+        environment.stateDirectory = "/srv/ferry"
+        #expect(try AgentSettings.resolve(flags: flags, environment: environment, stateDirectoryDefault: "/x")
+            .stateDirectory == "/srv/ferry")
+    }
+
+    @Test func aFolderThatCannotBeCreatedIsOneMessageNamingTheFlag() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-state-\(UUID().uuidString)").path
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let error = #expect(throws: AgentError.self) { try StateLock(stateDirectory: file + "/state") }
+        #expect(error?.code == .locked && error?.cause == nil)
+        #expect(error?.message == "cannot use the state folder \(file)/state: \(file) is not a folder; pass --state-dir "
+            + "DIR (or FERRY_STATE_DIR, `state-dir:` in the config file) naming a folder this user (uid \(getuid())) "
+            + "may write, or create \(file)/state for it")
+        #expect(!FileManager.default.fileExists(atPath: file + "/state"))
+    }
+}

@@ -15,14 +15,14 @@ enum Fixture {
     static func report(_ silo: String, channel: String = "canary", state: StatusReport.State = .inSync,
                        target: String? = "1.2.0", applied: String? = "1.2.0", age: Double = 10,
                        interval: Int = 30, pinned: Bool = false, serial: Int? = nil,
-                       error: StatusReport.Failure? = nil) -> StatusReport {
+                       error: StatusReport.Failure? = nil, heartbeat: Int? = nil) -> StatusReport {
         let failure = error ?? ((state == .failed || state == .refused)
             ? StatusReport.Failure(code: "UPDATE_ROLLBACK_COMPLETE", message: "stack ingest failed", resource: "ingest")
             : nil)
         return StatusReport(pipeline: "webapp", silo: silo, channel: channel, pinned: pinned,
                             target: target.map(v), applied: applied.map(v), state: state, error: failure,
                             reportedAt: Timestamp.format(now.addingTimeInterval(-age)), intervalSeconds: interval,
-                            targetSerial: serial)
+                            targetSerial: serial, heartbeatSeconds: heartbeat)
     }
 
     /// A digest that names `text`.

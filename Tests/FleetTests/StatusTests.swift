@@ -103,6 +103,39 @@ struct StatusTests {
         #expect(check.passes(Self.fleet) == passes)
     }
 
+    /// Issue 13: `ferry status` exited 0 while a silo was refused; a misconfigured silo
+    /// (its agent names no pipeline in the bucket, or may not read it) fails the gate too.
+    @Test func theDefaultFailsOnRefusedAndMisconfiguredButNotOnWaitingOrStopped() throws {
+        #expect(FailOn.standard.conditions == [.failed, .stale, .refused, .misconfigured])
+        #expect(try FailOn.parse(FailOn.standardText) == FailOn.standard)
+        let refusal = StatusReport.Failure(code: "refused", message: "signed by an unknown key")
+        let fleet = FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [], reports: [
+            Fixture.report("silo-a", state: .refused, age: 10, error: refusal),
+            Fixture.report("silo-b", state: .misconfigured, age: 10,
+                           error: .init(code: "noSuchPipeline", message: "no release of webapp")),
+            Fixture.report("silo-c", state: .waiting, target: nil, applied: nil, age: 10),
+            Fixture.report("silo-d", state: .stopped, age: 10),
+            Fixture.report("silo-e", age: 10),
+        ])
+        #expect(FailOn.standard.failing(fleet).map(\.silo) == ["silo-a", "silo-b"])
+        #expect(!FailOn.standard.passes(fleet))
+        #expect(try FailOn.parse("waiting,stopped").failing(fleet).map(\.silo) == ["silo-c", "silo-d"])
+        #expect(fleet.counts.map { "\($0.1) \($0.0.rawValue)" }
+            == ["1 in-sync", "1 waiting", "1 stopped", "1 refused", "1 misconfigured"])
+    }
+
+    /// A stopped agent writes no heartbeat: `stopped` turns `stale` at the same bound as a
+    /// silent one (heartbeat + 3 intervals), and says so meanwhile.
+    @Test func aStoppedSiloSaysWhenItTurnsStale() {
+        let fresh = SiloRow(Fixture.report("silo-a", state: .stopped, age: 60, heartbeat: 1800), now: Fixture.now)
+        #expect(fresh.condition == .stopped)
+        #expect(StatusView.render(FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [], reports: [
+            Fixture.report("silo-a", state: .stopped, age: 60, heartbeat: 1800)]), color: false).contains(
+            "\nsilo-a stopped: its agent stopped 1m ago and writes no report until it starts again (stale after 31m)\n"))
+        let old = SiloRow(Fixture.report("silo-a", state: .stopped, age: 1891, heartbeat: 1800), now: Fixture.now)
+        #expect(old.condition == .stale && old.conditions == [.stale, .stopped])
+    }
+
     @Test func aStaleSiloThatFailedCountsForBoth() throws {
         let fleet = FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [],
                                 reports: [Fixture.report("silo-x", state: .failed, age: 1000)])

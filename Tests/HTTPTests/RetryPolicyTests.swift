@@ -77,6 +77,34 @@ import Testing
     }
 }
 
+extension RetryPolicyTests {
+    /// The first failed attempt is told at once, before its wait (the agent logs it then,
+    /// instead of being silent through the whole backoff); the last one is not: its error
+    /// is what the caller gets.
+    @Test func onRetryTellsEveryFailedAttemptThatWillBeTriedAgainBeforeItsWait() {
+        let events = Mutex<[String]>([])
+        let retrier = Retrier(policy: policy, random: { 1 },
+                              sleep: { wait in events.withLock { $0.append("sleep \(wait)") } },
+                              onRetry: { notice in events.withLock { $0.append(notice.description) } })
+        #expect(throws: Flaky.self) {
+            try retrier.run({ (_: Int) throws(Flaky) -> Int in throw Flaky(retryAfter: nil) },
+                            classify: { _ in .retry(retryAfter: nil) })
+        }
+        #expect(events.withLock { $0 } == [
+            "attempt 1 of 4 failed: Flaky(retryAfter: nil); trying again in 0.1 s", "sleep 0.1 seconds",
+            "attempt 2 of 4 failed: Flaky(retryAfter: nil); trying again in 0.2 s", "sleep 0.2 seconds",
+            "attempt 3 of 4 failed: Flaky(retryAfter: nil); trying again in 0.3 s", "sleep 0.35 seconds",
+        ])
+
+        // A failure that is not retried is not told.
+        events.withLock { $0 = [] }
+        #expect(throws: Flaky.self) {
+            try retrier.run({ (_: Int) throws(Flaky) -> Int in throw Flaky(retryAfter: nil) }, classify: { _ in .fail })
+        }
+        #expect(events.withLock { $0 }.isEmpty)
+    }
+}
+
 struct Flaky: Error {
     let retryAfter: Duration?
 }

@@ -146,10 +146,11 @@ import Testing
 
         try denyReads(of: ["pins/*", "channels/*"], in: silo)
         let outcome = try #require(agent.tick().first)
-        #expect(outcome.kind == .error)
+        // AccessDenied is a misconfiguration a person must fix, never "nothing to do" (issue 13).
+        #expect(outcome.kind == .misconfigured && outcome.isProblem)
         #expect(outcome.error?.message.contains("reading the channel pointer of webapp/canary was denied (HTTP 403)") == true)
         let report = try #require(try silo.report())
-        #expect(report.state == .refused)
+        #expect(report.state == .misconfigured && report.error?.code == "accessDenied")
         #expect(report.applied == (try SemVer("1.0.0")))
         #expect(report.error?.message.contains("denied (HTTP 403)") == true)
     }

@@ -224,7 +224,20 @@ import Testing
     }
 
     @Test func statusStatesAreSpelledAsInTheSpec() {
-        #expect(StatusReport.State.allCases.map(\.rawValue) == ["in-sync", "deploying", "failed", "refused"])
+        #expect(StatusReport.State.allCases.map(\.rawValue) == ["in-sync", "deploying", "failed", "refused", "waiting",
+                                                                "misconfigured", "stopping", "stopped"])
+    }
+
+    @Test func misconfiguredStatusWithoutErrorIsRefused() {
+        let report = StatusReport(pipeline: "webapp", silo: "s1", channel: "stable", state: .misconfigured,
+                                  reportedAt: "2024-05-02T08:31:10Z", intervalSeconds: 30)
+        #expect(refusal { () throws(ManifestError) in try report.canonicalBytes() }?.field == "error")
+        // Waiting and stopped need no error.
+        for state in [StatusReport.State.waiting, .stopped, .stopping] {
+            let quiet = StatusReport(pipeline: "webapp", silo: "s1", channel: "stable", state: state,
+                                     reportedAt: "2024-05-02T08:31:10Z", intervalSeconds: 30)
+            #expect((try? quiet.canonicalBytes()) != nil)
+        }
     }
 
     @Test func failedStatusWithoutErrorIsRefused() {
