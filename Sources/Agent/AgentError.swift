@@ -21,7 +21,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is. Compare with the static members: `error.code == .stackBusy`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Storage: String, Hashable, Sendable {
-            case refused, replay, serialReused, expired, wrongDocument
+            case refused, replay, serialReused, expired, wrongDocument, pinMissing
             case stackFailed, changeSetFailed, stackNeedsPerson, stackBusy, stackVanished
             case revertFailed, rejected, service, template, plan, journal, locked, interrupted, configuration
             case noSuchBucket, noSuchPipeline, accessDenied, noPointer
@@ -47,6 +47,8 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         public static let expired = Code(.expired)
         /// A pointer or pin for another pipeline, channel or silo.
         public static let wrongDocument = Code(.wrongDocument)
+        /// The pin in force disappeared from the bucket without a signed unpin: it stays in force.
+        public static let pinMissing = Code(.pinMissing)
 
         // Stacks (the deploy state machine).
         /// A stack operation failed and CloudFormation rolled that stack back.

@@ -10,14 +10,18 @@ struct Polled {
     /// Reads that failed in a way a person must see (403 on the channel pointer, an
     /// oversized document): reported, while what runs keeps running.
     var problems: [AgentError]
+    /// The pin could not be read (403): it may name another release than the channel, so
+    /// nothing moves on this tick.
+    var pinUnreadable = false
 }
 
 extension Agent {
     /// DESIGN.md step 1: a conditional GET (`If-None-Match` with the last ETag) of the
     /// pin and of the channel pointer; what changed is opened (signature, issuer, expiry).
-    /// A `403` on the pin means "no pin" (a silo may not list the bucket, so S3 hides a
-    /// missing key as 403); a `403` on the channel pointer is reported. The pin is read
-    /// only when `readPin` (every `pinInterval`); otherwise it counts as unchanged.
+    /// Only a `404` means "no pin" (the silo role may list `pins/`, so S3 answers 404 for
+    /// a missing pin, stacksets/ferry-silo.yaml); a `403` on either document is reported
+    /// and changes nothing: the target in force stays, and the next tick reads again. The
+    /// pin is read only when `readPin` (every `pinInterval`); otherwise it counts as unchanged.
     func poll(_ pipeline: String, lastPointer: AcceptedDocument?, lastPin: AcceptedDocument?,
               readPin: Bool = true, now: Date) throws(AgentError) -> Polled {
         let layout = bucket.layout
@@ -30,12 +34,19 @@ extension Agent {
             throw AgentError(.configuration, error.message, next: .needsPerson)
         }
         var problems: [AgentError] = []
+        var pinUnreadable = false
         let pinETag = lastPin.flatMap { $0.name != silo ? nil : $0.etag }
         let pin: Observation<Pointer>
         switch readPin ? try read(pinKey, etag: pinETag, cap: SizeCap.pointer, what: "the pin of \(pipeline)/\(silo)")
                        : .notModified {
         case .notModified: pin = .notModified
-        case .absent, .denied: pin = .absent
+        case .absent: pin = .absent
+        case .denied(let error):
+            problems.append(AgentError(.accessDenied, "reading the pin of \(pipeline)/\(silo) was denied (HTTP 403): "
+                + "\(error.message); the agent keeps its current target: let this silo read and list \(pinKey) "
+                + "(bucket policy, agent role)", next: .needsPerson, cause: error))
+            pin = .notModified
+            pinUnreadable = true
         case .found(let data, let etag):
             do {
                 pin = .fetched(try openPointer(bytes: data, trust: trust, now: now), sha256: sha256Hex(data), etag: etag)
@@ -68,7 +79,7 @@ extension Agent {
             problems.append(error)
             pointer = .notModified
         }
-        return Polled(pin: pin, pointer: pointer, problems: problems)
+        return Polled(pin: pin, pointer: pointer, problems: problems, pinUnreadable: pinUnreadable)
     }
 
     private enum Read {

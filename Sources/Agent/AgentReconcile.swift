@@ -59,11 +59,11 @@ public struct PipelineOutcome: Equatable, Sendable {
 extension Agent {
     /// One reconcile of `pipeline` (DESIGN.md steps 1–9).
     func reconcile(_ pipeline: String) throws -> PipelineOutcome {
-        let accepted = try journal.acceptedDocuments(pipeline: pipeline)
+        let accepted = try journal.acceptedDocuments(pipeline: pipeline, channel: settings.channel, silo: silo)
         let now = clock.now()
         let readPin = pinReadAt[pipeline].map { now.timeIntervalSince($0) >= settings.pinInterval } ?? true
         let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin, now: now)
-        if readPin { pinReadAt[pipeline] = now }
+        if readPin, !polled.pinUnreadable { pinReadAt[pipeline] = now }
         let inFlight = try journal.inFlight(pipeline: pipeline)
         // A missing pointer is explained (no bucket, no pipeline, nothing published yet),
         // never taken for "nothing to do" (issue 13).
@@ -121,6 +121,9 @@ extension Agent {
 
         let settled: (kind: PipelineOutcome.Kind, target: Target?)
         switch selection.verdict {
+        case .deploy(let target) where polled.pinUnreadable:
+            // A pin that cannot be read may name another release: keep what runs, report, read again.
+            settled = (.unchanged, try journal.lastAppliedTarget(pipeline: pipeline) ?? target)
         case .deploy(let target):
             return try deploy(pipeline, target: target, inFlight: inFlight, problems: problems)
         case .unchanged(let target), .alreadyFailed(let target):

@@ -43,10 +43,16 @@ public final class Journal {
 
     // MARK: Documents
 
-    /// The last accepted channel pointer and pin of `pipeline` (a removed pin included).
-    public func acceptedDocuments(pipeline: String) throws(AgentError) -> (pointer: AcceptedDocument?, pin: AcceptedDocument?) {
+    /// The last accepted pointer of `channel` and pin of `silo` in `pipeline` (an ended pin
+    /// included). Each channel and each silo keeps its own: their serials are the
+    /// high-water marks replays are judged against, across channel switches and restarts.
+    public func acceptedDocuments(pipeline: String, channel: String,
+                                  silo: String) throws(AgentError) -> (pointer: AcceptedDocument?, pin: AcceptedDocument?) {
         try guarded("reading accepted documents") {
-            let rows = try database.query("SELECT rowid AS row_id, * FROM documents WHERE pipeline = ?", [.text(pipeline)])
+            let rows = try database.query("""
+                SELECT rowid AS row_id, * FROM documents
+                WHERE pipeline = ? AND ((kind = 'channel' AND name = ?) OR (kind = 'pin' AND name = ?))
+                """, [.text(pipeline), .text(channel), .text(silo)])
             let documents = try rows.map { try Self.document(JournalRow("documents", $0, path: database.path)) }
             return (documents.first { $0.kind == .channel }, documents.first { $0.kind == .pin })
         }

@@ -74,6 +74,29 @@ enum JournalSchema {
         """
         UPDATE deployments SET state = json_set(state, '$.attempt', '') WHERE json_extract(state, '$.attempt') IS NULL;
         """,
+        // 3: one accepted document per channel and per silo (issue 12: a silo switched to
+        // another channel and back kept only the last channel's serial, one row per kind).
+        """
+        CREATE TABLE documents_by_name (
+            pipeline TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('channel', 'pin')),
+            name TEXT NOT NULL,
+            serial INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            etag TEXT,
+            version TEXT NOT NULL,
+            manifest_sha256 TEXT NOT NULL,
+            bundle_sha256 TEXT NOT NULL,
+            expires_at TEXT,
+            removed INTEGER NOT NULL DEFAULT 0,
+            accepted_at TEXT NOT NULL,
+            PRIMARY KEY (pipeline, kind, name)
+        );
+        INSERT INTO documents_by_name SELECT pipeline, kind, name, serial, sha256, etag, version, manifest_sha256,
+            bundle_sha256, expires_at, removed, accepted_at FROM documents;
+        DROP TABLE documents;
+        ALTER TABLE documents_by_name RENAME TO documents;
+        """,
     ]
 
     /// The schema version this ferry writes.

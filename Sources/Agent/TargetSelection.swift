@@ -80,8 +80,9 @@ public struct Selection: Equatable, Sendable {
 /// Chooses the release to run from the signed documents (DESIGN.md, "The agent, as a
 /// state machine", steps 1–3). Pure: no I/O, time is a parameter.
 ///
-/// - A pin (accepted, not removed, not expired) wins over the channel until it is
-///   removed (`404`); an expired pin falls back to the channel.
+/// - A pin (accepted, not ended, not expired) wins over the channel until a signed
+///   ended pin (`ferry unpin`) replaces it; a pin object that disappears is reported and
+///   stays in force; an expired pin falls back to the channel.
 /// - A serial below the last accepted one is a replay; the same serial with the same
 ///   bytes is unchanged, with other bytes refused.
 /// - An expired pointer is refused and reported; the release that runs keeps running.
@@ -102,11 +103,14 @@ public func selectTarget(_ input: SelectionInput) -> Selection {
     case .notModified:
         break
     case .absent:
-        if var removed = pin, !removed.removed {
-            removed.removed = true
-            removed.etag = nil
-            record.append(removed)
-            pin = removed
+        // A pin ends only with a signed ended pin (`ferry unpin`): a pin in force whose
+        // object is gone was deleted by someone with write access but no key. It stays in
+        // force, and the silo reports it.
+        if let inForce = pin, !inForce.removed {
+            refusals.append(AgentError(
+                .pinMissing, "the pin of \(input.pipeline)/\(input.silo) (serial \(inForce.serial), \(inForce.version)) "
+                    + "is gone from the bucket without a signed unpin; the silo stays pinned: end a pin with "
+                    + "`ferry unpin`, or pin again", next: .needsPerson))
         }
     case .refused(let error):
         refusals.append(refusal(error, what: "the pin of \(input.pipeline)/\(input.silo)"))

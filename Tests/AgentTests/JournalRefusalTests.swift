@@ -1,4 +1,5 @@
 import Agent
+import Basics
 import Foundation
 import Manifest
 import SQLite
@@ -92,7 +93,23 @@ import Testing
         try raw.execute("PRAGMA user_version = 1")
 
         let journal = try silo.journal()
-        #expect(try journal.schemaVersion() == 2)
+        #expect(try journal.schemaVersion() == 3)
         #expect(try journal.inFlight(pipeline: "webapp")?.attempt == "")
+    }
+
+    /// Schema 3 keys accepted documents by channel and silo; the rows of schema 2 stay.
+    @Test func schemaThreeKeepsTheAcceptedDocuments() throws {
+        let silo = try Silo()
+        let journal = try silo.journal()
+        let pointer = AcceptedDocument(kind: .channel, name: "stable", serial: 4, sha256: sha256Hex(Data("p".utf8)),
+                                       etag: nil, version: try SemVer("1.0.0"), manifestSha256: sha256Hex(Data("m".utf8)),
+                                       bundleSha256: sha256Hex(Data("b".utf8)), expiresAt: nil,
+                                       acceptedAt: "2024-05-01T12:00:00Z")
+        try journal.record(Selection(verdict: .nothing, refusals: [], record: [pointer], pinned: false), pipeline: "webapp")
+        let raw = try Database(path: silo.stateDirectory + "/" + Journal.fileName)
+        try raw.execute("PRAGMA user_version = 2")
+        let migrated = try silo.journal()
+        #expect(try migrated.schemaVersion() == 3)
+        #expect(try migrated.acceptedDocuments(pipeline: "webapp", channel: "stable", silo: "s").pointer == pointer)
     }
 }

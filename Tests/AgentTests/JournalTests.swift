@@ -14,14 +14,14 @@ import Testing
         #expect(try raw.query("PRAGMA user_version").first?[0].int64 == 0)
 
         let journal = try Journal(path: path)
-        #expect(try journal.schemaVersion() == 2)
+        #expect(try journal.schemaVersion() == 3)
         let tables = try raw.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             .compactMap { $0["name"].string }
         #expect(tables.filter { !$0.hasPrefix("sqlite_") } == ["deployments", "documents", "releases", "reports", "stacks", "steps"])
 
         // Reopening neither fails nor migrates twice.
         let again = try Journal(path: path)
-        #expect(try again.schemaVersion() == 2)
+        #expect(try again.schemaVersion() == 3)
         #expect(try again.inFlight(pipeline: "webapp") == nil)
     }
 
@@ -95,11 +95,37 @@ import Testing
         pin.etag = nil
         try journal.record(Selection(verdict: .nothing, refusals: [], record: [pointer, pin], pinned: false),
                            pipeline: "webapp")
-        let read = try silo.journal().acceptedDocuments(pipeline: "webapp")
+        let read = try silo.journal().acceptedDocuments(pipeline: "webapp", channel: "stable", silo: "silo-1")
         #expect(read.pointer == pointer)
         #expect(read.pin == pin)
-        #expect(try journal.acceptedDocuments(pipeline: "other").pointer == nil)
+        #expect(try journal.acceptedDocuments(pipeline: "other", channel: "stable", silo: "silo-1").pointer == nil)
         #expect(try journal.history(pipeline: "webapp").map(\.step) == ["accept-channel", "accept-pin"])
+    }
+
+    /// Issue 12: each channel keeps its own high-water mark. A silo moved to canary and
+    /// back to stable still knows stable's serial (one row per pipeline forgot it), and
+    /// another silo's pin is not this silo's.
+    @Test func eachChannelAndSiloKeepsItsOwnHighWaterMark() throws {
+        let silo = try Silo()
+        let journal = try silo.journal()
+        let stable = AcceptedDocument(kind: .channel, name: "stable", serial: 9, sha256: sha256Hex(Data("s".utf8)),
+                                      etag: "\"s\"", version: try SemVer("1.2.0"),
+                                      manifestSha256: sha256Hex(Data("m".utf8)), bundleSha256: sha256Hex(Data("b".utf8)),
+                                      expiresAt: nil, acceptedAt: "2024-05-01T12:00:00Z")
+        var canary = stable
+        canary.name = "canary"
+        canary.serial = 2
+        try journal.record(Selection(verdict: .nothing, refusals: [], record: [stable], pinned: false), pipeline: "webapp")
+        try journal.record(Selection(verdict: .nothing, refusals: [], record: [canary], pinned: false), pipeline: "webapp")
+        let reopened = try silo.journal()
+        #expect(try reopened.acceptedDocuments(pipeline: "webapp", channel: "stable", silo: "s1").pointer?.serial == 9)
+        #expect(try reopened.acceptedDocuments(pipeline: "webapp", channel: "canary", silo: "s1").pointer?.serial == 2)
+        var pin = stable
+        pin.kind = .pin
+        pin.name = "s2"
+        try journal.record(Selection(verdict: .nothing, refusals: [], record: [pin], pinned: false), pipeline: "webapp")
+        #expect(try reopened.acceptedDocuments(pipeline: "webapp", channel: "stable", silo: "s1").pin == nil)
+        #expect(try reopened.acceptedDocuments(pipeline: "webapp", channel: "stable", silo: "s2").pin == pin)
     }
 
     @Test func remembersTheLastReportWritten() throws {

@@ -135,16 +135,21 @@ import Testing
         #expect(try silo.report()?.state == .inSync)
     }
 
-    @Test func a403OnThePinMeansNoPinButOnTheChannelPointerItIsReported() throws {
+    /// Issue 12: a 403 on the pin is not "no pin" (it used to be, so a brief IAM error
+    /// moved a pinned silo to its channel's release). A 403 on either document moves
+    /// nothing and is reported; the pin is read again on the next tick.
+    @Test func a403OnThePinOrTheChannelPointerMovesNothingAndIsReported() throws {
         let silo = try SiloHarness()
         try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
-        // moto enforces a bucket policy's Deny on object GETs (for everyone: MOTO.md).
-        try denyReads(of: ["pins/*"], in: silo)
         let agent = try silo.agent()
         #expect(agent.once().map(\.kind) == [.applied])
         #expect(try silo.report()?.state == .inSync)
+        func runsV1() throws -> Bool {
+            try silo.cloudFormation().getTemplate(stackName: silo.stackPrefix + "app").contains("app-v1")
+        }
 
-        try denyReads(of: ["pins/*", "channels/*"], in: silo)
+        // moto enforces a bucket policy's Deny on object GETs (for everyone: MOTO.md).
+        try denyReads(of: ["channels/*"], in: silo)
         let outcome = try #require(agent.tick().first)
         // AccessDenied is a misconfiguration a person must fix, never "nothing to do" (issue 13).
         #expect(outcome.kind == .misconfigured && outcome.isProblem)
@@ -153,6 +158,23 @@ import Testing
         #expect(report.state == .misconfigured && report.error?.code == "accessDenied")
         #expect(report.applied == (try SemVer("1.0.0")))
         #expect(report.error?.message.contains("denied (HTTP 403)") == true)
+
+        try denyReads(of: ["pins/*"], in: silo)
+        try silo.publish("1.1.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v2"))])
+        let denied = try #require(agent.tick().first)
+        #expect(denied.kind == .misconfigured && denied.error?.code == .accessDenied)
+        #expect(denied.error?.message.contains("reading the pin of webapp/\(silo.silo) was denied (HTTP 403)") == true,
+                "\(String(describing: denied.error))")
+        #expect(try runsV1())
+        let held = try #require(try silo.report())
+        let v100 = try SemVer("1.0.0")
+        #expect(held.state == .misconfigured && held.applied == v100)
+        #expect(held.error?.message.contains("reading the pin") == true)
+
+        // Readable again: the very next tick reads the pin (no pin) and moves to 1.1.0.
+        try denyReads(of: ["nothing-here/*"], in: silo)
+        #expect(agent.tick().map(\.kind) == [.applied])
+        #expect(try !runsV1())
     }
 
     /// A bucket policy denying GetObject under the prefix's `patterns` (a raw PUT ?policy:
