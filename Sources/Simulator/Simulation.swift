@@ -50,7 +50,6 @@ public final class Simulation {
         let first = try SemVer("1.0.0")
         let second = try SemVer("1.1.0")
         let setupStart = DispatchTime.now().uptimeNanoseconds
-        _ = try world.publish(first, at: SimWorld.start)
         var rng = SplitMix64(seed: options.seed)
         for index in 0..<options.silos {
             let firstTick = SimWorld.start.addingTimeInterval(Double.random(in: 0..<options.interval, using: &rng))
@@ -62,22 +61,21 @@ public final class Simulation {
         let rssAfterSetup = ProcessUsage.currentRSS()
 
         var phases: [PhaseStats] = []
-        phases.append(try release(first, name: "first release", at: SimWorld.start, published: true))
+        phases.append(try release(first, name: "first release", at: SimWorld.start))
         // The idle window starts at the earliest tick still to come.
         let idleStart = queue.peek ?? SimWorld.start
         let idleEnd = idleStart.addingTimeInterval(Double(options.idleTicks) * options.interval)
         phases.append(phase("idle", from: idleStart, until: idleEnd, target: nil))
-        phases.append(try release(second, name: "update", at: idleEnd, published: false))
+        phases.append(try release(second, name: "update", at: idleEnd))
         return Result(silos: options.silos, idleTicksPerSilo: options.idleTicks, intervalSeconds: options.interval,
                       pinIntervalSeconds: options.pinInterval, threads: options.threads, setupWallSeconds: setup,
                       phases: phases, rssAfterSetupBytes: rssAfterSetup, peakRSSBytes: ProcessUsage.peakRSS(),
                       versions: [first.description, second.description])
     }
 
-    /// Publishes `version` at `time` (unless already `published`) and ticks until every
-    /// silo applied it.
-    private func release(_ version: SemVer, name: String, at time: Date, published: Bool) throws -> PhaseStats {
-        if !published { _ = try world.publish(version, at: time) }
+    /// Publishes `version` at `time` and ticks until every silo applied it.
+    private func release(_ version: SemVer, name: String, at time: Date) throws -> PhaseStats {
+        _ = try world.publish(version, at: time)
         var stats = phase(name, from: time, until: time.addingTimeInterval(options.syncLimit), target: version)
         let times = silos.map { silo in silo.applied == version ? silo.appliedAt!.timeIntervalSince(time) : .infinity }
             .sorted()
