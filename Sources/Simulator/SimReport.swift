@@ -7,8 +7,10 @@ public enum SimReport {
     public struct Growth: Codable, Sendable {
         public var from: Int
         public var to: Int
-        /// CPU per idle tick at `to` / at `from` (1 or less: linear or better).
+        /// CPU per idle tick at `to` / at `from` (1 or less: linear or better): of the
+        /// median tick of the idle window, and of the mean.
         public var idleTickCPU: Double
+        public var idleTickCPUMean: Double
         /// Whole-process CPU per silo over the run (both releases and the idle window).
         public var cpuPerSilo: Double
         /// Wall time per silo over the run.
@@ -22,7 +24,8 @@ public enum SimReport {
             result.phases.map(value).reduce(0, +) / Double(result.silos)
         }
         return Growth(from: small.silos, to: large.silos,
-                      idleTickCPU: large.idleTick.cpuMillisecondsPerTick / small.idleTick.cpuMillisecondsPerTick,
+                      idleTickCPU: large.idleMedian / small.idleMedian,
+                      idleTickCPUMean: large.idleTick.cpuMillisecondsPerTick / small.idleTick.cpuMillisecondsPerTick,
                       cpuPerSilo: perSilo(large, \.processCPUSeconds) / perSilo(small, \.processCPUSeconds),
                       wallPerSilo: perSilo(large, \.wallSeconds) / perSilo(small, \.wallSeconds))
     }
@@ -30,7 +33,7 @@ public enum SimReport {
     public static func markdown(_ results: [Simulation.Result]) -> String {
         var lines = [
             "| silos | first release: all in sync (simulated s) | update: all in sync, median [max] (simulated s) "
-                + "| idle tick: CPU / wall (ms) | deploy tick: CPU / wall (ms) | process CPU per idle silo tick (ms) "
+                + "| idle tick: CPU median, mean / wall mean (ms) | deploy tick: CPU / wall (ms) | process CPU per idle silo tick (ms) "
                 + "| wall: set-up / releases + idle (s) | RSS after set-up / peak (MiB) |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
@@ -42,7 +45,7 @@ public enum SimReport {
             let processIdle = idlePhase.map { $0.ticks == 0 ? 0 : $0.processCPUSeconds * 1e3 / Double($0.ticks) } ?? 0
             lines.append("| \(result.silos.formatted()) | \(f(phases.first?.syncSeconds ?? 0, 0)) "
                 + "| \(f(phases.last?.syncMedianSeconds ?? 0, 0)) [\(f(phases.last?.syncSeconds ?? 0, 0))] "
-                + "| \(f(idle.cpuMillisecondsPerTick, 3)) / \(f(idle.wallMillisecondsPerTick, 3)) "
+                + "| \(f(result.idleMedian, 3)), \(f(idle.cpuMillisecondsPerTick, 3)) / \(f(idle.wallMillisecondsPerTick, 3)) "
                 + "| \(f(deploy.cpuMillisecondsPerTick, 2)) / \(f(deploy.wallMillisecondsPerTick, 2)) "
                 + "| \(f(processIdle, 3)) | \(f(result.setupWallSeconds, 1)) / \(f(phases.map(\.wallSeconds).reduce(0, +), 1)) "
                 + "| \(mib(result.rssAfterSetupBytes)) / \(mib(result.peakRSSBytes)) |")
@@ -61,7 +64,7 @@ public enum SimReport {
         }
         if let growth = growth(results) {
             lines += ["", "From \(growth.from.formatted()) to \(growth.to.formatted()) silos (\(f(Double(growth.to) / Double(growth.from), 0))x): "
-                + "CPU per idle tick \(f(growth.idleTickCPU, 2))x, process CPU per silo \(f(growth.cpuPerSilo, 2))x, "
+                + "CPU per idle tick \(f(growth.idleTickCPU, 2))x (median; mean \(f(growth.idleTickCPUMean, 2))x), process CPU per silo \(f(growth.cpuPerSilo, 2))x, "
                 + "wall time per silo \(f(growth.wallPerSilo, 2))x (1 or less: linear or better)."]
         }
         return lines.joined(separator: "\n")
@@ -78,6 +81,9 @@ public enum SimReport {
 }
 
 extension Simulation.Result {
+    /// The median idle tick's CPU in the idle window, in milliseconds.
+    public var idleMedian: Double { phases.first { $0.name == "idle" }?.idleCPUMedianMilliseconds ?? 0 }
+
     /// The idle ticks of every phase together.
     public var idleTick: TickStats {
         phases.reduce(TickStats()) { var sum = $0; sum.merge($1.idle); return sum }

@@ -34,10 +34,15 @@ struct StepTotals {
     var deploy = TickStats()
     var other = TickStats()
     var problems: [String] = []
+    /// The CPU of each idle tick (ns), for the median: a mean on a shared machine moves
+    /// with every burst of other load (a preempted tick refills its caches on our time).
+    var idleCPU: [UInt32] = []
 
     mutating func add(_ step: SimSilo.Step) {
         switch step.kind {
-        case .idle: idle.add(step)
+        case .idle:
+            idle.add(step)
+            idleCPU.append(UInt32(clamping: step.cpuNanoseconds))
         case .deploy: deploy.add(step)
         case .other: other.add(step)
         }
@@ -48,6 +53,7 @@ struct StepTotals {
         idle.merge(other.idle)
         deploy.merge(other.deploy)
         self.other.merge(other.other)
+        idleCPU += other.idleCPU
         problems += other.problems.prefix(max(0, 20 - problems.count))
     }
 }
@@ -67,6 +73,8 @@ public struct PhaseStats: Codable, Sendable {
     public var idle: TickStats
     public var deploy: TickStats
     public var other: TickStats
+    /// The median idle tick's CPU, in milliseconds (0 without idle ticks).
+    public var idleCPUMedianMilliseconds: Double
     /// Requests of the whole fleet in this phase, by kind: S3 (`MemoryStore`) and
     /// CloudFormation (`MemoryStacks`, summed over the silos' accounts).
     public var s3Requests: [String: Int]
@@ -75,6 +83,13 @@ public struct PhaseStats: Codable, Sendable {
 
     /// Ticks of every kind.
     public var ticks: Int { idle.count + deploy.count + other.count }
+}
+
+extension StepTotals {
+    var idleCPUMedianMilliseconds: Double {
+        guard !idleCPU.isEmpty else { return 0 }
+        return Double(idleCPU.sorted()[idleCPU.count / 2]) / 1e6
+    }
 }
 
 /// The process's own measures (the corresponding C function is `getrusage`).

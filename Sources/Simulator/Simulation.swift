@@ -103,6 +103,9 @@ public final class Simulation {
             let horizon = min(limit, due.addingTimeInterval(0.9 * options.interval))
             var batch: [Int] = []
             while let time = queue.peek, time < horizon { batch.append(queue.pop()!) }
+            // In the order the silos were made (and their memory allocated): fewer cache
+            // and TLB misses than in time order, and the order within a batch changes nothing.
+            batch.sort()
             world.clock.set(due)
             totals.merge(run(batch))
             for index in batch { queue.push(silos[index].next, index) }
@@ -116,6 +119,7 @@ public final class Simulation {
             wallSeconds: Double(DispatchTime.now().uptimeNanoseconds - wallBefore) / 1e9,
             processCPUSeconds: ProcessUsage.cpuSeconds() - cpuBefore,
             idle: totals.idle, deploy: totals.deploy, other: totals.other,
+            idleCPUMedianMilliseconds: totals.idleCPUMedianMilliseconds,
             s3Requests: Dictionary(uniqueKeysWithValues: s3After.map { ($0.key.description, $0.value - (s3Before[$0.key] ?? 0)) }),
             stackRequests: stacksAfter.merging(stacksBefore) { $0 - $1 }.filter { $0.value != 0 },
             problems: totals.problems)
