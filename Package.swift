@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "ferry", targets: ["ferry"]),
         // The benchmark harness (scripts/bench-*): not part of the product.
         .executable(name: "ferry-bench", targets: ["ferry-bench"]),
+        // The in-process fleet simulator (scripts/simulate): not part of the product.
+        .executable(name: "ferry-sim", targets: ["ferry-sim"]),
     ],
     dependencies: [
         // Command line parsing, help and completion.
@@ -78,6 +80,14 @@ let package = Package(
             "AWS", "Agent", "Archive", "Basics", "Bucket", "HTTP", "Manifest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The fleet simulator: N real agents over MemoryStore and MemoryStacks on simulated time.
+        .target(name: "Simulator", dependencies: [
+            "Agent", "Archive", "Basics", "Bucket", "Manifest", "MemoryStacks", "MemoryStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "ferry-sim", dependencies: [
+            "Simulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // Test helpers: moto endpoint, temp folders, git fixtures, stand-in proxies.
         .target(name: "TestSupport", dependencies: ["Agent", "AWS", "Basics", "HTTP", "Archive", "Bucket", "Manifest", "MemoryStore"],
@@ -104,6 +114,7 @@ let package = Package(
             "AWS", "Agent", "Archive", "Basics", "Bucket", "Manifest", "MemoryStacks", "MemoryStore", "SQLite", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: testHooks),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator"]),
         .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStore",

@@ -1,0 +1,77 @@
+import Foundation
+import Simulator
+import XCTest
+
+/// The fleet simulator, bounded (200 silos): every silo applies each release, the
+/// journals and reports agree, and an idle tick costs exactly its conditional GETs.
+final class SimulationTests: XCTestCase {
+    private var root = ""
+
+    override func setUp() {
+        root = NSTemporaryDirectory() + "/ferry-sim-test-\(UUID().uuidString)"
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// The pin is read every tick (`pinInterval` 0), so an idle tick is two GETs: the
+    /// pin (absent: 404) and the channel pointer (304), and nothing else.
+    func testTwoHundredSilosApplyBothReleasesAndIdleOnTwoGETsATick() throws {
+        let silos = 200
+        let ticks = 5
+        let simulation = try Simulation(options: SimulationOptions(
+            silos: silos, idleTicks: ticks, seed: 7, pinInterval: 0, threads: 2, root: root))
+        let result = try simulation.run()
+        XCTAssertEqual(result.phases.map(\.name), ["first release", "idle", "update"])
+        for phase in result.phases {
+            XCTAssertEqual(phase.problems, [], phase.name)
+            XCTAssertEqual(phase.other.count, 0, "\(phase.name): ticks neither idle nor applying")
+        }
+        let (first, idle, update) = (result.phases[0], result.phases[1], result.phases[2])
+        XCTAssertEqual(first.deploy.count, silos)
+        XCTAssertEqual(update.deploy.count, silos)
+        // Every silo ticks within one interval of a publication, then CloudFormation's 3 s
+        // change set and 30 s creation (20 s update) run on the silo's clock.
+        XCTAssertGreaterThan(first.syncSeconds ?? 0, 33)
+        XCTAssertLessThan(first.syncSeconds ?? .infinity, 90)
+        XCTAssertGreaterThan(update.syncSeconds ?? 0, 23)
+        XCTAssertLessThan(update.syncSeconds ?? .infinity, 80)
+
+        XCTAssertEqual(idle.deploy.count, 0)
+        XCTAssertGreaterThanOrEqual(idle.idle.count, silos * (ticks - 1))
+        XCTAssertLessThanOrEqual(idle.idle.count, silos * (ticks + 1))
+        XCTAssertEqual(idle.s3Requests.filter { $0.value != 0 }, ["GET": 2 * idle.idle.count])
+        XCTAssertEqual(idle.stackRequests, [:])
+
+        XCTAssertEqual(try simulation.outOfSync(), [])
+        let states = try simulation.siloStates()
+        XCTAssertEqual(states.count, silos)
+        XCTAssertEqual(Set(states.map(\.silo)).count, silos)
+        XCTAssertTrue(states.allSatisfy { $0.journalApplied?.description == "1.1.0" && $0.reportApplied?.description == "1.1.0" })
+        XCTAssertTrue(states.allSatisfy { $0.releaseFolders.count == 1 && $0.releaseFolders[0].hasPrefix("1.1.0-") })
+    }
+
+    /// The same seed gives the same simulated times, whatever the threads did.
+    func testTheSameSeedGivesTheSameSimulatedTimes() throws {
+        func run(threads: Int) throws -> [Double?] {
+            let simulation = try Simulation(options: SimulationOptions(
+                silos: 20, idleTicks: 2, seed: 11, threads: threads, root: root + "/\(threads)"))
+            return try simulation.run().phases.map(\.syncSeconds)
+        }
+        let one = try run(threads: 1)
+        XCTAssertEqual(one.count, 3)
+        XCTAssertNotNil(one[0])
+        XCTAssertEqual(try run(threads: 2), one)
+    }
+
+    /// A release not in sync within the limit fails the run, naming how many silos lag.
+    func testAReleaseNotInSyncInTimeFailsTheRun() throws {
+        let simulation = try Simulation(options: SimulationOptions(
+            silos: 10, idleTicks: 1, seed: 3, threads: 2, root: root, syncLimit: 20))
+        XCTAssertThrowsError(try simulation.run()) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("of 10 silos did not apply 1.0.0 within 20 simulated seconds"), message)
+        }
+    }
+}
