@@ -10,19 +10,7 @@ extension SiloArtifacts {
     static func live(settings: AgentSettings, bucket: SharedBucket, config: AWSConfig) -> SiloArtifacts {
         SiloArtifacts(
             sharedBucket: bucket.name, scratch: settings.stateDirectory + "/releases/.artifacts",
-            fetch: { key, sha256, size, path throws(AgentError) in
-                do throws(BucketError) {
-                    _ = try bucket.download(key: key, to: path, limit: Int64(size), sha256: sha256)
-                } catch {
-                    switch error.code {
-                    case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
-                        throw AgentError(.refused, "the artifact \(key) is not the one the manifest signed: "
-                            + "\(error.message)", next: .needsPerson, cause: error)
-                    case .storage, .releaseExists, .channelMoved, .untrustedSigner:
-                        throw AgentError.bucket(error, "reading the artifact \(key)")
-                    }
-                }
-            },
+            fetch: fetching(from: bucket),
             destination: { region throws(AgentError) in
                 guard let template = settings.artifactBucket else { return nil }
                 var regional = config
@@ -37,6 +25,24 @@ extension SiloArtifacts {
                 }
                 return SiloBucket(name: name, urlBase: base, layout: bucket.layout, store: S3(config: regional))
             })
+    }
+
+    /// Fetches an artifact from the shared `bucket`, at most its signed size, with its
+    /// signed SHA-256 checked as it streams: other bytes (or none) refuse the release.
+    public static func fetching(from bucket: SharedBucket) -> Fetch {
+        { key, sha256, size, path throws(AgentError) in
+            do throws(BucketError) {
+                _ = try bucket.download(key: key, to: path, limit: Int64(size), sha256: sha256)
+            } catch {
+                switch error.code {
+                case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
+                    throw AgentError(.refused, "the artifact \(key) is not the one the manifest signed: "
+                        + "\(error.message)", next: .needsPerson, cause: error)
+                case .storage, .releaseExists, .channelMoved, .untrustedSigner:
+                    throw AgentError.bucket(error, "reading the artifact \(key)")
+                }
+            }
+        }
     }
 
     /// The URL CloudFormation reads the stored template with this SHA-256 from.

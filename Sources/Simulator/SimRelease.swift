@@ -26,7 +26,7 @@ enum SimRelease {
     /// The only place the simulator writes release documents: when the pointer format
     /// changes, this function is the one to adapt. `scratch` holds the bundle meanwhile.
     static func publish(to bucket: SharedBucket, pipeline: String, channel: String, version: SemVer,
-                        key: SigningKey, now: Date, scratch: String) throws -> ReleaseRef {
+                        key: SigningKey, trust: TrustStore, now: Date, scratch: String) throws -> ReleaseRef {
         let templatePath = BundleLayout.template(stack: stack, ext: "yaml")
         let files: [String: Data] = [
             BundleLayout.testsLog: Data("simulator: no tests\n".utf8),
@@ -51,8 +51,10 @@ enum SimRelease {
         _ = try bucket.writeOnce(key: try layout.signature(pipeline: pipeline, version: version), data: signature)
         let release = ReleaseRef(pipeline: pipeline, version: version, manifestSha256: sha256Hex(manifestBytes),
                                  bundleSha256: written.sha256)
-        _ = try bucket.moveChannel(pipeline: pipeline, channel: channel, to: release, reason: "simulated release",
-                                   key: key, now: now)
+        let writer = PointerSigner(key: key, trust: trust)
+        let plan = try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(release.pointed),
+                                       reason: "simulated release", by: writer)
+        _ = try bucket.commit(plan, by: writer, now: now)
         return release
     }
 }

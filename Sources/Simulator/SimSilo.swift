@@ -54,7 +54,8 @@ final class SimSilo: @unchecked Sendable {
         let bucket = world.bucket
         agent = Agent(settings: settings, silo: name, trust: world.trust, journal: journal, bucket: bucket,
                       store: store, reporter: reporter, stacks: { _ in stacks },
-                      templateURL: { sha256 in "memory://\(bucket.name)/\(try bucket.layout.artifact(sha256: sha256))" },
+                      artifacts: SiloArtifacts(sharedBucket: bucket.name, scratch: settings.stateDirectory + "/artifacts",
+                                               fetch: SiloArtifacts.fetching(from: bucket), destination: { _ in nil }),
                       clock: clock, logger: world.logger)
     }
 

@@ -81,6 +81,6 @@ final class SimWorld: @unchecked Sendable {
         clock.set(time)
         published.append(version)
         return try SimRelease.publish(to: bucket, pipeline: options.pipeline, channel: options.channel,
-                                      version: version, key: key, now: time, scratch: root)
+                                      version: version, key: key, trust: trust, now: time, scratch: root)
     }
 }

@@ -52,9 +52,7 @@ import Testing
                          reporter: StatusReporter(bucket: target, journal: journal, silo: "s1", settings: settings),
                          stacks: { _ in stacks },
                          artifacts: SiloArtifacts(sharedBucket: target.name, scratch: settings.stateDirectory + "/artifacts",
-                                                  fetch: { key, _, _, _ throws(AgentError) in
-                                                      throw AgentError(.refused, "no artifacts here: \(key)", next: .needsPerson)
-                                                  },
+                                                  fetch: SiloArtifacts.fetching(from: target),
                                                   destination: { _ throws(AgentError) in nil }),
                          clock: clock, logger: logger,
                          stop: stop)
