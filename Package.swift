@@ -104,7 +104,7 @@ let package = Package(
             "AWS", "Agent", "Archive", "Basics", "Manifest", "MemoryStacks", "SQLite", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: testHooks),
-        .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "TestSupport"]),
+        .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "MemoryStore", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStore",
             "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),

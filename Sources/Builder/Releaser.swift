@@ -85,4 +85,17 @@ public enum Releaser {
             progress: progress)
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)
     }
+
+    /// The channels `pipelines/<pipeline>.yaml` declares at the commit `build` names, so
+    /// the command can refuse a mistyped `--channel` before the tests run.
+    public static func declaredChannels(_ build: BuildRequest) throws(BuildError) -> [String] {
+        let repository: Repository
+        do {
+            repository = try Repository.open(build.repository)
+        } catch {
+            throw BuildError(error, doing: "opening the repository at \(build.repository)")
+        }
+        let snapshot = try SourceSnapshot.resolve(build.ref, in: repository)
+        return try Checkout.definition(build.pipeline, commit: snapshot.commit, repository: repository).channels
+    }
 }

@@ -26,7 +26,10 @@ struct HistoryCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let history = try OnCall(bucket: try bucket.open()).history(pipeline: pipeline, channel: channel)
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
+        let history = try onCall.history(pipeline: pipeline, channel: channel)
         if let channel, history.channels.first?.moves.isEmpty ?? true {
             Output.note("channel \(channel) of \(pipeline) has never moved")
         }

@@ -34,6 +34,9 @@ struct PinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Check the release against this channel's history.", valueName: "channel"))
     var channel: String?
 
+    @Flag(name: .customLong("new-silo"), help: "Pin a silo that has never reported (its agent has not run yet).")
+    var newSilo = false
+
     @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var waiting: WaitOptions
@@ -48,7 +51,10 @@ struct PinCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        try onCall.checkSilo(silo, pipeline: pipeline, allowNew: newSilo)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
         let plan = try onCall.planPin(pipeline: pipeline, silo: silo, to: .version(try parseVersion(to)),
                                       checkingAgainst: channel, reason: reason, by: signer)
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
@@ -94,7 +100,9 @@ struct UnpinCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        try onCall.checkSilo(silo, pipeline: pipeline, allowNew: false)
         let plan = try onCall.planUnpin(pipeline: pipeline, silo: silo, reason: reason, by: signer)
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
         let result = try onCall.commit(plan, by: signer, now: Date())
@@ -144,7 +152,10 @@ struct RefreshCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
+        if let silo { try onCall.checkSilo(silo, pipeline: pipeline, allowNew: false) }
         let scope: PointerScope = channel.map { .channel($0) } ?? .silo(silo!)
         let plan = try onCall.planRefresh(pipeline: pipeline, scope: scope, reason: reason, by: signer)
         let result = try onCall.commit(plan, by: signer, now: Date())

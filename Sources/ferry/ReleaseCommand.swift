@@ -1,5 +1,6 @@
 import ArgumentParser
 import Builder
+import Fleet
 import Foundation
 import Manifest
 
@@ -34,6 +35,9 @@ struct ReleaseCommand: ParsableCommand {
 
     @Option(help: "The channel to move to this release (none: publish without moving a channel).")
     var channel: String?
+
+    @Flag(name: .customLong("new-channel"), help: "Allow a --channel that pipelines/PIPELINE.yaml does not declare and the bucket does not have (creates it).")
+    var newChannel = false
 
     @Option(name: .customLong("release-key"), help: ArgumentHelp(
         "The private key that signs the channel pointer (release role). Default: --key.", valueName: "file"))
@@ -72,7 +76,12 @@ struct ReleaseCommand: ParsableCommand {
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
         request.scratchOutput = temporary != nil
-        let shared = try bucket.open()
+        let shared = try bucket.open(.versioning)
+        if let channel {
+            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline,
+                                                    declared: try Releaser.declaredChannels(request),
+                                                    allowNew: newChannel, creating: "--new-channel")
+        }
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,
                                           writer: try writer.signer(publishKey, signs: channel != nil), reason: reason, dryRun: dryRun,

@@ -58,7 +58,10 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
+        if let silo { try onCall.checkSilo(silo, pipeline: pipeline, allowNew: false) }
         let reason = self.reason ?? ""
         let target: RollbackTarget = try to.map { .version(try parseVersion($0)) } ?? .previous
         let plan = if let silo {

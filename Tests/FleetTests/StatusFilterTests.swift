@@ -1,0 +1,40 @@
+import Fleet
+import Foundation
+import Manifest
+import Testing
+
+/// `ferry status --silo --channel --version --state`, and the one-silo view.
+struct StatusFilterTests {
+    static let status = FleetStatus(
+        pipeline: "webapp", now: Fixture.now,
+        pointers: [Fixture.pointer("canary", serial: 3, version: "1.3.0"), Fixture.pointer("stable", serial: 2, version: "1.2.0")],
+        reports: [Fixture.report("a", channel: "canary", target: "1.3.0", applied: "1.3.0"),
+                  Fixture.report("b", channel: "stable", state: .failed, target: "1.2.0", applied: "1.1.0"),
+                  Fixture.report("c", channel: "stable", age: 4000)])
+
+    @Test func filtersNarrowTheRows() {
+        #expect(Self.status.filtered(silo: "b").silos.map(\.silo) == ["b"])
+        #expect(Self.status.filtered(channel: "stable").silos.map(\.silo) == ["b", "c"])
+        #expect(Self.status.filtered(channel: "stable").channels.map(\.channel) == ["stable"])
+        #expect(Self.status.filtered(version: Fixture.v("1.1.0")).silos.map(\.silo) == ["b"])
+        #expect(Self.status.filtered(state: .failed).silos.map(\.silo) == ["b"])
+        // A stale silo counts as stale whatever it last reported.
+        #expect(Self.status.filtered(state: .stale).silos.map(\.silo) == ["c"])
+        #expect(Self.status.filtered(channel: "canary", state: .failed).silos.isEmpty)
+    }
+
+    @Test func oneSiloShowsItsErrorResourceAndEvents() throws {
+        var report = Fixture.report("b", channel: "stable", state: .failed, target: "1.2.0", applied: "1.1.0", serial: 7)
+        report.events = [StatusReport.Event(time: "2027-01-15T07:59:00Z", stack: "webapp-ingest", resource: "Queue",
+                                            status: "UPDATE_FAILED", reason: "Resource limit exceeded")]
+        let row = SiloRow(report, now: Fixture.now)
+        let text = SiloView.render(row, pipeline: "webapp", color: false)
+        #expect(text.contains("target    1.2.0 (serial 7)"))
+        #expect(text.contains("error     UPDATE_ROLLBACK_COMPLETE: stack ingest failed"))
+        #expect(text.contains("at fault  ingest"))
+        #expect(text.contains("webapp-ingest  Queue     UPDATE_FAILED  Resource limit exceeded"))
+        // The events are in --json too.
+        let json = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
+        #expect(json.contains("\"events\":[{") && json.contains("Resource limit exceeded"))
+    }
+}
