@@ -64,8 +64,9 @@ struct PublishCommand: ParsableCommand {
     func run() throws {
         let shared = try bucket.open(.versioning)
         if let channel, let pipeline = Self.pipeline(inFolder: folder) {
-            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline, allowNew: newChannel,
-                                                    creating: "--new-channel")
+            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline,
+                                                    declared: BuildFolder(folder).declaredChannels(),
+                                                    allowNew: newChannel, creating: "--new-channel")
         }
         let request = PublishRequest(folder: BuildFolder(folder), bucket: shared, channel: channel,
                                      writer: try writer.signer(try KeyFiles.signingKey(key), signs: channel != nil), reason: reason,
@@ -75,8 +76,8 @@ struct PublishCommand: ParsableCommand {
     }
 
     /// The pipeline the folder's manifest names; nil when it cannot be read (publish then
-    /// says why). A build folder carries no pipeline definition, so a channel is checked
-    /// against the channels the bucket has.
+    /// says why). The channel is checked against the folder's channels.json (the
+    /// definition's `channels:` at the commit built) and the channels the bucket has.
     static func pipeline(inFolder folder: String) -> String? {
         let path = BuildFolder(folder).file(BuildFolder.manifest)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }

@@ -77,15 +77,16 @@ struct ReleaseCommand: ParsableCommand {
         var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
         request.scratchOutput = temporary != nil
         let shared = try bucket.open(.versioning)
+        let declared = try Releaser.declaredChannels(request)
         if let channel {
-            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline,
-                                                    declared: try Releaser.declaredChannels(request),
+            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline, declared: declared,
                                                     allowNew: newChannel, creating: "--new-channel")
         }
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,
                                           writer: try writer.signer(publishKey, signs: channel != nil), reason: reason, dryRun: dryRun,
                                           progress: Reporter.progress())
+        if out != nil { try result.build.folder.writeChannels(declared) }
         try PublishCommand.report(result.publish, bucket: shared, tag: result.build.snapshot.tagName, json: json)
     }
 }

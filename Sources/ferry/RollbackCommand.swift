@@ -34,6 +34,9 @@ struct RollbackCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pin this one silo instead of moving the channel.", valueName: "silo"))
     var silo: String?
 
+    @Flag(name: .customLong("new-silo"), help: "With --silo: a silo that has never reported (its agent has not run yet).")
+    var newSilo = false
+
     @Option(help: ArgumentHelp("Why: recorded in the pointer, the audit trail.", valueName: "text"))
     var reason: String?
 
@@ -61,7 +64,7 @@ struct RollbackCommand: ParsableCommand {
         let onCall = OnCall(bucket: try bucket.open(.versioning))
         try onCall.checkPipeline(pipeline)
         if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
-        if let silo { try onCall.checkSilo(silo, pipeline: pipeline, allowNew: false) }
+        if let silo { try onCall.checkSilo(silo, pipeline: pipeline, allowNew: newSilo) }
         let reason = self.reason ?? ""
         let target: RollbackTarget = try to.map { .version(try parseVersion($0)) } ?? .previous
         let plan = if let silo {

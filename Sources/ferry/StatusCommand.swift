@@ -118,7 +118,8 @@ struct StatusCommand: ParsableCommand {
         for (index, name) in pipelines.enumerated() {
             let status = try onCall.status(pipeline: name, now: Date())
                 .filtered(silo: silo, channel: channel, version: version, state: try condition())
-            failing += check.failing(status).map { "\(name)/\($0.silo) (\($0.condition.rawValue))" }
+            let label = pipelines.count > 1 ? "\(name)/" : ""
+            failing += check.failing(status).map { "\(label)\($0.silo) (\($0.condition.rawValue))" }
                 + (status.unreadable.isEmpty || check.conditions.isEmpty
                     ? [] : ["\(status.unreadable.count) unreadable report(s) of \(name)"])
             let document = StatusJSON(status: status, failing: check.failing(status).map(\.silo),
