@@ -43,6 +43,7 @@ struct BuildCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        Interrupts.install(report: Output.note)
         let request = try source.request(pipeline: pipeline, bucket: bucket,
                                          output: out ?? "ferry-build/\(pipeline)")
         let result = try ReleaseBuilder.build(request, progress: Reporter.progress())

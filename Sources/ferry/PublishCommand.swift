@@ -62,6 +62,9 @@ struct PublishCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interrupts.install(report: Output.note)
+        Interrupts.setNote("a publish stopped part-way changes nothing an agent reads (the channel pointer is written "
+            + "last): run the same command again to finish it")
         let shared = try bucket.open(.versioning)
         if let channel, let pipeline = Self.pipeline(inFolder: folder) {
             try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline,

@@ -72,7 +72,10 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interrupts.install(report: Output.note)
+        Interrupts.setNote("nothing was tagged or published")
         let temporary = out == nil ? NSTemporaryDirectory() + "/ferry-release-\(UUID().uuidString)" : nil
+        if let temporary { Interrupts.removeOnInterrupt(temporary) }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
         request.scratchOutput = temporary != nil
