@@ -90,6 +90,7 @@ struct UnpinCommand: ParsableCommand {
 
     @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
+    @OptionGroup var waiting: WaitOptions
 
     @Flag(help: "Print JSON for scripts.")
     var json = false
@@ -107,7 +108,7 @@ struct UnpinCommand: ParsableCommand {
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
         let result = try onCall.commit(plan, by: signer, now: Date())
         try RollbackCommand.report(result, verb: "unpinned", pipeline: pipeline, onCall: onCall,
-                                   waiting: nil, json: json)
+                                   waiting: waiting, json: json)
     }
 }
 

@@ -88,13 +88,20 @@ struct RollbackCommand: ParsableCommand {
         let text = describe(result, verb: verb, pipeline: pipeline)
         if !json { print(text) }
         var waited: Convergence.Snapshot?
-        if let waiting, let release = pointer.release {
+        if let waiting, waiting.wait, let release = pointer.release {
             let subject: ConvergenceGoal.Scope = switch pointer.scope {
             case .channel(let name): .channel(name)
             case .silo(let name): .silo(name)
             }
+            let pinned: Bool? = if case .silo = pointer.scope { true } else { nil }
             waited = try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(subject, version: release.version,
-                                                                                      serial: pointer.serial))
+                                                                                      serial: pointer.serial,
+                                                                                      pinned: pinned))
+        } else if let waiting, waiting.wait, case .silo(let silo) = pointer.scope {
+            // An ended pin: the silo follows its channel again, at the channel's version.
+            waited = try waitForChannel(silo: silo, pipeline: pipeline, onCall: onCall, waiting: waiting)
+        } else if waiting?.wait != true, case .silo(let silo) = pointer.scope, result != .unchanged(pointer) {
+            Output.note(noticeNote(silo: silo, pipeline: pipeline, onCall: onCall))
         }
         if json {
             let action = result == .unchanged(pointer) ? "unchanged"
@@ -103,6 +110,29 @@ struct RollbackCommand: ParsableCommand {
                                           silo: siloName(pointer), from: from.map(MoveJSON.Ref.init),
                                           to: MoveJSON.Ref(pointer), wait: waited.map(FleetOutput.WaitResult.init)))
         }
+    }
+
+    /// Waits until `silo`, unpinned, is in sync on its channel's current release.
+    static func waitForChannel(silo: String, pipeline: String, onCall: OnCall,
+                               waiting: WaitOptions) throws -> Convergence.Snapshot? {
+        guard let report = try onCall.bucket.status(pipeline: pipeline, silo: silo) else {
+            Output.note("\(silo) has never reported: nothing to wait for")
+            return nil
+        }
+        guard let (channel, _) = try onCall.pointer(pipeline: pipeline, channel: report.channel),
+              let release = channel.release else {
+            Output.note("channel \(report.channel) of \(pipeline) has never been set: \(silo) has nothing to follow")
+            return nil
+        }
+        return try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(
+            .silo(silo), version: release.version, serial: channel.serial, pinned: false))
+    }
+
+    /// Without --wait: how long the silo's agent takes to notice a pin (it reads pins
+    /// every 3 minutes by default, `--pin-interval`).
+    static func noticeNote(silo: String, pipeline: String, onCall: OnCall) -> String {
+        "its agent reads pins every 3 minutes by default (ferry agent run --pin-interval), then deploys: "
+            + "follow it with `ferry status \(pipeline) --silo \(silo)`, or pass --wait next time"
     }
 
     /// The line a person reads: what moved, from where, under which serial and key.

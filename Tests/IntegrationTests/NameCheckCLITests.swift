@@ -125,4 +125,22 @@ import Testing
         #expect(version.status != 0, "\(version.stdout)")
         #expect(try !world.bucket.exists(key: try world.bucket.layout.pin(pipeline: "webapp", silo: "111111111111")))
     }
+
+    @Test func pinSaysWhenTheAgentNoticesAndUnpinWaitsForTheSiloToFollowItsChannel() throws {
+        let world = try Self.world()
+        let key = try world.keyFile(ReleaseFixture.oncallKey, name: "oncall")
+        let pin = try world.ferry("pin", "webapp", "--silo", "111111111111", "--to", "1.0.0", "--reason", "hold",
+                                  "--key", key)
+        #expect(pin.status == 0, "\(pin.stderr)")
+        #expect(pin.stderr.contains("its agent reads pins every 3 minutes by default"), "\(pin.stderr)")
+        try world.report("111111111111", channel: "stable", target: "1.0.0", applied: "1.0.0", pinned: true, serial: 1)
+        let unpin = try world.start(["unpin", "webapp", "--silo", "111111111111", "--reason", "done", "--key", key,
+                                     "--wait", "--timeout", "60s", "--poll-interval", "1s"])
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(unpin.isRunning, "unpin --wait returned while the silo was still pinned: \(unpin.stderrSoFar)")
+        try world.report("111111111111", channel: "stable", target: "1.0.0", applied: "1.0.0", serial: 1)
+        let run = try unpin.wait()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("111111111111: in-sync on 1.0.0"), "\(run.stderr)")
+    }
 }
