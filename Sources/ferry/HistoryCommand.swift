@@ -11,7 +11,13 @@ struct HistoryCommand: ParsableCommand {
         discussion: """
         Releases come from each release's manifest.json. Moves come from the versions of the \
         pointer objects in the bucket: serial, version, the key that signed (first 12 hex digits \
-        of its id), time and reason. Pins are shown when no --channel is given.
+        of its id), time and reason. Pins are shown when no --channel is given. A release whose \
+        manifest.json is missing (a publish was interrupted) is shown as half-published. The \
+        pipeline (and --channel) must exist in the bucket; the bucket must be versioned.
+
+        Examples:
+          ferry history webapp
+          ferry history webapp --channel stable --json | jq '.channels[0].moves[0]'
         """)
 
     @Argument(help: "The pipeline.")

@@ -21,7 +21,13 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "generate",
             abstract: "Write a new key pair: NAME.key (private, mode 0600) and NAME.pub.",
-            discussion: "Never overwrites: if either file exists, nothing is written. Prints the key id."
+            discussion: """
+            Never overwrites: if either file exists, nothing is written. Prints the key id.
+
+            Examples:
+              ferry keys generate --out ~/keys --name oncall
+              ferry keys generate --out ~/keys --name release --json
+            """
         )
 
         @Option(help: "The folder to write the key files into (created, mode 0700, when missing).")
@@ -69,7 +75,11 @@ struct KeysCommand: ParsableCommand {
     struct ShowID: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "id",
-            abstract: "Print the key id (sha256 of the raw public key) of a public key file."
+            abstract: "Print the key id (sha256 of the raw public key) of a public key file.",
+            discussion: """
+            Example:
+              ferry keys id ~/keys/oncall.pub
+            """
         )
 
         @Argument(help: "A public key file (NAME.pub).")

@@ -13,7 +13,15 @@ struct PinCommand: ParsableCommand {
         discussion: """
         The pin is signed with --key, which --trust must hold as oncall. Its serial is the next above \
         every earlier pin of the silo, ended ones included. With --channel, the release's digests are \
-        checked against what that channel once pointed at.
+        checked against what that channel once pointed at. The silo must have reported before \
+        (a silo id missing a digit is refused); --new-silo pins one whose agent has not run yet. \
+        The agent reads pins every 3 minutes by default: --wait follows its reports until it runs \
+        the pinned release.
+
+        Examples:
+          ferry pin webapp --silo 111111111111 --to 1.1.0 --reason "hold on 1.1.0 (INC-4711)" \\
+              --key ~/keys/oncall.key --wait
+          ferry pin webapp --silo 333333333333 --to 1.1.0 --reason "new account" --key ~/keys/oncall.key --new-silo
         """)
 
     @Argument(help: "The pipeline.")
@@ -73,7 +81,11 @@ struct UnpinCommand: ParsableCommand {
         discussion: """
         Writes a signed pin that names no release ("ended"), with the next serial, signed with --key \
         (trusted as oncall). Nothing is deleted, so a silo tells "no pin" from "cannot read the pin", \
-        and nobody without an oncall key can end a pin. A pin already ended by this key is not written again.
+        and nobody without an oncall key can end a pin. A pin already ended by this key is not written again. \
+        --wait follows the silo's reports until it runs its channel's release again.
+
+        Example:
+          ferry unpin webapp --silo 111111111111 --reason "INC-4711 fixed in 1.2.1" --key ~/keys/oncall.key --wait
         """)
 
     @Argument(help: "The pipeline.")

@@ -13,7 +13,11 @@ struct PromoteCommand: ParsableCommand {
         Refused, naming the silos that block, unless every silo reporting on --from has that \
         channel's release applied and in-sync, and none is stale. --force goes ahead anyway and \
         records what it went past in the reason. The move is a compare-and-swap: if --to moves while \
-        this runs, nothing is written.
+        this runs, nothing is written. --to must be a channel the bucket has; --new-channel creates one.
+
+        Examples:
+          ferry promote webapp --from canary --to stable --key ~/keys/release.key --wait
+          ferry promote webapp --from canary --to stable --key ~/keys/release.key --force --reason "INC-4711 hotfix"
         """)
 
     @Argument(help: "The pipeline.")

@@ -15,7 +15,15 @@ struct RollbackCommand: ParsableCommand {
         The new pointer gets the next serial and is signed with --key (a key the agents trust as \
         release or oncall; pins need oncall). --previous is the release the channel pointed at before \
         its current one. The release must be published, and its digests must equal those the channel \
-        once pointed at. If the channel moves while this runs, nothing is written: run it again.
+        once pointed at. If the channel moves while this runs, nothing is written: run it again. \
+        With --silo, the silo must have reported before (--new-silo otherwise).
+
+        Examples:
+          ferry rollback webapp --channel stable --previous --reason "1.2.0 breaks ingestion (INC-4711)" \\
+              --key ~/keys/oncall.key --wait
+          ferry rollback webapp --channel stable --to 1.1.0 --reason "INC-4711" --key ~/keys/oncall.key
+          ferry rollback webapp --channel stable --silo 111111111111 --previous --reason "eu only" \\
+              --key ~/keys/oncall.key
         """)
 
     @Argument(help: "The pipeline.")
