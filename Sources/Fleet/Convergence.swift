@@ -105,7 +105,7 @@ public enum Convergence {
             let applied = report.applied.map { " (applied \($0))" } ?? ""
             return Silo(silo: name, stage: .deploying, line: "\(name): deploying \(version)\(applied)")
         case .failed, .refused:
-            let error = report.error.map { ": \($0.code): \(oneLine($0.message))" } ?? ""
+            let error = report.error.map { ": " + errorText($0, state: report.state) } ?? ""
             return Silo(silo: name, stage: .failed, line: "\(name): \(report.state.rawValue) on \(version)\(error)")
         }
     }

@@ -23,7 +23,7 @@ public enum SiloView {
             field("deploy", "started \(startedAt)" + (row.finishedAt.map { ", finished \($0)" } ?? ", not finished"))
         }
         if let error = row.error {
-            field("error", error.code + ": " + oneLine(error.message))
+            field("error", errorText(error, state: row.reportedState))
             if let resource = error.resource { field("at fault", resource) }
         }
         lines.append("")

@@ -71,7 +71,7 @@ public enum StatusView {
                 + (row.reportedState == .inSync ? "" : "; last reported \(row.reportedState.rawValue)"))
         }
         if let error = row.error, row.reportedState == .failed || row.reportedState == .refused {
-            parts.append(error.code + ": " + oneLine(error.message) + (error.resource.map { " (\($0))" } ?? ""))
+            parts.append(errorText(error, state: row.reportedState) + (error.resource.map { " (\($0))" } ?? ""))
         }
         guard !parts.isEmpty else { return nil }
         return CellStyle.bold.apply(row.silo, color: color) + " "
@@ -85,6 +85,11 @@ public enum StatusView {
         return "\(total) silo\(total == 1 ? "" : "s")" + (counts.isEmpty ? "" : ": " + counts)
             + (status.unreadable.isEmpty ? "" : "; \(status.unreadable.count) unreadable")
     }
+}
+
+/// `code: message`, without a code that only repeats the state (`refused: refused: ...`).
+func errorText(_ error: StatusReport.Failure, state: StatusReport.State) -> String {
+    (error.code == state.rawValue ? "" : error.code + ": ") + oneLine(error.message)
 }
 
 /// The first 12 hex digits of a key id: enough to tell keys apart in a table.

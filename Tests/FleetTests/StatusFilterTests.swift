@@ -38,3 +38,19 @@ struct StatusFilterTests {
         #expect(json.contains("\"events\":[{") && json.contains("Resource limit exceeded"))
     }
 }
+
+/// Doubled words (issue 13): a refused silo's note said `refused: refused: ...`.
+struct DoubledWordTests {
+    @Test func aCodeThatRepeatsTheStateIsNotShownTwice() {
+        let refused = Fixture.report("r", state: .refused,
+                                     error: StatusReport.Failure(code: "refused", message: "the pointer was refused: bad"))
+        let status = FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [], reports: [refused])
+        let text = StatusView.render(status, color: false)
+        #expect(text.contains("r refused: the pointer was refused: bad\n"), "\(text)")
+        #expect(!text.contains("refused: refused"))
+        let failed = Fixture.report("f", state: .failed)
+        let other = StatusView.render(FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [], reports: [failed]),
+                                      color: false)
+        #expect(other.contains("f failed: UPDATE_ROLLBACK_COMPLETE: stack ingest failed (ingest)"), "\(other)")
+    }
+}
