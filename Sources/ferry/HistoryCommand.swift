@@ -27,6 +27,7 @@ struct HistoryCommand: ParsableCommand {
     var channel: String?
 
     @OptionGroup var bucket: BucketOptions
+    @OptionGroup var keyNames: KeyNameOptions
 
     @Flag(help: "Print JSON for scripts.")
     var json = false
@@ -42,7 +43,7 @@ struct HistoryCommand: ParsableCommand {
         if json {
             try FleetOutput.json(history)
         } else {
-            print(HistoryView.render(history, color: FleetOutput.color), terminator: "")
+            print(HistoryView.render(history, color: FleetOutput.color, names: try keyNames.names()), terminator: "")
         }
     }
 }

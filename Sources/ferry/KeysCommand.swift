@@ -58,7 +58,8 @@ struct KeysCommand: ParsableCommand {
             }
             try KeyFileIO.create(privatePath, contents: key.fileContents, mode: 0o600)
             do {
-                try KeyFileIO.create(publicPath, contents: key.publicKey.fileContents, mode: 0o644)
+                // The name goes into the public key file, to label the key id in status and history.
+                try KeyFileIO.create(publicPath, contents: key.publicKey.named(name).fileContents, mode: 0o644)
             } catch {
                 unlink(privatePath)  // leave nothing behind
                 throw error

@@ -51,6 +51,7 @@ struct StatusCommand: ParsableCommand {
     var watch: Int?
 
     @OptionGroup var bucket: BucketOptions
+    @OptionGroup var keyNames: KeyNameOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
         "Conditions that make the exit status 2: any of failed,stale,refused,deploying, or none.",
@@ -112,6 +113,7 @@ struct StatusCommand: ParsableCommand {
     /// Prints the status of `pipelines`; with `gate`, exits 2 on a --fail-on condition.
     func show(_ onCall: OnCall, pipelines: [String], gate: Bool) throws {
         let check = try FailOn.parse(failOn)
+        let names = try keyNames.names()
         let version = try releaseVersion.map { try parseVersion($0, option: "--version") }
         var failing: [String] = []
         var documents: [StatusJSON] = []
@@ -134,7 +136,7 @@ struct StatusCommand: ParsableCommand {
                 if pipelines.count > 1 {
                     print((index == 0 ? "" : "\n") + "== \(name) ==")
                 }
-                print(StatusView.render(status, color: FleetOutput.color), terminator: "")
+                print(StatusView.render(status, color: FleetOutput.color, names: names), terminator: "")
             }
         }
         if json {

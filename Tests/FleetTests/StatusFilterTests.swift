@@ -54,3 +54,20 @@ struct DoubledWordTests {
         #expect(other.contains("f failed: UPDATE_ROLLBACK_COMPLETE: stack ingest failed (ingest)"), "\(other)")
     }
 }
+
+/// Key names next to ids in status and history.
+struct KeyNameLabelTests {
+    @Test func tablesShowTheNameNextToTheId() {
+        let status = FleetStatus(pipeline: "webapp", now: Fixture.now,
+                                 pointers: [Fixture.pointer("stable", serial: 2, version: "1.2.0")], reports: [])
+        let short = shortKeyID(Fixture.key.id)
+        let named = StatusView.render(status, color: false, names: KeyNames([Fixture.key.id: "release"]))
+        #expect(named.contains("release (\(short))"), "\(named)")
+        #expect(StatusView.render(status, color: false).contains(" \(short) "))
+        let history = History(pipeline: "webapp", releases: [],
+                              channels: [ChannelHistory(channel: "stable", moves: [Fixture.move(serial: 2, version: "1.2.0")],
+                                                        problems: [])], pins: [])
+        #expect(HistoryView.render(history, color: false, names: KeyNames([Fixture.key.id: "release"]))
+            .contains("release (\(short))"))
+    }
+}

@@ -143,4 +143,18 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("111111111111: in-sync on 1.0.0"), "\(run.stderr)")
     }
+
+    @Test func keysCarryTheirNameAndStatusAndHistoryShowIt() throws {
+        let world = try Self.world()
+        let generated = try world.ferry("keys", "generate", "--out", world.dir.url("keys"), "--name", "oncall")
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let text = try String(contentsOfFile: world.dir.url("keys/oncall.pub"), encoding: .utf8)
+        #expect(text.hasPrefix("ferry-ed25519-public ") && text.hasSuffix(" oncall\n"))
+        let named = try world.dir.write("release-named.pub", ReleaseFixture.releaseKey.publicKey.named("release").fileContents)
+        let label = "release (\(String(ReleaseFixture.releaseKey.id.hex.prefix(12))))"
+        let status = try world.ferry("status", "webapp", "--fail-on", "none", "--trust", named)
+        #expect(status.stdout.contains(label), "\(status.stdout)")
+        let history = try world.ferry("history", "webapp", "--trust", named + "=release")
+        #expect(history.stdout.contains(label), "\(history.stdout)")
+    }
 }
