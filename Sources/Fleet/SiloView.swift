@@ -5,6 +5,21 @@ import Manifest
 /// targets, by which serial, its pin, how old its report is, the error with the resource
 /// at fault, and its last stack events. Pure.
 public enum SiloView {
+    /// The CloudFormation console page of the stack at fault (the last failed event's
+    /// stack, else the last event's), when the silo is named `<account id>-<region>` (the
+    /// agent's default name), so the link opens in the right region; sign in to that account.
+    public static func consoleLink(_ row: SiloRow) -> String? {
+        let parts = row.silo.split(separator: "-", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[0].count == 12, parts[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+              parts[1].range(of: #"^[a-z]{2}(-gov)?-[a-z]+-\d$"#, options: .regularExpression) != nil else { return nil }
+        let region = parts[1]
+        guard let stack = (row.events.last { $0.status.hasSuffix("FAILED") } ?? row.events.last)?.stack else { return nil }
+        let id = stack.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.")))
+            ?? stack
+        return "https://\(region).console.aws.amazon.com/cloudformation/home?region=\(region)#/stacks/stackinfo?stackId=\(id)"
+            + " (account \(parts[0]))"
+    }
+
     /// The text (ends with a newline).
     public static func render(_ row: SiloRow, pipeline: String, color: Bool) -> String {
         var lines = [CellStyle.bold.apply("\(row.silo)", color: color) + " (\(pipeline))"]
@@ -26,6 +41,7 @@ public enum SiloView {
             field("error", errorText(error, state: row.reportedState))
             if let resource = error.resource { field("at fault", resource) }
         }
+        if let link = consoleLink(row) { field("console", link) }
         lines.append("")
         if row.events.isEmpty {
             lines.append("no stack events reported")

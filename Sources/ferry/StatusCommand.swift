@@ -101,6 +101,14 @@ struct StatusCommand: ParsableCommand {
             try show(onCall, pipelines: pipelines, gate: true)
             return
         }
+        // Ctrl-C and SIGTERM stop the watch even when the parent left them ignored.
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+        var stopping = sigset_t()
+        sigemptyset(&stopping)
+        sigaddset(&stopping, SIGINT)
+        sigaddset(&stopping, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopping, nil)
         while true {
             if !json && isatty(STDOUT_FILENO) != 0 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
             try show(onCall, pipelines: pipelines, gate: false)

@@ -71,3 +71,23 @@ struct KeyNameLabelTests {
             .contains("release (\(short))"))
     }
 }
+
+/// The console link of the one-silo view.
+struct ConsoleLinkTests {
+    static func row(_ silo: String, events: [StatusReport.Event]) -> SiloRow {
+        var report = Fixture.report(silo, state: .failed)
+        report.events = events
+        return SiloRow(report, now: Fixture.now)
+    }
+
+    @Test func aSiloNamedByAccountAndRegionLinksTheFailingStack() {
+        let events = [StatusReport.Event(time: "t1", stack: "webapp-db", status: "UPDATE_FAILED"),
+                      StatusReport.Event(time: "t2", stack: "webapp-app", status: "UPDATE_COMPLETE")]
+        #expect(SiloView.consoleLink(Self.row("123456789012-eu-west-1", events: events))
+            == "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/stackinfo?"
+            + "stackId=webapp-db (account 123456789012)")
+        // Another naming scheme says nothing about the region: no link rather than a wrong one.
+        #expect(SiloView.consoleLink(Self.row("silo-eu", events: events)) == nil)
+        #expect(SiloView.consoleLink(Self.row("123456789012-eu-west-1", events: [])) == nil)
+    }
+}

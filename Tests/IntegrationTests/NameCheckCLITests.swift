@@ -157,4 +157,19 @@ import Testing
         let history = try world.ferry("history", "webapp", "--trust", named + "=release")
         #expect(history.stdout.contains(label), "\(history.stdout)")
     }
+
+    @Test func watchShowsTheStatusAgainUntilStopped() throws {
+        let world = try Self.world()
+        let watch = try world.start(["status", "webapp", "--watch", "1", "--fail-on", "none"])
+        for _ in 0..<100 where watch.stdoutSoFar.components(separatedBy: "(every 1s; Ctrl-C stops)").count < 3 {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(watch.isRunning)
+        kill(watch.pid, SIGTERM)
+        for _ in 0..<50 where watch.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!watch.isRunning, "status --watch did not stop on SIGTERM")
+        if watch.isRunning { kill(watch.pid, SIGKILL) }
+        let run = try watch.wait()
+        #expect(run.stdout.components(separatedBy: "2 silos: 1 in-sync, 1 failed").count >= 3, "\(run.stdout)")
+    }
 }
