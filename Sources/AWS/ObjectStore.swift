@@ -30,6 +30,8 @@ public protocol ObjectStore: Sendable {
     func listObjects(bucket: String, prefix: String?, delimiter: String?, pageSize: Int?) throws(AWSError) -> S3.Listing
     func listObjectVersions(bucket: String, prefix: String?, pageSize: Int?) throws(AWSError) -> [S3.ObjectVersion]
     func deleteObject(bucket: String, key: String, versionId: String?) throws(AWSError)
+    /// `GetBucketVersioning`; a missing bucket throws `NoSuchBucket` (404).
+    func bucketVersioning(bucket: String) throws(AWSError) -> S3.Versioning
 }
 
 extension S3: ObjectStore {}

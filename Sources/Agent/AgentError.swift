@@ -115,7 +115,8 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = message
-        if let cause { text += " (cause: \(cause))" }
+        // A cause whose text the message already carries is not repeated.
+        if let cause, !message.contains("\(cause)") { text += " (cause: \(cause))" }
         return text
     }
 

@@ -21,6 +21,10 @@ public struct BucketError: Error, Sendable, CustomStringConvertible {
         /// The signing key is one the agents would refuse for this document (unknown, or
         /// not in a role the document needs): nothing was written.
         case untrustedSigner
+        /// The bucket does not exist (a wrong `--bucket`, account, region or endpoint).
+        case noSuchBucket
+        /// The bucket keeps no object versions: history, rollback and the audit trail need them.
+        case unversioned
         /// S3 answered with an error (network, access, throttling after retries).
         case storage
     }

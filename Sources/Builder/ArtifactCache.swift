@@ -84,12 +84,18 @@ public struct ArtifactCache: Sendable {
         try writeAtomically(Data("\(object.sha256) \(object.size)\n".utf8), to: treeEntry(treeId))
     }
 
-    /// A fresh path in `tmp/` to write a file that `adopt` will move into `objects/`.
-    func temporaryPath() -> String { folder + "/tmp/" + UUID().uuidString }
+    /// A fresh path in `tmp/` to write a file that `adopt` will move into `objects/`;
+    /// removed if the command is interrupted (`Interrupts`).
+    func temporaryPath() -> String {
+        let path = folder + "/tmp/" + UUID().uuidString
+        Interrupts.removeOnInterrupt(path)
+        return path
+    }
 
     /// Renames the complete file at `temporary`, whose digest and size are `object`
     /// (hashed as it was written), to its place in `objects/`.
     func adopt(_ temporary: String, as object: StoredObject) throws(BuildError) -> StoredObject {
+        defer { Interrupts.forget(temporary) }
         guard rename(temporary, path(of: object.sha256)) == 0 else {
             let cause = String(cString: strerror(errno))
             unlink(temporary)

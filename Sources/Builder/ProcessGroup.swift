@@ -77,6 +77,7 @@ final class ProcessGroup {
         }
         pid = child
         output = fds[0]
+        Interrupts.register(group: child)
     }
 
     deinit {
@@ -85,6 +86,7 @@ final class ProcessGroup {
             var status: Int32 = 0
             _ = waitpid(pid, &status, 0)
         }
+        Interrupts.unregister(group: pid)
         close(output)
     }
 
@@ -114,6 +116,7 @@ final class ProcessGroup {
         // The leader is a zombie until reaped, so its group id cannot be reused yet.
         kill(-pid, SIGKILL)
         let exitStatus = reap()
+        Interrupts.parkIfInterrupted()
         // Whatever is still buffered; the writers are gone, so EOF comes (bounded in case
         // something escaped the group with setsid and holds the pipe).
         let drainUntil = ContinuousClock.now + .seconds(2)

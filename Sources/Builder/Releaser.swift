@@ -79,10 +79,34 @@ public enum Releaser {
                 throw BuildError(error, doing: "creating tag \(tagName)")
             }
         }
-        let published = try Publisher.publish(
-            PublishRequest(folder: built.folder, bucket: bucket, channel: channel, writer: writer, reason: reason,
-                           dryRun: dryRun, now: now, handled: handled),
-            progress: progress)
+        let finish = "the tag \(tagName) exists on commit \(built.snapshot.commit.id.prefix(12)): run the same "
+            + "`ferry release \(build.pipeline) \(version)` again to finish the release (it reuses the tag; what is "
+            + "already in the bucket is not written twice)"
+        if !dryRun { Interrupts.setNote(finish) }
+        defer { Interrupts.setNote(nil) }
+        let published: PublishResult
+        do {
+            published = try Publisher.publish(
+                PublishRequest(folder: built.folder, bucket: bucket, channel: channel, writer: writer, reason: reason,
+                               dryRun: dryRun, now: now, handled: handled),
+                progress: progress)
+        } catch where !dryRun {
+            throw BuildError(error.code, error.message + ". Nothing an agent reads was changed, but " + finish,
+                             cause: error.cause)
+        }
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)
+    }
+
+    /// The channels `pipelines/<pipeline>.yaml` declares at the commit `build` names, so
+    /// the command can refuse a mistyped `--channel` before the tests run.
+    public static func declaredChannels(_ build: BuildRequest) throws(BuildError) -> [String] {
+        let repository: Repository
+        do {
+            repository = try Repository.open(build.repository)
+        } catch {
+            throw BuildError(error, doing: "opening the repository at \(build.repository)")
+        }
+        let snapshot = try SourceSnapshot.resolve(build.ref, in: repository)
+        return try Checkout.definition(build.pipeline, commit: snapshot.commit, repository: repository).channels
     }
 }

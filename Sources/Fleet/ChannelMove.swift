@@ -88,6 +88,11 @@ extension OnCall {
         do {
             release = try bucket.release(pipeline: pipeline, version: version)
         } catch where error.code == .notFound {
+            let versions = (try? bucket.releases(pipeline: pipeline)) ?? []
+            if versions.contains(version) {
+                throw FleetError(.notFound, "release \(version) of \(pipeline) is "
+                    + HalfPublished.note(pipeline: pipeline, version: version) + "; nothing was written", cause: error)
+            }
             let published = ((try? bucket.releases(pipeline: pipeline)) ?? []).prefix(10).map(\.description)
             throw FleetError(.notFound, "release \(version) of \(pipeline) is not published in s3://\(bucket.name); "
                 + (published.isEmpty ? "no release is" : "published: " + published.joined(separator: ", "))

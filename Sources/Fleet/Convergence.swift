@@ -15,11 +15,15 @@ public struct ConvergenceGoal: Sendable, Equatable {
     /// The serial of the pointer or pin that named `version`: a report about an older
     /// serial does not answer this move. Nil: compare versions only.
     public var serial: Int?
+    /// For one silo: whether its report must say it is pinned (after `pin`) or not
+    /// (after `unpin`, when it follows its channel again); nil: either.
+    public var pinned: Bool?
 
-    public init(_ scope: Scope, version: SemVer, serial: Int?) {
+    public init(_ scope: Scope, version: SemVer, serial: Int?, pinned: Bool? = nil) {
         self.scope = scope
         self.version = version
         self.serial = serial
+        self.pinned = pinned
     }
 }
 
@@ -88,6 +92,11 @@ public enum Convergence {
         }
         let answers = report.target == version
             && (goal.serial == nil || report.targetSerial == nil || report.targetSerial! >= goal.serial!)
+        if let pinned = goal.pinned, report.pinned != pinned {
+            return Silo(silo: name, stage: .waiting, line: "\(name): waiting for its agent to read the "
+                + (pinned ? "pin" : "ended pin") + " (its agent reads pins every few minutes; still "
+                + (report.pinned ? "pinned" : "following its channel") + ")")
+        }
         guard answers else {
             let now = report.target.map { "on \($0)" } ?? "no target yet"
             return Silo(silo: name, stage: .waiting,
@@ -105,7 +114,7 @@ public enum Convergence {
             return Silo(silo: name, stage: .waiting, line: "\(name): \(report.state.rawValue) on \(version): its agent "
                 + "takes the move when it runs again")
         case .failed, .refused, .misconfigured, .expired:
-            let error = report.error.map { ": \($0.code): \(oneLine($0.message))" } ?? ""
+            let error = report.error.map { ": " + errorText($0, state: report.state) } ?? ""
             return Silo(silo: name, stage: .failed, line: "\(name): \(report.state.rawValue) on \(version)\(error)")
         }
     }

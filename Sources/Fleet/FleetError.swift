@@ -40,13 +40,15 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
 
     /// A bucket error as on-call sees it; `doing` says what was being done.
     init(_ error: BucketError, doing: String) {
-        if error.cause?.code == .noSuchBucket {
-            self.init(.notFound, "\(doing): the bucket does not exist (NoSuchBucket); check --bucket or FERRY_BUCKET, "
+        if error.cause?.code == .noSuchBucket && error.code != .noSuchBucket {
+            self.init(.notFound, "\(doing): no such bucket: it does not exist (NoSuchBucket); check --bucket or FERRY_BUCKET, "
                 + "and the account, region and endpoint the AWS options name", cause: error)
             return
         }
         switch error.code {
         case .notFound: self.init(.notFound, "\(doing): \(error.message)", cause: error)
+        case .noSuchBucket: self.init(.notFound, error.message, cause: error)
+        case .unversioned: self.init(.invalidInput, error.message, cause: error)
         case .digestMismatch: self.init(.digestMismatch, "\(doing): \(error.message)", cause: error)
         case .channelMoved: self.init(.channelMoved, "\(doing): \(error.message)", cause: error)
         case .untrustedSigner: self.init(.untrustedSigner, "\(doing): \(error.message)", cause: error)

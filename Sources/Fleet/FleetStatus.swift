@@ -20,6 +20,11 @@ public struct SiloRow: Sendable, Equatable, Codable {
     public var reportedAt: String
     public var targetSerial: Int?
     public var error: StatusReport.Failure?
+    /// When the deploy of `target` started and finished, as the silo reported.
+    public var startedAt: String?
+    public var finishedAt: String?
+    /// The last stack events the silo reported, oldest first (the runbook reads them here).
+    public var events: [StatusReport.Event]
 
     /// The row of `report` at `now`.
     public init(_ report: StatusReport, now: Date) {
@@ -38,6 +43,9 @@ public struct SiloRow: Sendable, Equatable, Codable {
         reportedAt = report.reportedAt
         targetSerial = report.targetSerial
         error = report.error
+        startedAt = report.startedAt
+        finishedAt = report.finishedAt
+        events = report.events
     }
 
     /// What the table shows: `stale` wins over the state the silo last reported.
@@ -163,6 +171,22 @@ public struct FleetStatus: Sendable, Equatable, Codable {
             .map { $0.replacingOccurrences(of: "PIPELINE", with: pipeline) }
         silos = reports.map { SiloRow($0, now: now) }.sorted { $0.silo < $1.silo }
         self.unreadable = unreadable
+    }
+
+    /// Only the silos (and, with `channel`, the channels) that match every filter given:
+    /// `ferry status --silo --channel --version --state`. A silo matches `version` when it
+    /// targets or runs it, and `state` when it is in that condition (stale included).
+    public func filtered(silo: String? = nil, channel: String? = nil, version: SemVer? = nil,
+                         state: SiloCondition? = nil) -> FleetStatus {
+        var result = self
+        result.silos = silos.filter { row in
+            (silo == nil || row.silo == silo) && (channel == nil || row.channel == channel)
+                && (version == nil || row.target == version || row.applied == version)
+                && (state == nil || row.conditions.contains(state!))
+        }
+        if let channel { result.channels = channels.filter { $0.channel == channel } }
+        if let version { result.channels = result.channels.filter { $0.version == version } }
+        return result
     }
 
     /// How many silos are in each shown condition, in `SiloCondition` order, zeros left out.

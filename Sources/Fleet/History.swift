@@ -147,3 +147,15 @@ public enum PointerHistory {
         }
     }
 }
+
+/// A release whose objects are partly in the bucket: a publish (or release) stopped
+/// between `bundle.zip` and `manifest.json` (Ctrl-C, an outage). Agents never see it:
+/// nothing points at it and the manifest is written last.
+public enum HalfPublished {
+    /// What `history` shows and `rollback --to` / `pin --to` say about it.
+    public static func note(pipeline: String, version: SemVer) -> String {
+        "half-published: its objects are in the bucket but manifest.json is not (a publish was interrupted); "
+            + "run the same `ferry release \(pipeline) \(version)` or `ferry publish` of its build folder again "
+            + "to finish it"
+    }
+}

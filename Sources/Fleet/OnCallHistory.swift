@@ -38,6 +38,8 @@ extension OnCall {
                 let key = try bucket.layout.manifest(pipeline: pipeline, version: version)
                 let bytes = try bucket.require(key: key, cap: SizeCap.manifest, what: "the manifest of \(version)")
                 return ReleaseEntry(try Manifest.decode(bytes))
+            } catch let error as BucketError where error.code == .notFound {
+                return ReleaseEntry(version: version, problem: HalfPublished.note(pipeline: pipeline, version: version))
             } catch let error as ManifestError {
                 return ReleaseEntry(version: version, problem: "the manifest cannot be read: \(error.message)")
             } catch {

@@ -5,12 +5,12 @@ import Manifest
 /// failing silo, and a count. Pure.
 public enum StatusView {
     /// The text `ferry status` prints (ends with a newline).
-    public static func render(_ status: FleetStatus, color: Bool) -> String {
+    public static func render(_ status: FleetStatus, color: Bool, names: KeyNames = KeyNames()) -> String {
         var lines: [String] = []
         if status.channels.isEmpty {
             lines.append("no channel of \(status.pipeline) has been set yet")
         } else {
-            lines += channelTable(status.channels).lines(color: color)
+            lines += channelTable(status.channels, names: names).lines(color: color)
         }
         lines.append("")
         if status.silos.isEmpty {
@@ -36,10 +36,10 @@ public enum StatusView {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func channelTable(_ channels: [ChannelHead]) -> TextTable {
+    static func channelTable(_ channels: [ChannelHead], names: KeyNames) -> TextTable {
         TextTable(header: ["CHANNEL", "VERSION", "SERIAL", "MOVED", "BY", "REASON"], rows: channels.map {
             [.init($0.channel), .init($0.version.description, .bold), .init(String($0.serial)), .init($0.issuedAt),
-             .init(shortKeyID($0.issuedBy)), .init(oneLine($0.reason))]
+             .init(names.label($0.issuedBy)), .init(oneLine($0.reason))]
         })
     }
 
@@ -71,7 +71,7 @@ public enum StatusView {
                 + (row.reportedState == .inSync ? "" : "; last reported \(row.reportedState.rawValue)"))
         }
         if let error = row.error, row.reportedState != .inSync, row.reportedState != .deploying {
-            parts.append(error.code + ": " + oneLine(error.message) + (error.resource.map { " (\($0))" } ?? ""))
+            parts.append(errorText(error, state: row.reportedState) + (error.resource.map { " (\($0))" } ?? ""))
         } else if !row.stale, row.reportedState == .stopped || row.reportedState == .stopping {
             parts.append("its agent stopped \(Age.format(seconds: row.ageSeconds)) ago and writes no report until it "
                 + "starts again (stale after " + Age.format(seconds: Staleness.bound(
@@ -88,6 +88,24 @@ public enum StatusView {
         let counts = status.counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
         return "\(total) silo\(total == 1 ? "" : "s")" + (counts.isEmpty ? "" : ": " + counts)
             + (status.unreadable.isEmpty ? "" : "; \(status.unreadable.count) unreadable")
+    }
+}
+
+/// `code: message`, without a code that only repeats the state (`refused: refused: ...`).
+func errorText(_ error: StatusReport.Failure, state: StatusReport.State) -> String {
+    (error.code == state.rawValue ? "" : error.code + ": ") + oneLine(error.message)
+}
+
+/// Names for key ids (from the public key files' names, `ferry keys generate --name`), so
+/// tables show `oncall (7c1f9d2e04ab)` instead of a bare id. Pure.
+public struct KeyNames: Sendable, Equatable {
+    public var names: [KeyID: String]
+
+    public init(_ names: [KeyID: String] = [:]) { self.names = names }
+
+    /// `name (first 12 hex digits)`, or the 12 digits alone for a key without a name.
+    public func label(_ id: KeyID) -> String {
+        names[id].map { "\($0) (\(shortKeyID(id)))" } ?? shortKeyID(id)
     }
 }
 

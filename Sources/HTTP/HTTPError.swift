@@ -54,7 +54,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = "\(method) \(url): \(message)"
-        if let cause { text += " (cause: \(cause))" }
+        if let cause, !message.contains(cause) { text += " (cause: \(cause))" }
         return text
     }
 }

@@ -50,30 +50,42 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
 
 /// An Ed25519 public key (swift-crypto `Curve25519.Signing.PublicKey`).
 ///
-/// Key file: one line, `ferry-ed25519-public <base64 of the 32 raw key bytes>`.
+/// Key file: one line, `ferry-ed25519-public <base64 of the 32 raw key bytes> [name]`.
+/// The optional name (as `ferry keys generate --name` writes it, like an ssh key's
+/// comment) labels the key id in `ferry status` and `history`; it is not signed and plays
+/// no part in trust: the id is what agents check.
 public struct PublicKey: Sendable, Equatable {
     let key: Curve25519.Signing.PublicKey
     /// The 32 raw key bytes.
     public var raw: Data { key.rawRepresentation }
     /// `sha256(raw)` in lowercase hex.
     public let id: KeyID
+    /// The name in the key file, if any: a label for people, never checked.
+    public let name: String?
 
     /// A key from its 32 raw bytes.
-    public init(raw: Data) throws(ManifestError) {
+    public init(raw: Data, name: String? = nil) throws(ManifestError) {
         guard raw.count == 32, let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
             throw ManifestError(.badKeyFile, "an Ed25519 public key is 32 bytes, not \(raw.count)")
         }
         self.key = key
         self.id = KeyID(publicKey: raw)
+        self.name = name
     }
 
     /// Reads a public key file's text (see `fileContents`).
     public init(fileContents text: String) throws(ManifestError) {
-        try self.init(raw: KeyFile.read(text, expected: KeyFile.publicTag))
+        let (raw, name) = try KeyFile.readPublic(text)
+        try self.init(raw: raw, name: name)
     }
 
+    /// The same key, labelled `name`.
+    public func named(_ name: String?) -> PublicKey { try! PublicKey(raw: raw, name: name) }
+
     /// The public key file's text, ending with a newline.
-    public var fileContents: String { KeyFile.publicTag + " " + raw.base64EncodedString() + "\n" }
+    public var fileContents: String {
+        KeyFile.publicTag + " " + raw.base64EncodedString() + (name.map { " " + $0 } ?? "") + "\n"
+    }
 
     /// Whether `signature` is this key's Ed25519 signature of `data`.
     public func isValidSignature(_ signature: Data, for data: Data) -> Bool {
@@ -137,6 +149,20 @@ enum KeyFile {
 
     /// The 32 bytes of a one-line key file whose tag is `expected`. Messages name what
     /// was found, never the key material.
+    /// A public key file: its 32 bytes and its optional name (a third field).
+    static func readPublic(_ text: String) throws(ManifestError) -> (Data, String?) {
+        let line = text.hasSuffix("\n") || text.hasSuffix("\r\n") ? text.dropLast() : Substring(text)
+        let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return (try read(text, expected: publicTag), nil) }
+        let name = String(parts[2])
+        do {
+            try Name.validate(name, as: "key")
+        } catch {
+            throw ManifestError(.badKeyFile, "the public key file's third field, its name: \(error.message)")
+        }
+        return (try read(parts[0...1].joined(separator: " "), expected: publicTag), name)
+    }
+
     static func read(_ text: String, expected: String) throws(ManifestError) -> Data {
         // "\r\n" is one Character in Swift: one dropLast() removes either line ending.
         let line = text.hasSuffix("\n") || text.hasSuffix("\r\n") ? text.dropLast() : Substring(text)

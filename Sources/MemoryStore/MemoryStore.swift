@@ -53,7 +53,10 @@ public final class MemoryStore: ObjectStore, Sendable {
 
     /// Turns versioning on, or suspends it (new writes then replace the `null` version).
     public func setVersioning(_ bucket: String, enabled: Bool) {
-        state.withLock { $0.buckets[bucket]?.versioned = enabled }
+        state.withLock { world in
+            world.buckets[bucket]?.versioned = enabled
+            if !enabled { world.buckets[bucket]?.suspended = true }
+        }
     }
 
     /// Refuses object calls (403 `AccessDenied`) on keys starting with `prefix`; the
@@ -213,6 +216,13 @@ public final class MemoryStore: ObjectStore, Sendable {
                 }
             }
             return versions
+        }
+    }
+
+    public func bucketVersioning(bucket: String) throws(AWSError) -> S3.Versioning {
+        try state.withLock { (world) throws(AWSError) -> S3.Versioning in
+            guard let found = world.buckets[bucket] else { throw Self.noSuchBucket(bucket, "S3.GetBucketVersioning") }
+            return found.versioned ? .enabled : found.suspended ? .suspended : .neverEnabled
         }
     }
 

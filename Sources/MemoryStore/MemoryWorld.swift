@@ -24,6 +24,8 @@ struct World {
 /// so a write changes the bucket in place instead of copying its table of keys.
 final class Bucket {
     var versioned: Bool
+    /// Versioning was on once and is now suspended (else, when off, never enabled).
+    var suspended = false
     var objects: [String: [Version]] = [:]
     /// Key prefixes whose object calls answer 403; "" is the whole bucket.
     var denied: [String] = []

@@ -12,7 +12,14 @@ struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "The silo agent: poll the bucket, verify and apply releases, report.",
-        discussion: "Settings: flags, else the --config YAML file, else FERRY_* (see docs/agent.md).",
+        discussion: """
+        Settings: flags, else the --config YAML file, else FERRY_* (see docs/agent.md).
+
+        Examples:
+          ferry agent run --config /etc/ferry/agent.yaml
+          ferry agent once --bucket acme-ferry-releases --pipeline webapp --channel stable \\
+              --trust /etc/ferry/release.pub=release --trust /etc/ferry/oncall.pub=oncall
+        """,
         subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self])
 }
 
@@ -20,7 +27,11 @@ struct AgentCommand: ParsableCommand {
 struct AgentRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the agent: one reconcile every interval until SIGTERM/SIGINT (a deploy in flight resumes at the next start).")
+        abstract: "Run the agent: one reconcile every interval until SIGTERM/SIGINT (a deploy in flight resumes at the next start).",
+        discussion: """
+        Example (what the bootstrap StackSet's systemd unit runs):
+          ferry agent run --config /etc/ferry/agent.yaml
+        """)
 
     @OptionGroup var options: AgentOptions
 
@@ -41,6 +52,9 @@ struct AgentOnceCommand: ParsableCommand {
         Exit status: 0 when every pipeline is applied or unchanged; 1 when something was refused or \
         failed, or the settings name nothing in the bucket (no such bucket or pipeline, access denied); \
         3 when a pipeline's channel has no release yet (the agent waits for the first one).
+
+        Example (crontab, every 5 minutes):
+          */5 * * * * ferry agent once --config /etc/ferry/agent.yaml
         """)
 
     @OptionGroup var options: AgentOptions

@@ -6,7 +6,12 @@ import Foundation
 struct AgentHistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Print the agent's local journal: every step it took, oldest first.")
+        abstract: "Print the agent's local journal: every step it took, oldest first.",
+        discussion: """
+        Examples:
+          ferry agent history --pipeline webapp --limit 20
+          ferry agent history --state-dir ~/.ferry-agent --json
+        """)
 
     @Option(help: ArgumentHelp("Only this pipeline. Default: every pipeline in the journal.", valueName: "name"))
     var pipeline: String?

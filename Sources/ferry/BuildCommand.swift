@@ -16,7 +16,7 @@ struct BuildCommand: ParsableCommand {
         stack's template (code folders become deterministic zips, stored content-addressed in \
         the local artifact cache), and writes to --out:
 
-          bundle.zip, manifest.json, manifest.sig, artifacts.json
+          bundle.zip, manifest.json, manifest.sig, artifacts.json, channels.json
 
         Nothing is uploaded: ferry publish does that. The version comes from the commit's \
         tag (v1.4.2 -> 1.4.2); an untagged commit builds as 0.0.0-g<commit12>. The same \
@@ -43,9 +43,11 @@ struct BuildCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        Interrupts.install(report: Output.note)
         let request = try source.request(pipeline: pipeline, bucket: bucket,
                                          output: out ?? "ferry-build/\(pipeline)")
         let result = try ReleaseBuilder.build(request, progress: Reporter.progress())
+        try Releaser.recordChannels(request, in: result.folder)
         let manifest = result.bundle.manifest
         if json {
             try Output.printJSON([

@@ -27,9 +27,13 @@ struct BucketOptions: ParsableArguments {
         BucketLayout(prefix: prefix ?? ProcessInfo.processInfo.environment["FERRY_PREFIX"] ?? "ferry/")
     }
 
-    /// The shared bucket, reached with the resolved AWS settings.
-    func open() throws -> SharedBucket {
-        SharedBucket(s3: S3(config: try aws.config()), name: try bucketName(), layout: layout)
+    /// The shared bucket, reached with the resolved AWS settings, checked with one
+    /// request for what the command needs (`SharedBucket.check`): a wrong name says "no
+    /// such bucket", an unversioned bucket is refused by the commands that need history.
+    func open(_ need: SharedBucket.Need) throws -> SharedBucket {
+        let bucket = SharedBucket(s3: S3(config: try aws.config()), name: try bucketName(), layout: layout)
+        if let warning = try bucket.check(need) { Output.note("warning: " + warning) }
+        return bucket
     }
 }
 
@@ -39,11 +43,24 @@ enum KeyFiles {
     /// The private key in `path` (`ferry keys generate` wrote it). The message never
     /// shows the file's contents.
     static func signingKey(_ path: String) throws -> SigningKey {
+        try checkPrivate(path)
         do {
             return try SigningKey(fileContents: try KeyFileIO.read(path))
         } catch let error as ManifestError {
             throw KeyFileError(description: "\(path): \(error.message)")
         }
+    }
+
+    /// Refuses a private key file that group or others may read (as ssh does): whoever
+    /// can read it can sign releases or move channels.
+    static func checkPrivate(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }  // reading it says why
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 != 0 else { return }
+        throw KeyFileError(description: "\(path) is readable by group or others (mode "
+            + String(format: "%04o", Int(mode)) + "): a private key must be readable by its owner only. "
+            + "Fix it with: chmod 600 \(path)")
     }
 
     /// A trust store from `FILE.pub=ROLE[,ROLE]` arguments. Every key must name its

@@ -15,12 +15,22 @@ struct Ferry: ParsableCommand {
         On-call:     ferry status | history | rollback | promote | pin | unpin
         Set-up:      ferry keys | bootstrap | aws whoami
         """,
-        version: FerryVersion.current,
         subcommands: [BuildCommand.self, PublishCommand.self, ReleaseCommand.self, VerifyCommand.self,
                       AgentCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
-                      PromoteCommand.self, PinCommand.self, UnpinCommand.self, RefreshCommand.self, KeysCommand.self, BootstrapCommand.self,
-                      AWSCommand.self]
+                      PromoteCommand.self, PinCommand.self, UnpinCommand.self, RefreshCommand.self, KeysCommand.self,
+                      BootstrapCommand.self, AWSCommand.self]
     )
+
+    /// The root's own `--version` (not `CommandConfiguration.version`, which ArgumentParser
+    /// also answers after a subcommand, so `ferry pin --version 1.1.0` printed the version
+    /// and exited 0): a subcommand without `--version` now refuses it as unknown.
+    @Flag(name: .customLong("version"), help: "Show the version.")
+    var showVersion = false
+
+    func run() throws {
+        guard showVersion else { throw CleanExit.helpRequest(self) }
+        print(FerryVersion.current)
+    }
 
     /// ArgumentParser's `main`, except for errors thrown while a parsed command runs
     /// (`Failure.exit`): a parse or validation error still shows the subcommand's usage.

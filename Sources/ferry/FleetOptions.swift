@@ -86,3 +86,30 @@ func parseVersion(_ text: String, option: String = "--to") throws -> SemVer {
         throw ValidationError("\(option) \(text): \(error.message)")
     }
 }
+
+/// `--trust FILE.pub[=ROLES]` on `status` and `history`: the public key files whose names
+/// (`ferry keys generate --name`) label key ids, `oncall (7c1f9d2e04ab)`. Default:
+/// FERRY_TRUST, whose files are read quietly (one that cannot be read just names nothing).
+struct KeyNameOptions: ParsableArguments {
+    @Option(name: .customLong("trust"), help: ArgumentHelp(
+        "A public key file whose name labels its key id (repeat; roles after = are ignored). Default: FERRY_TRUST.",
+        valueName: "file.pub"))
+    var trust: [String] = []
+
+    func names() throws -> KeyNames {
+        let explicit = !trust.isEmpty
+        let arguments = explicit ? trust : (ProcessInfo.processInfo.environment["FERRY_TRUST"] ?? "")
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        var names: [KeyID: String] = [:]
+        for argument in arguments {
+            let path = String(argument.split(separator: "=", maxSplits: 1).first ?? "")
+            do {
+                let key = try PublicKey(fileContents: try KeyFileIO.read(path))
+                if let name = key.name { names[key.id] = name }
+            } catch {
+                if explicit { throw KeyFileError(description: "\(path): \(error)") }
+            }
+        }
+        return KeyNames(names)
+    }
+}

@@ -21,7 +21,13 @@ struct KeysCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "generate",
             abstract: "Write a new key pair: NAME.key (private, mode 0600) and NAME.pub.",
-            discussion: "Never overwrites: if either file exists, nothing is written. Prints the key id."
+            discussion: """
+            Never overwrites: if either file exists, nothing is written. Prints the key id.
+
+            Examples:
+              ferry keys generate --out ~/keys --name oncall
+              ferry keys generate --out ~/keys --name release --json
+            """
         )
 
         @Option(help: "The folder to write the key files into (created, mode 0700, when missing).")
@@ -52,7 +58,8 @@ struct KeysCommand: ParsableCommand {
             }
             try KeyFileIO.create(privatePath, contents: key.fileContents, mode: 0o600)
             do {
-                try KeyFileIO.create(publicPath, contents: key.publicKey.fileContents, mode: 0o644)
+                // The name goes into the public key file, to label the key id in status and history.
+                try KeyFileIO.create(publicPath, contents: key.publicKey.named(name).fileContents, mode: 0o644)
             } catch {
                 unlink(privatePath)  // leave nothing behind
                 throw error
@@ -69,7 +76,11 @@ struct KeysCommand: ParsableCommand {
     struct ShowID: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "id",
-            abstract: "Print the key id (sha256 of the raw public key) of a public key file."
+            abstract: "Print the key id (sha256 of the raw public key) of a public key file.",
+            discussion: """
+            Example:
+              ferry keys id ~/keys/oncall.pub
+            """
         )
 
         @Argument(help: "A public key file (NAME.pub).")

@@ -13,7 +13,15 @@ struct PinCommand: ParsableCommand {
         discussion: """
         The pin is signed with --key, which --trust must hold as oncall. Its serial is the next above \
         every earlier pin of the silo, ended ones included. With --channel, the release's digests are \
-        checked against what that channel once pointed at.
+        checked against what that channel once pointed at. The silo must have reported before \
+        (a silo id missing a digit is refused); --new-silo pins one whose agent has not run yet. \
+        The agent reads pins every 3 minutes by default: --wait follows its reports until it runs \
+        the pinned release.
+
+        Examples:
+          ferry pin webapp --silo 111111111111 --to 1.1.0 --reason "hold on 1.1.0 (INC-4711)" \\
+              --key ~/keys/oncall.key --wait
+          ferry pin webapp --silo 333333333333 --to 1.1.0 --reason "new account" --key ~/keys/oncall.key --new-silo
         """)
 
     @Argument(help: "The pipeline.")
@@ -34,6 +42,9 @@ struct PinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Check the release against this channel's history.", valueName: "channel"))
     var channel: String?
 
+    @Flag(name: .customLong("new-silo"), help: "Pin a silo that has never reported (its agent has not run yet).")
+    var newSilo = false
+
     @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var waiting: WaitOptions
@@ -48,7 +59,10 @@ struct PinCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        try onCall.checkSilo(silo, pipeline: pipeline, allowNew: newSilo)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
         let plan = try onCall.planPin(pipeline: pipeline, silo: silo, to: .version(try parseVersion(to)),
                                       checkingAgainst: channel, reason: reason, by: signer)
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
@@ -67,7 +81,11 @@ struct UnpinCommand: ParsableCommand {
         discussion: """
         Writes a signed pin that names no release ("ended"), with the next serial, signed with --key \
         (trusted as oncall). Nothing is deleted, so a silo tells "no pin" from "cannot read the pin", \
-        and nobody without an oncall key can end a pin. A pin already ended by this key is not written again.
+        and nobody without an oncall key can end a pin. A pin already ended by this key is not written again. \
+        --wait follows the silo's reports until it runs its channel's release again.
+
+        Example:
+          ferry unpin webapp --silo 111111111111 --reason "INC-4711 fixed in 1.2.1" --key ~/keys/oncall.key --wait
         """)
 
     @Argument(help: "The pipeline.")
@@ -84,6 +102,7 @@ struct UnpinCommand: ParsableCommand {
 
     @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
+    @OptionGroup var waiting: WaitOptions
 
     @Flag(help: "Print JSON for scripts.")
     var json = false
@@ -94,12 +113,14 @@ struct UnpinCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        try onCall.checkSilo(silo, pipeline: pipeline, allowNew: false)
         let plan = try onCall.planUnpin(pipeline: pipeline, silo: silo, reason: reason, by: signer)
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
         let result = try onCall.commit(plan, by: signer, now: Date())
         try RollbackCommand.report(result, verb: "unpinned", pipeline: pipeline, onCall: onCall,
-                                   waiting: nil, json: json)
+                                   waiting: waiting, json: json)
     }
 }
 
@@ -144,7 +165,10 @@ struct RefreshCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
+        if let silo { try onCall.checkSilo(silo, pipeline: pipeline, allowNew: false) }
         let scope: PointerScope = channel.map { .channel($0) } ?? .silo(silo!)
         let plan = try onCall.planRefresh(pipeline: pipeline, scope: scope, reason: reason, by: signer)
         let result = try onCall.commit(plan, by: signer, now: Date())

@@ -13,7 +13,11 @@ struct PromoteCommand: ParsableCommand {
         Refused, naming the silos that block, unless every silo reporting on --from has that \
         channel's release applied and in-sync, and none is stale. --force goes ahead anyway and \
         records what it went past in the reason. The move is a compare-and-swap: if --to moves while \
-        this runs, nothing is written.
+        this runs, nothing is written. --to must be a channel the bucket has; --new-channel creates one.
+
+        Examples:
+          ferry promote webapp --from canary --to stable --key ~/keys/release.key --wait
+          ferry promote webapp --from canary --to stable --key ~/keys/release.key --force --reason "INC-4711 hotfix"
         """)
 
     @Argument(help: "The pipeline.")
@@ -30,6 +34,9 @@ struct PromoteCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Why (default: promote VERSION from FROM to TO).", valueName: "text"))
     var reason: String?
+
+    @Flag(name: .customLong("new-channel"), help: "Allow a --to channel the bucket does not have yet (creates it).")
+    var newChannel = false
 
     @Flag(help: "Promote even if silos of --from are not in sync (recorded in the reason).")
     var force = false
@@ -48,7 +55,10 @@ struct PromoteCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        try onCall.checkChannel(from, pipeline: pipeline)
+        try onCall.checkChannel(to, pipeline: pipeline, allowNew: newChannel, creating: "--new-channel")
         let plan = try onCall.planPromote(pipeline: pipeline, from: from, to: to, reason: reason, force: force,
                                           by: signer, now: Date())
         if let problem = plan.move.currentProblem { Output.note("warning: " + problem) }

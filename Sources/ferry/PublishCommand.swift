@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bucket
 import Builder
+import Fleet
 import Foundation
 import Manifest
 
@@ -32,6 +33,9 @@ struct PublishCommand: ParsableCommand {
     @Option(help: "The channel to move to this release (none: publish without moving a channel).")
     var channel: String?
 
+    @Flag(name: .customLong("new-channel"), help: "Allow a --channel the bucket does not have yet (creates it).")
+    var newChannel = false
+
     @Option(help: ArgumentHelp("The private key that signs the channel pointer (release role).", valueName: "file"))
     var key: String
 
@@ -58,11 +62,29 @@ struct PublishCommand: ParsableCommand {
     }
 
     func run() throws {
-        let request = PublishRequest(folder: BuildFolder(folder), bucket: try bucket.open(), channel: channel,
+        Interrupts.install(report: Output.note)
+        Interrupts.setNote("a publish stopped part-way changes nothing an agent reads (the channel pointer is written "
+            + "last): run the same command again to finish it")
+        let shared = try bucket.open(.versioning)
+        if let channel, let pipeline = Self.pipeline(inFolder: folder) {
+            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline,
+                                                    declared: BuildFolder(folder).declaredChannels(),
+                                                    allowNew: newChannel, creating: "--new-channel")
+        }
+        let request = PublishRequest(folder: BuildFolder(folder), bucket: shared, channel: channel,
                                      writer: try writer.signer(try KeyFiles.signingKey(key), signs: channel != nil), reason: reason,
                                      dryRun: dryRun)
         let result = try Publisher.publish(request, progress: Reporter.progress())
         try PublishCommand.report(result, bucket: request.bucket, tag: nil, json: json)
+    }
+
+    /// The pipeline the folder's manifest names; nil when it cannot be read (publish then
+    /// says why). The channel is checked against the folder's channels.json (the
+    /// definition's `channels:` at the commit built) and the channels the bucket has.
+    static func pipeline(inFolder folder: String) -> String? {
+        let path = BuildFolder(folder).file(BuildFolder.manifest)
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? Manifest.decode(data).pipeline
     }
 
     /// The final line (or JSON) of publish and release.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Builder
+import Fleet
 import Foundation
 import Manifest
 
@@ -35,6 +36,9 @@ struct ReleaseCommand: ParsableCommand {
     @Option(help: "The channel to move to this release (none: publish without moving a channel).")
     var channel: String?
 
+    @Flag(name: .customLong("new-channel"), help: "Allow a --channel that pipelines/PIPELINE.yaml does not declare and the bucket does not have (creates it).")
+    var newChannel = false
+
     @Option(name: .customLong("release-key"), help: ArgumentHelp(
         "The private key that signs the channel pointer (release role). Default: --key.", valueName: "file"))
     var releaseKey: String?
@@ -68,15 +72,24 @@ struct ReleaseCommand: ParsableCommand {
     }
 
     func run() throws {
+        Interrupts.install(report: Output.note)
+        Interrupts.setNote("nothing was tagged or published")
         let temporary = out == nil ? NSTemporaryDirectory() + "/ferry-release-\(UUID().uuidString)" : nil
+        if let temporary { Interrupts.removeOnInterrupt(temporary) }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
         request.scratchOutput = temporary != nil
-        let shared = try bucket.open()
+        let shared = try bucket.open(.versioning)
+        let declared = try Releaser.declaredChannels(request)
+        if let channel {
+            try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline, declared: declared,
+                                                    allowNew: newChannel, creating: "--new-channel")
+        }
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,
                                           writer: try writer.signer(publishKey, signs: channel != nil), reason: reason, dryRun: dryRun,
                                           progress: Reporter.progress())
+        if out != nil { try result.build.folder.writeChannels(declared) }
         try PublishCommand.report(result.publish, bucket: shared, tag: result.build.snapshot.tagName, json: json)
     }
 }

@@ -15,7 +15,15 @@ struct RollbackCommand: ParsableCommand {
         The new pointer gets the next serial and is signed with --key (a key the agents trust as \
         release or oncall; pins need oncall). --previous is the release the channel pointed at before \
         its current one. The release must be published, and its digests must equal those the channel \
-        once pointed at. If the channel moves while this runs, nothing is written: run it again.
+        once pointed at. If the channel moves while this runs, nothing is written: run it again. \
+        With --silo, the silo must have reported before (--new-silo otherwise).
+
+        Examples:
+          ferry rollback webapp --channel stable --previous --reason "1.2.0 breaks ingestion (INC-4711)" \\
+              --key ~/keys/oncall.key --wait
+          ferry rollback webapp --channel stable --to 1.1.0 --reason "INC-4711" --key ~/keys/oncall.key
+          ferry rollback webapp --channel stable --silo 111111111111 --previous --reason "eu only" \\
+              --key ~/keys/oncall.key
         """)
 
     @Argument(help: "The pipeline.")
@@ -33,6 +41,9 @@ struct RollbackCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Pin this one silo instead of moving the channel.", valueName: "silo"))
     var silo: String?
+
+    @Flag(name: .customLong("new-silo"), help: "With --silo: a silo that has never reported (its agent has not run yet).")
+    var newSilo = false
 
     @Option(help: ArgumentHelp("Why: recorded in the pointer, the audit trail.", valueName: "text"))
     var reason: String?
@@ -58,7 +69,10 @@ struct RollbackCommand: ParsableCommand {
 
     func run() throws {
         let signer = try writer.signer(try KeyFiles.signingKey(key))
-        let onCall = OnCall(bucket: try bucket.open())
+        let onCall = OnCall(bucket: try bucket.open(.versioning))
+        try onCall.checkPipeline(pipeline)
+        if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
+        if let silo { try onCall.checkSilo(silo, pipeline: pipeline, allowNew: newSilo) }
         let reason = self.reason ?? ""
         let target: RollbackTarget = try to.map { .version(try parseVersion($0)) } ?? .previous
         let plan = if let silo {
@@ -82,13 +96,20 @@ struct RollbackCommand: ParsableCommand {
         let text = describe(result, verb: verb, pipeline: pipeline)
         if !json { print(text) }
         var waited: Convergence.Snapshot?
-        if let waiting, let release = pointer.release {
+        if let waiting, waiting.wait, let release = pointer.release {
             let subject: ConvergenceGoal.Scope = switch pointer.scope {
             case .channel(let name): .channel(name)
             case .silo(let name): .silo(name)
             }
+            let pinned: Bool? = if case .silo = pointer.scope { true } else { nil }
             waited = try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(subject, version: release.version,
-                                                                                      serial: pointer.serial))
+                                                                                      serial: pointer.serial,
+                                                                                      pinned: pinned))
+        } else if let waiting, waiting.wait, case .silo(let silo) = pointer.scope {
+            // An ended pin: the silo follows its channel again, at the channel's version.
+            waited = try waitForChannel(silo: silo, pipeline: pipeline, onCall: onCall, waiting: waiting)
+        } else if waiting?.wait != true, case .silo(let silo) = pointer.scope, result != .unchanged(pointer) {
+            Output.note(noticeNote(silo: silo, pipeline: pipeline, onCall: onCall))
         }
         if json {
             let action = result == .unchanged(pointer) ? "unchanged"
@@ -97,6 +118,29 @@ struct RollbackCommand: ParsableCommand {
                                           silo: siloName(pointer), from: from.map(MoveJSON.Ref.init),
                                           to: MoveJSON.Ref(pointer), wait: waited.map(FleetOutput.WaitResult.init)))
         }
+    }
+
+    /// Waits until `silo`, unpinned, is in sync on its channel's current release.
+    static func waitForChannel(silo: String, pipeline: String, onCall: OnCall,
+                               waiting: WaitOptions) throws -> Convergence.Snapshot? {
+        guard let report = try onCall.bucket.status(pipeline: pipeline, silo: silo) else {
+            Output.note("\(silo) has never reported: nothing to wait for")
+            return nil
+        }
+        guard let (channel, _) = try onCall.pointer(pipeline: pipeline, channel: report.channel),
+              let release = channel.release else {
+            Output.note("channel \(report.channel) of \(pipeline) has never been set: \(silo) has nothing to follow")
+            return nil
+        }
+        return try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(
+            .silo(silo), version: release.version, serial: channel.serial, pinned: false))
+    }
+
+    /// Without --wait: how long the silo's agent takes to notice a pin (it reads pins
+    /// every 3 minutes by default, `--pin-interval`).
+    static func noticeNote(silo: String, pipeline: String, onCall: OnCall) -> String {
+        "its agent reads pins every 3 minutes by default (ferry agent run --pin-interval), then deploys: "
+            + "follow it with `ferry status \(pipeline) --silo \(silo)`, or pass --wait next time"
     }
 
     /// The line a person reads: what moved, from where, under which serial and key.

@@ -7,7 +7,12 @@ import Foundation
 struct WhoamiCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "whoami",
-        abstract: "Show the AWS account, ARN and credential source Ferry would use.")
+        abstract: "Show the AWS account, ARN and credential source Ferry would use.",
+        discussion: """
+        Examples:
+          ferry aws whoami
+          ferry aws whoami --profile release-admin --json
+        """)
 
     @OptionGroup var aws: AWSOptions
 

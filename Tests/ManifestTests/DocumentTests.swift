@@ -224,8 +224,8 @@ import Testing
     }
 
     @Test func statusStatesAreSpelledAsInTheSpec() {
-        #expect(StatusReport.State.allCases.map(\.rawValue) == ["in-sync", "deploying", "failed", "refused", "waiting",
-                                                                "misconfigured", "stopping", "stopped"])
+        #expect(StatusReport.State.allCases.map(\.rawValue) == ["in-sync", "deploying", "failed", "refused", "expired",
+                                                                "waiting", "misconfigured", "stopping", "stopped"])
     }
 
     @Test func misconfiguredStatusWithoutErrorIsRefused() {

@@ -64,13 +64,18 @@ public final class TemporaryDirectory {
     /// A path inside the folder.
     public func url(_ relative: String) -> String { path + "/" + relative }
 
-    /// Writes `contents` to `relative`, creating folders on the way.
+    /// Writes `contents` to `relative`, creating folders on the way. A `.key` file (a
+    /// private key) gets mode 0600, as `ferry keys generate` writes it: ferry refuses a
+    /// private key others can read.
     @discardableResult
     public func write(_ relative: String, _ contents: String) throws -> String {
         let file = url(relative)
         try FileManager.default.createDirectory(
             atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try contents.write(toFile: file, atomically: false, encoding: .utf8)
+        if relative.hasSuffix(".key") {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
         return file
     }
 
