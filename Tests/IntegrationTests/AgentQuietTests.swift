@@ -70,7 +70,7 @@ import Testing
         // promote --wait sees the waiting silo and follows it until its agent applied the move.
         let key = try silo.directory.write("release.key", ReleaseFixture.releaseKey.fileContents)
         chmod(key, 0o600)
-        let promote = try FerryProcess.start(["promote", "webapp", "--from", "canary", "--to", "stable", "--key", key,
+        let promote = try FerryProcess.start(["promote", "webapp", "--from", "canary", "--to", "stable", "--new-channel", "--key", key,
                                               "--force", "--wait", "--timeout", "2m", "--poll-interval", "1s"],
                                              environment: onCall)
         var seen = false
