@@ -16,7 +16,16 @@ struct BootstrapCommand: ParsableCommand {
         automatic deployment, so accounts created in or moved into the OUs get the agent, then \
         creates the stack instances the OUs lack, following each operation to its end. \
         Parameters come from the flags; --parameter KEY=VALUE sets any other the template \
-        declares (e.g. LocalEmulator=true on moto, FerryBinarySha256=...).
+        declares (e.g. LocalEmulator=true on moto, FerryBinarySha256=...). Every --ou is checked \
+        against the organization before anything is created. The template is found from any \
+        folder (--template, FERRY_SILO_TEMPLATE, ./stacksets, beside the binary, its checkout).
+
+        Examples:
+          ferry bootstrap --ou ou-ab12-11111111 --bucket acme-ferry --pipeline dropzone \\
+              --trust builder.pub=builder --trust release.pub=release --trust oncall.pub=oncall
+          ferry bootstrap --ou ou-ab12-11111111 --ou ou-ab12-22222222 --deploy-region eu-west-1 \\
+              --deploy-region us-east-1 --bucket acme-ferry --pipeline dropzone --channel canary \\
+              --trust keys.pub=builder,release,oncall --json
         """)
 
     @Option(name: .customLong("ou"), help: ArgumentHelp("An OU to deploy to (ou-... or r-...); repeat for several.",

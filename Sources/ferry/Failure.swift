@@ -10,7 +10,8 @@ import Foundation
 /// gives it: 64 for a usage error, the `ExitCode` thrown, else 1.
 enum Failure {
     static func exit(_ error: any Error, json: Bool) -> Never {
-        if error is ExitCode || error is CleanExit { Ferry.exit(withError: error) }
+        // Help, --version and an ExitCode thrown on purpose end as ArgumentParser ends them.
+        if error is ExitCode || Ferry.exitCode(for: error) == .success { Ferry.exit(withError: error) }
         let message = Ferry.message(for: error)
         Output.note("Error: " + message)
         if json, let line = try? Output.jsonLine(["error": object(for: error, message: message)]) { print(line) }

@@ -132,9 +132,12 @@ struct RefreshCommand: ParsableCommand {
         abstract: "Re-sign a channel's (or a pin's) current pointer with serial + 1 and a new expiry.",
         discussion: """
         Pointers expire (30 days unless --expires-in says otherwise) so that a frozen bucket cannot \
-        keep silos on an old release for ever. Run this on a schedule, e.g. weekly from CI:
+        keep silos on an old release for ever: run this on a schedule. The current pointer must \
+        verify against --trust; the release it names is not changed.
+
+        Examples (weekly from CI):
           ferry refresh webapp --channel stable --key release.key --trust release.pub=release
-        The current pointer must verify against --trust; the release it names is not changed.
+          ferry refresh webapp --silo 111111111111 --key oncall.key --trust oncall.pub=oncall
         """)
 
     @Argument(help: "The pipeline.")
