@@ -18,6 +18,7 @@ struct StatusCommand: ParsableCommand {
     var pipeline: String
 
     @OptionGroup var bucket: BucketOptions
+    @OptionGroup var page: StatusPageOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
         "Conditions that make the exit status 2: any of failed,stale,refused,misconfigured,deploying,waiting,stopping,stopped, or none.",
@@ -40,6 +41,9 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
+        if page.html != nil {
+            return try page.run(OnCall(bucket: try bucket.open(), width: readWidth), pipelines: [pipeline])
+        }
         let check = try FailOn.parse(failOn)
         let status = try OnCall(bucket: try bucket.open(), width: readWidth).status(pipeline: pipeline, now: Date())
         if json {
