@@ -41,7 +41,7 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        if page.html != nil {
+        if page.answers {
             return try page.run(OnCall(bucket: try bucket.open(), width: readWidth), pipelines: [pipeline])
         }
         let check = try FailOn.parse(failOn)

@@ -3,6 +3,7 @@ import Fleet
 import Foundation
 import Manifest
 
+/// `ferry status --format openmetrics` (`FleetMetrics`), and
 /// `ferry status --html FILE [--watch SECONDS]`: the fleet page (`FleetPage`), written
 /// whole to a temporary file beside FILE and renamed over it, so a browser never reads
 /// half a page.
@@ -16,7 +17,17 @@ struct StatusPageOptions: ParsableArguments {
                                valueName: "seconds"))
     var watch: Int?
 
+    @Option(help: ArgumentHelp("text (the table), or openmetrics: fleet-level gauges for a scrape from CI.",
+                               valueName: "format"))
+    var format = "text"
+
+    /// Whether this group, not the table, answers: `--html` or `--format openmetrics`.
+    var answers: Bool { html != nil || format == "openmetrics" }
+
     func validate() throws {
+        guard ["text", "openmetrics"].contains(format) else {
+            throw ValidationError("--format \(format): give text or openmetrics")
+        }
         if let watch {
             guard html != nil else { throw ValidationError("--watch goes with --html FILE") }
             guard (1...3600).contains(watch) else { throw ValidationError("--watch \(watch): give 1 to 3600 seconds") }
@@ -28,7 +39,13 @@ struct StatusPageOptions: ParsableArguments {
 
     /// Writes the page of `pipelines` once, or every `--watch` seconds until interrupted.
     func run(_ onCall: OnCall, pipelines: [String], names: [KeyID: String] = [:]) throws {
-        guard let html else { return }
+        guard let html else {
+            let now = Date()
+            var statuses: [FleetStatus] = []
+            for pipeline in pipelines { statuses.append(try onCall.status(pipeline: pipeline, now: now)) }
+            print(FleetMetrics.render(statuses), terminator: "")
+            return
+        }
         try write(onCall, pipelines: pipelines, names: names, to: html)
         print(html)
         guard let watch else { return }
