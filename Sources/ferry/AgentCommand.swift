@@ -141,6 +141,7 @@ struct AgentOptions: ParsableArguments {
 
     @OptionGroup var aws: AWSOptions
     @OptionGroup var metrics: AgentMetricsOptions
+    @OptionGroup var notify: AgentNotifyOptions
 
     /// Flags over the YAML file over FERRY_*.
     func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentSettings {
@@ -212,6 +213,7 @@ struct AgentOptions: ParsableArguments {
         let agent = try Agent.live(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
                                    checkpoint: Self.testKillHook(environment: environment))
         metrics.attach(to: agent, json: settings.logFormat == .json)
+        notify.attach(to: agent, config: config, environment: environment, logger: logger)
         return agent
     }
 
