@@ -9,7 +9,7 @@ enum FleetPageAssets {
     th{background:#eee;font-weight:600}table.channels{width:auto}.version{font-weight:600}.name{font-family:monospace;white-space:nowrap}
     .state{font-weight:600;border-radius:3px}.s-in-sync{color:#17692a;background:#dcf5e1}
     .s-deploying,.s-waiting{color:#7a5a00;background:#fff1c2}
-    .s-failed,.s-refused,.s-misconfigured{color:#fff;background:#c62828}.s-stopping,.s-stopped{color:#6a1b6a;background:#f3dcf3}
+    .s-failed,.s-refused,.s-misconfigured,.s-expired{color:#fff;background:#c62828}.s-stopping,.s-stopped{color:#6a1b6a;background:#f3dcf3}
     .flag{font-size:.85em;padding:0 4px;border-radius:3px;white-space:nowrap}.stale{background:#8e24aa;color:#fff}
     .pinned{background:#ffcc80}.expiring{background:#ffe082}td.expiring{font-weight:600}
     .failure{max-width:40em;word-break:break-word}.warning{background:#fff3cd;padding:4px 8px}
