@@ -55,7 +55,7 @@ public struct StatusFacts: Sendable {
 public enum StatusBuilder {
     /// The report, by precedence: a misconfiguration (or a read denied) is
     /// `misconfigured`; a deployment in flight is `deploying` (with why it waits, if it
-    /// does); else a refused document is `refused`; else a failed latest release is
+    /// does); else an expired pointer is `expired` and another refused document `refused`; else a failed latest release is
     /// `failed` (`refused` when it was refused before anything was applied); else
     /// `in-sync` with what is applied; with nothing applied, `waiting`. A stop
     /// (`facts.stop`) then overrides the state, keeping everything else.
@@ -89,7 +89,9 @@ public enum StatusBuilder {
             report.events = events(flying.events, limit: facts.eventLimit)
         } else if let refusal = facts.refusals.first {
             aim(at: facts.latest?.target ?? facts.applied?.target)
-            report.state = .refused
+            // An expired pointer is its own state: nothing is wrong with what runs, but nothing
+            // new comes until a fresh pointer is signed.
+            report.state = refusal.code == .expired ? .expired : .refused
             // A refused document reports the specific ManifestError code (docs/manifest.md).
             let code = (refusal.cause as? ManifestError).map { $0.code.description } ?? refusal.code.description
             report.error = StatusReport.Failure(code: code, message: refusal.message, resource: refusal.resource)

@@ -104,7 +104,7 @@ public enum Convergence {
         case .stopping, .stopped:
             return Silo(silo: name, stage: .waiting, line: "\(name): \(report.state.rawValue) on \(version): its agent "
                 + "takes the move when it runs again")
-        case .failed, .refused, .misconfigured:
+        case .failed, .refused, .misconfigured, .expired:
             let error = report.error.map { ": \($0.code): \(oneLine($0.message))" } ?? ""
             return Silo(silo: name, stage: .failed, line: "\(name): \(report.state.rawValue) on \(version)\(error)")
         }

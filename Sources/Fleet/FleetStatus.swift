@@ -59,6 +59,7 @@ public enum SiloCondition: String, Sendable, Codable, CaseIterable, Comparable {
     case failed
     case refused
     case misconfigured
+    case expired
     case stale
 
     init(_ state: StatusReport.State) {
@@ -69,6 +70,7 @@ public enum SiloCondition: String, Sendable, Codable, CaseIterable, Comparable {
         case .refused: self = .refused
         case .waiting: self = .waiting
         case .misconfigured: self = .misconfigured
+        case .expired: self = .expired
         case .stopping: self = .stopping
         case .stopped: self = .stopped
         }
@@ -178,14 +180,15 @@ public struct FailOn: Sendable, Equatable {
 
     public init(_ conditions: Set<SiloCondition>) { self.conditions = conditions }
 
-    /// `failed,stale,refused,misconfigured`: the default. A refused or misconfigured silo
-    /// runs nothing new until a person acts, so it fails a gate as a failed one does.
-    public static let standard = FailOn([.failed, .stale, .refused, .misconfigured])
+    /// `failed,stale,refused,misconfigured,expired`: the default. A refused, misconfigured
+    /// or expired silo runs nothing new until a person acts, so it fails a gate as a
+    /// failed one does.
+    public static let standard = FailOn([.failed, .stale, .refused, .misconfigured, .expired])
     /// `--fail-on`'s default as typed.
-    public static let standardText = "failed,stale,refused,misconfigured"
+    public static let standardText = "failed,stale,refused,misconfigured,expired"
     /// The conditions `--fail-on` accepts.
-    public static let choices: [SiloCondition] = [.failed, .stale, .refused, .misconfigured, .deploying, .waiting,
-                                                  .stopping, .stopped]
+    public static let choices: [SiloCondition] = [.failed, .stale, .refused, .misconfigured, .expired, .deploying,
+                                                  .waiting, .stopping, .stopped]
 
     /// Parses a list of `choices` (any of them) or `none`.
     public static func parse(_ text: String) throws(FleetError) -> FailOn {

@@ -44,7 +44,7 @@ public enum PromoteGate {
         let row = SiloRow(report, now: now)
         if row.stale { return "is stale (no report for \(Age.format(seconds: row.ageSeconds)))" }
         switch report.state {
-        case .failed, .refused:
+        case .failed, .refused, .expired:
             let error = report.error.map { ": \($0.code)" } ?? ""
             return "is \(report.state.rawValue) on \(report.target?.description ?? "?")\(error)"
         case .deploying:

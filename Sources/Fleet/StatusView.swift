@@ -56,7 +56,7 @@ public enum StatusView {
         switch condition {
         case .inSync: .green
         case .deploying, .waiting: .yellow
-        case .failed, .refused, .misconfigured: .red
+        case .failed, .refused, .misconfigured, .expired: .red
         case .stale, .stopping, .stopped: .magenta
         }
     }

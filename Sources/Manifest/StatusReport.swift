@@ -15,8 +15,12 @@ public struct StatusReport: FerryDocument, Equatable {
         case deploying
         /// The target failed to apply; stacks were rolled back; see `error`.
         case failed
-        /// The pointer, pin, manifest or bundle was refused (bad signature, expired...); see `error`.
+        /// The pointer, pin, manifest or bundle was refused (bad signature, replay...); see `error`.
         case refused
+        /// The pointer (or pin) in force has expired (`expiresAt` passed) and no newer one
+        /// came: the agent keeps running what it runs and takes nothing new until a fresh
+        /// pointer is signed (`ferry refresh`, or any move). The freeze defence; see `error`.
+        case expired
         /// Nothing to run yet: no release has been published to the channel (nor pinned
         /// for this silo). `error`, when present, says what the agent found (`noPointer`).
         case waiting
@@ -127,7 +131,7 @@ public struct StatusReport: FerryDocument, Equatable {
         if let finishedAt { try Check.timestamp(finishedAt, "finishedAt") }
         try Check.nonNegative(intervalSeconds, "intervalSeconds")
         if let heartbeatSeconds { try Check.nonNegative(heartbeatSeconds, "heartbeatSeconds") }
-        if [.failed, .refused, .misconfigured].contains(state) && error == nil {
+        if [.failed, .refused, .misconfigured, .expired].contains(state) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")
         }

@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var page: StatusPageOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-        "Conditions that make the exit status 2: any of failed,stale,refused,misconfigured,deploying,waiting,stopping,stopped, or none.",
+        "Conditions that make the exit status 2: any of failed,stale,refused,misconfigured,expired,deploying,waiting,stopping,stopped, or none.",
         valueName: "list"))
     var failOn = FailOn.standardText
 

@@ -104,6 +104,15 @@ import Testing
         #expect(StatusBuilder.report(facts(refusals: [replay])).state == .refused)
     }
 
+    /// Issue 12: an expired pointer is reported as `expired` (the freeze defence at work),
+    /// not as one more refusal; the code says so too, and the report is valid.
+    @Test func anExpiredPointerIsReportedExpired() throws {
+        let expired = AgentError(.expired, "the channel pointer of webapp/stable (serial 4) expired", next: .needsPerson)
+        let report = StatusBuilder.report(facts(refusals: [expired]))
+        #expect(report.state == .expired && report.error?.code == "expired")
+        _ = try report.canonicalBytes()
+    }
+
     @Test func aStopOverridesTheStateAndKeepsTheRest() throws {
         let note = AgentError(.noPointer, "nothing yet", next: .waitAndRetry(after: 0))
         let stopped = StatusBuilder.report(facts(waiting: note, stop: .stopped))

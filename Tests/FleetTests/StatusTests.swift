@@ -106,7 +106,7 @@ struct StatusTests {
     /// Issue 13: `ferry status` exited 0 while a silo was refused; a misconfigured silo
     /// (its agent names no pipeline in the bucket, or may not read it) fails the gate too.
     @Test func theDefaultFailsOnRefusedAndMisconfiguredButNotOnWaitingOrStopped() throws {
-        #expect(FailOn.standard.conditions == [.failed, .stale, .refused, .misconfigured])
+        #expect(FailOn.standard.conditions == [.failed, .stale, .refused, .misconfigured, .expired])
         #expect(try FailOn.parse(FailOn.standardText) == FailOn.standard)
         let refusal = StatusReport.Failure(code: "refused", message: "signed by an unknown key")
         let fleet = FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [], reports: [

@@ -153,6 +153,21 @@ extension SiloHarness {
         if json { arguments.append("--json") }
         return arguments
     }
+
+    /// `agent run` with an hour's interval as a process, and whether its stderr showed
+    /// `line` (say `applied webapp 1.0.0`) within `seconds`: after that it sleeps.
+    func startAgentRun(until line: String, seconds: Double = 30) throws -> (process: FerryProcess, seen: Bool) {
+        var arguments = try agentOnceArguments()
+        arguments[1] = "run"
+        arguments += ["--interval", "1h"]
+        let process = try FerryProcess.start(arguments, environment: try processEnvironment())
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if process.stderrSoFar.contains(line) { return (process, true) }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return (process, process.stderrSoFar.contains(line))
+    }
 }
 
 

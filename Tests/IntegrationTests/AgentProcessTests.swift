@@ -59,17 +59,8 @@ import Testing
     @Test func runStopsAtOnceOnSIGTERMAndASecondAgentIsRefusedTheStateFolder() throws {
         let silo = try SiloHarness()
         try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))])
-        var arguments = try silo.agentOnceArguments()
-        arguments[1] = "run"
-        arguments += ["--interval", "1h"]
-        let process = try FerryProcess.start(arguments, environment: try silo.processEnvironment())
-
         // Wait until the first tick applied the release: the agent then sleeps for an hour.
-        var applied = false
-        for _ in 0..<300 where !applied {
-            Thread.sleep(forTimeInterval: 0.05)
-            applied = process.stderrSoFar.contains("applied webapp 1.0.0")
-        }
+        let (process, applied) = try silo.startAgentRun(until: "applied webapp 1.0.0")
         #expect(applied)
 
         let second = try silo.ferry(try silo.agentOnceArguments())

@@ -85,9 +85,32 @@ import Testing
         #expect(outcome.error?.code == .expired)
         #expect(try silo.cloudFormation().getTemplate(stackName: silo.stackPrefix + "app").contains("app-v1"))
         let report = try #require(try silo.report())
-        #expect(report.state == .refused)
+        #expect(report.state == .expired)
         #expect(report.error?.code == "expired")
         #expect(report.applied == (try SemVer("1.0.0")))
+    }
+
+    /// The pointer in force expires while nothing new comes (a frozen bucket): the silo
+    /// keeps running what it runs, says `expired`, and `ferry status` fails on it.
+    @Test func thePointerInForceExpiringIsReportedAndFailsStatus() throws {
+        let silo = try SiloHarness()
+        let release = try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v1"))],
+                                       channel: nil)
+        let issued = Date()
+        try ReleaseFixture.move(silo.releases, pipeline: "webapp", channel: "canary", to: release, reason: "test",
+                                now: issued, lifetime: 8)
+        let agent = try silo.agent()
+        #expect(agent.once().map(\.kind) == [.applied])
+        Thread.sleep(until: issued.addingTimeInterval(9))
+        let outcome = try #require(agent.tick().first)
+        #expect(outcome.error?.code == .expired, "\(String(describing: outcome.error))")
+        #expect(try silo.cloudFormation().getTemplate(stackName: silo.stackPrefix + "app").contains("app-v1"))
+        let report = try #require(try silo.report())
+        let v100 = try SemVer("1.0.0")
+        #expect(report.state == .expired && report.applied == v100)
+        let status = try silo.ferry(["status", "webapp", "--bucket", silo.releases.name, "--endpoint-url", silo.endpoint])
+        #expect(status.status == 2, "\(status.stdout)\(status.stderr)")
+        #expect(status.stdout.contains("expired"), "\(status.stdout)")
     }
 
     /// Hostile zips, each with a manifest signed by the trusted builder key and a pointer

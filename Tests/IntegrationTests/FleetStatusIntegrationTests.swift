@@ -39,7 +39,7 @@ struct FleetStatusIntegrationTests {
             "3 silos: 1 in-sync, 1 failed, 1 stale",
             "",
         ])
-        #expect(run.stderr == "ferry status: failing --fail-on failed,stale,refused,misconfigured: silo-b (failed), "
+        #expect(run.stderr == "ferry status: failing --fail-on failed,stale,refused,misconfigured,expired: silo-b (failed), "
             + "silo-c (stale)\n")
         #expect(!run.stdout.contains("\u{1B}["))  // no colour into a file
 
@@ -49,7 +49,7 @@ struct FleetStatusIntegrationTests {
         let stale = try world.ferry("status", "webapp", "--fail-on", "stale")
         #expect(stale.status == 2 && stale.stderr.contains("silo-c (stale)") && !stale.stderr.contains("silo-b"))
         let bad = try world.ferry("status", "webapp", "--fail-on", "broken")
-        #expect(bad.status == 64 && bad.stderr.contains("'broken' is not one of failed, stale, refused, misconfigured, deploying"))
+        #expect(bad.status == 64 && bad.stderr.contains("'broken' is not one of failed, stale, refused, misconfigured, expired, deploying"))
         #expect(bad.stdout.isEmpty)
 
         // --json for scripts.
