@@ -107,7 +107,8 @@ public struct AgentMetrics: Sendable, Equatable {
 
     /// One CloudWatch Embedded Metric Format line for a reconcile (namespace `Ferry`,
     /// dimension `Silo`): a Lambda or container runner that ships its log gets metrics
-    /// with no agent. `requests`: HTTP requests this reconcile sent.
+    /// with no agent. `requests`: HTTP requests this reconcile sent. The line also has the
+    /// `level`, `message` and `time` of the agent's JSON log lines.
     public func embeddedMetricFormat(_ outcomes: [PipelineOutcome], seconds: Double, end: Date,
                                      requests: Int) -> String {
         func count(_ kinds: Set<PipelineOutcome.Kind>) -> Int { outcomes.count { kinds.contains($0.kind) } }
@@ -127,6 +128,8 @@ public struct AgentMetrics: Sendable, Equatable {
                 ]],
             ],
             "Silo": silo,
+            // Also a log line like the others (`--log-format json`): level, message, time.
+            "level": "info", "message": "reconcile metrics", "time": Timestamp.format(end),
         ].merging(Dictionary(uniqueKeysWithValues: values.map { ($0.0, $0.2 as Any) })) { a, _ in a }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data()

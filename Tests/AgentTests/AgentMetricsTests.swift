@@ -76,5 +76,6 @@ struct AgentMetricsTests {
         #expect(object["ReconcileDuration"] as? Double == 1.5)
         #expect(object["Deploys"] as? Double == 1 && object["Refusals"] as? Double == 1)
         #expect(object["Requests"] as? Double == 12 && object["DeployFailures"] as? Double == 0)
+        #expect(object["level"] as? String == "info" && object["time"] as? String == "2027-01-15T08:00:00Z")
     }
 }
