@@ -49,6 +49,7 @@ struct StatusPageOptions: ParsableArguments {
         try write(onCall, pipelines: pipelines, names: names, to: html)
         print(html)
         guard let watch else { return }
+        fflush(nil)
         Output.note("rewriting \(html) every \(watch)s; Ctrl-C stops")
         while true {
             sleep(UInt32(watch))
