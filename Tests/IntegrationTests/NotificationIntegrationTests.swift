@@ -63,4 +63,34 @@ struct NotificationIntegrationTests {
         let bad = try silo.ferry(try silo.agentOnceArguments() + ["--notify-topic-arn", "ferry-notify"])
         #expect(bad.status == 64 && bad.stderr.contains("is not an SNS topic ARN"))
     }
+
+    /// A stack that fails (through `CloudFormationFailureStandIn`: moto never fails one): the
+    /// message names the failing resource and CloudFormation's reason.
+    @Test func aFailedDeployIsNotifiedWithTheResourceAndTheReason() throws {
+        let proxy = try CloudFormationFailureStandIn()
+        let silo = try SiloHarness(endpoint: proxy.endpoint)
+        let moto = try TestEnvironment.motoEndpoint()
+        let script = TestEnvironment.packageRoot + "/Tests/Support/sns_sqs.py"
+        let setup = try FerryProcess.runPython([script, "setup", moto, silo.account]).check()
+        let names = try #require(try JSONSerialization.jsonObject(with: Data(setup.stdout.utf8)) as? [String: String])
+        let topic = try #require(names["topic"]), queue = try #require(names["queue"])
+        let prefix = silo.stackPrefix
+        try silo.publish("1.0.0", [.init(name: "app", template: queueTemplate("\(prefix)app-v1"))])
+        #expect(try silo.ferry(try silo.agentOnceArguments() + ["--notify-topic-arn", topic]).status == 0)
+
+        let reason = "Resource handler returned message: queue limit exceeded"
+        let marker = CloudFormationFailureStandIn.marker(resource: "Queue", reason: reason)
+        try silo.publish("1.1.0", [.init(name: "app", template: queueTemplate("\(prefix)app-v2", metadata: marker))])
+        let failed = try silo.ferry(try silo.agentOnceArguments() + ["--notify-topic-arn", topic])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        let run = try FerryProcess.runPython([script, "receive", moto, silo.account, queue]).check()
+        let delivered = try JSONDecoder().decode([Delivered].self, from: Data(run.stdout.utf8))
+        #expect(delivered.count == 1)
+        let note = try #require(delivered.first)
+        #expect(note.subject == "ferry: webapp deploy-failed on \(silo.silo) (1.0.0 -> 1.1.0)")
+        #expect(note.message["trigger"] == "deploy-failed" && note.message["code"] == "stackFailed")
+        #expect(note.message["resource"] == "\(prefix)app/Queue")
+        #expect(note.message["reason"]?.contains(reason) == true)
+        #expect(note.message["consoleLink"]?.hasSuffix("filteringText=\(prefix)app%2FQueue") == true)
+    }
 }
