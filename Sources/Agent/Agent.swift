@@ -39,6 +39,9 @@ public final class Agent {
     /// tick of each checks its report even when idle, so a restarted agent never leaves
     /// the `stopped` of its last run in the bucket (an unchanged report costs nothing).
     private var reported: Set<String> = []
+    /// Called after each reconcile of every pipeline with its outcomes, how long it took
+    /// and when it ended (metrics: `AgentMetrics`).
+    public var onReconcile: (_ outcomes: [PipelineOutcome], _ seconds: Double, _ end: Date) -> Void = { _, _, _ in }
 
     /// An agent over the collaborators it is given (the fleet simulator and tests give
     /// in-memory ones; `live` builds the real ones).
@@ -150,7 +153,7 @@ public final class Agent {
         logger.notice("agent started", metadata: startMetadata)
         _ = resumeInFlight()
         while !stop.isRequested {
-            _ = tick()
+            timedTick()
             clock.sleep(seconds: settings.interval * Double.random(in: 0.9...1.1))
         }
         reportStopped()
@@ -169,7 +172,7 @@ public final class Agent {
     public func once() -> [PipelineOutcome] {
         logger.debug("agent once", metadata: startMetadata)
         let resumed = resumeInFlight()
-        var outcomes = tick()
+        var outcomes = timedTick()
         for earlier in resumed {
             guard let index = outcomes.firstIndex(where: { $0.pipeline == earlier.pipeline }) else { continue }
             if outcomes[index].kind == .idle {
@@ -199,6 +202,16 @@ public final class Agent {
                 return finish(pipeline, target: flying.plan.target, outcome: outcome, problems: [])
             }
         }
+    }
+
+    /// `tick()`, timed and handed to `onReconcile`.
+    @discardableResult
+    func timedTick() -> [PipelineOutcome] {
+        let start = clock.now()
+        let outcomes = tick()
+        let end = clock.now()
+        onReconcile(outcomes, end.timeIntervalSince(start), end)
+        return outcomes
     }
 
     /// One reconcile of every pipeline.

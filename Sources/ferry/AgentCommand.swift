@@ -154,6 +154,8 @@ struct AgentOptions: ParsableArguments {
     var logLevel: String?
 
     @OptionGroup var aws: AWSOptions
+    @OptionGroup var metrics: AgentMetricsOptions
+    @OptionGroup var notify: AgentNotifyOptions
 
     /// Flags over the YAML file over FERRY_*.
     func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentSettings {
@@ -222,8 +224,11 @@ struct AgentOptions: ParsableArguments {
         stop.install { [logger] name in
             logger.notice("\(name): stopping at the next safe point; a deployment in flight resumes at the next start")
         }
-        return try Agent.live(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
-                              checkpoint: Self.testKillHook(environment: environment))
+        let agent = try Agent.live(settings: settings, trust: trustStore, bucketConfig: config, logger: logger, stop: stop,
+                                   checkpoint: Self.testKillHook(environment: environment))
+        metrics.attach(to: agent, json: settings.logFormat == .json)
+        notify.attach(to: agent, config: config, environment: environment, logger: logger)
+        return agent
     }
 
     /// `FERRY_TEST_KILL_AT=<checkpoint>[#n]` (tests only): SIGKILL right after the n-th

@@ -46,12 +46,14 @@ struct StatusCommand: ParsableCommand {
                                valueName: "state"))
     var state: String?
 
-    @Option(help: ArgumentHelp("Show again every this many seconds until Ctrl-C (exit status: always 0).",
+    @Option(help: ArgumentHelp("Show again (with --html: rewrite the page) every this many seconds until Ctrl-C "
+                               + "(exit status: always 0).",
                                valueName: "seconds"))
     var watch: Int?
 
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var keyNames: KeyNameOptions
+    @OptionGroup var page: StatusPageOptions
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
         "Conditions that make the exit status 2: any of failed,stale,refused,misconfigured,expired,deploying,waiting,stopping,stopped, or none.",
@@ -96,6 +98,9 @@ struct StatusCommand: ParsableCommand {
         } else {
             pipelines = try onCall.pipelines()
             if pipelines.isEmpty { Output.note("no pipeline in s3://\(onCall.bucket.name) yet") }
+        }
+        if page.answers {
+            return try page.run(onCall, pipelines: pipelines, names: try keyNames.names().names, watch: watch)
         }
         guard let watch else {
             try show(onCall, pipelines: pipelines, gate: true)

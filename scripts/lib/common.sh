@@ -8,6 +8,8 @@ FERRY_RUN="$FERRY_ROOT/.ferry-run"          # pids, logs, ports of what the scri
 MOTO_VERSION=5.2.1
 AWSCLI_VERSION=1.45.11
 CFNLINT_VERSION=1.51.0
+# A real OpenMetrics parser for the metrics tests (installed beside the tools above).
+PROMETHEUS_CLIENT_VERSION=0.26.0
 # The Python linter scripts/test runs on every .py file (ruff, pyflakes' rules: F), in a
 # venv of its own.
 RUFF_VERSION=0.17.5
