@@ -46,6 +46,8 @@ public final class StatusReporter {
     /// Why each pipeline's agent waits or is misconfigured, as last judged (`judgeAbsence`);
     /// kept until the channel pointer appears.
     var absence: [String: AbsenceVerdict] = [:]
+    /// Why each pipeline's channel release does not apply here yet (its wave is not open).
+    var waveWait: [String: AgentError] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
@@ -65,7 +67,7 @@ public final class StatusReporter {
             heartbeatSeconds: heartbeatSeconds, now: now,
             pinned: pinned[pipeline] ?? false, applied: try journal.lastApplied(pipeline: pipeline),
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
-            refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, stop: stop)
+            refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, wave: waveWait[pipeline], stop: stop)
         let report = StatusBuilder.report(facts)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {
