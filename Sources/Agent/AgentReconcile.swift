@@ -89,8 +89,11 @@ extension Agent {
             lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
             failed: try journal.failedTargets(pipeline: pipeline),
             applied: try journal.lastAppliedTarget(pipeline: pipeline), facts: facts))
-        let waveChanged = reporter.waveWait[pipeline] != selection.waiting
+        let rollout = (selection.record.last { $0.kind == .channel } ?? accepted.pointer)?.rollout
+        let wave = rollout.map { $0.waveIndex(of: facts) }
+        let waveChanged = reporter.waveWait[pipeline] != selection.waiting || reporter.waveIndex[pipeline] != wave
         reporter.waveWait[pipeline] = selection.waiting
+        reporter.waveIndex[pipeline] = wave
         // Nothing new, nothing to resume, nothing refused: the idle tick ends here, after
         // its two conditional GETs (a target accepted but never applied, say after a
         // crash, is not idle: the verdict is `deploy`).

@@ -249,7 +249,7 @@ public struct ReleaseStore {
         switch error.code {
         case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
             return Self.refusal("\(what) was refused: \(error.message)")
-        case .storage, .releaseExists, .channelMoved, .untrustedSigner:
+        case .storage, .releaseExists, .channelMoved, .untrustedSigner, .quarantined:
             return .bucket(error, "reading \(what)")
         }
     }

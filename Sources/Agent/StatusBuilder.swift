@@ -27,6 +27,8 @@ public struct StatusFacts: Sendable {
     /// The channel's release waits for this silo's wave (`Selection.waiting`): `waiting`,
     /// with what is applied.
     public var wave: AgentError?
+    /// The silo's wave in its channel's rollout (`StatusReport.wave`).
+    public var waveIndex: Int?
     /// `.stopping` or `.stopped`: the agent was asked to stop (SIGTERM/SIGINT).
     public var stop: StatusReport.State?
 
@@ -66,6 +68,7 @@ public enum StatusBuilder {
     /// (`facts.stop`) then overrides the state, keeping everything else.
     public static func report(_ facts: StatusFacts) -> StatusReport {
         var report = judge(facts)
+        report.wave = facts.waveIndex
         if let stop = facts.stop { report.state = stop }
         return report
     }

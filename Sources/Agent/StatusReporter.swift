@@ -48,6 +48,8 @@ public final class StatusReporter {
     var absence: [String: AbsenceVerdict] = [:]
     /// Why each pipeline's channel release does not apply here yet (its wave is not open).
     var waveWait: [String: AgentError] = [:]
+    /// Each pipeline's wave in its channel's rollout, when the channel has one.
+    var waveIndex: [String: Int] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
@@ -68,7 +70,9 @@ public final class StatusReporter {
             pinned: pinned[pipeline] ?? false, applied: try journal.lastApplied(pipeline: pipeline),
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
             refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, wave: waveWait[pipeline], stop: stop)
-        let report = StatusBuilder.report(facts)
+        var withWave = facts
+        withWave.waveIndex = waveIndex[pipeline]
+        let report = StatusBuilder.report(withWave)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {
             try bucket.putStatus(report)

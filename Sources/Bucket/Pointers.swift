@@ -143,9 +143,12 @@ extension SharedBucket {
     /// trusting `trust` would refuse `signer` for this scope.
     ///
     /// A channel's rollout block is carried as it is unless `rollout` sets another, so
-    /// promote, rollback and refresh keep the waves and the quarantine.
+    /// promote, rollback and refresh keep the waves and the quarantine. A move of a
+    /// channel to a version its rollout quarantines is refused unless `force` (the
+    /// reason says why; it is recorded in the pointer).
     public func planMove(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
-                         by writer: PointerSigner, rollout: RolloutUpdate = .keep) throws(BucketError) -> MovePlan {
+                         by writer: PointerSigner, rollout: RolloutUpdate = .keep,
+                         force: Bool = false) throws(BucketError) -> MovePlan {
         let signer = writer.key.id, trust = writer.trust
         do {
             try trust.checkSigner(signer, for: scope)
@@ -165,6 +168,10 @@ extension SharedBucket {
                 problem = "the current \(scope) of \(pipeline) does not verify against the trusted keys "
                     + "(\(error.message)); it is replaced, not built on"
             }
+        }
+        if !force, case .release(let named) = target, let block = current?.rollout, block.isQuarantined(named.version) {
+            throw BucketError(.quarantined, "\(named.version) of \(pipeline) is quarantined by the rollout of \(scope); "
+                + "nothing was written: release a fixed version, or pass --force with a --reason")
         }
         let release: PointedRelease?
         switch target {
@@ -187,7 +194,8 @@ extension SharedBucket {
         return MovePlan(pipeline: pipeline, scope: scope, objectKey: objectKey, current: current, etag: etag,
                         currentProblem: problem, serial: serial, release: release, reason: reason, signer: signer,
                         lifetime: writer.lifetime, rewrite: target == .refresh,
-                        rollout: { if case .set(let block) = rollout { block } else { current?.rollout } }())
+                        rollout: { if case .set(let block) = rollout { block } else {
+                            current?.rollout?.carried(from: current?.release, to: release) } }())
     }
 
     /// Writes the plan's document, signed by `key`, if the object is still as planned.

@@ -116,12 +116,33 @@ public struct Rollout: Codable, Hashable, Sendable {
     public var halted: Bool
     /// Versions refused by every agent, whatever points at them.
     public var quarantined: [SemVer]
+    /// The release the silos of unopened waves still run: what a halt rolls back to.
+    public var previous: PointedRelease?
 
-    public init(waves: [WaveSelector], open: Int = 0, halted: Bool = false, quarantined: [SemVer] = []) {
+    public init(waves: [WaveSelector], open: Int = 0, halted: Bool = false, quarantined: [SemVer] = [],
+                previous: PointedRelease? = nil) {
         self.waves = waves
         self.open = open
         self.halted = halted
         self.quarantined = quarantined
+        self.previous = previous
+    }
+
+    /// The block a move from `old` to `new` carries (every writer but the controller):
+    /// a move up starts the rollout again at wave 0, unhalted, remembering `old`; a move
+    /// down (a rollback) opens every wave at once; the waves and the quarantine stay.
+    public func carried(from old: PointedRelease?, to new: PointedRelease?) -> Rollout {
+        guard let old, let new, !new.isSameRelease(as: old) else { return self }
+        var block = self
+        if new.version > old.version {
+            block.open = 0
+            block.halted = false
+            block.previous = old
+        } else {
+            block.open = waves.count
+            block.previous = nil
+        }
+        return block
     }
 
     /// The wave a silo is in: the first that selects it; a silo no wave selects is in the last.

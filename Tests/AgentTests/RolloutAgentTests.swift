@@ -34,6 +34,7 @@ import Testing
         #expect(waiting.kind == .waiting && !waiting.isProblem && waiting.error?.code == .waitingForWave)
         let report = try #require(try world.report())
         #expect(report.state == .waiting && report.applied == v1 && report.error?.code == "waitingForWave")
+        #expect(report.wave == 1)
         #expect(agent.tick().map(\.kind) == [.waiting])  // idle, still waiting
 
         // Wave 2 opens: s1 applies 1.1.0.

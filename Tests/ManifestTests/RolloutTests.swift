@@ -94,3 +94,22 @@ import Testing
         #expect(refusal { () throws(ManifestError) in try pin.validate() }?.field == "rollout")
     }
 }
+
+/// What every writer but the controller does to the block: a move up starts again at
+/// wave 0, a rollback opens every wave, the same release keeps it.
+@Suite struct RolloutCarryTests {
+    static func release(_ version: String) -> PointedRelease {
+        PointedRelease(version: try! SemVer(version), manifestSha256: String(repeating: "a", count: 64),
+                       bundleSha256: String(repeating: "b", count: 64))
+    }
+
+    @Test func carried() {
+        let block = Rollout(waves: RolloutTests.waves, open: 5, halted: true, quarantined: [try! SemVer("1.3.0")])
+        let up = block.carried(from: Self.release("1.2.0"), to: Self.release("1.4.0"))
+        #expect(up.open == 0 && !up.halted && up.previous == Self.release("1.2.0") && up.quarantined == block.quarantined)
+        let down = Rollout(waves: RolloutTests.waves, open: 1, previous: Self.release("1.2.0"))
+            .carried(from: Self.release("1.4.0"), to: Self.release("1.2.0"))
+        #expect(down.open == 5 && down.previous == nil)
+        #expect(block.carried(from: Self.release("1.2.0"), to: Self.release("1.2.0")) == block)
+    }
+}
