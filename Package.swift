@@ -115,7 +115,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: testHooks),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"]),
-        .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "TestSupport"]),
+        .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "MemoryStore", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStore",
             "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
