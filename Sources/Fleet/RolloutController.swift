@@ -24,6 +24,12 @@ public struct RolloutController: Sendable {
         public var written: Pointer?
         /// The pointer as it stands after the tick.
         public var pointer: Pointer
+
+        public init(step: RolloutStep, written: Pointer?, pointer: Pointer) {
+            self.step = step
+            self.written = written
+            self.pointer = pointer
+        }
     }
 
     /// One tick for `channel` of `pipeline`. A channel without a rollout block adopts

@@ -19,7 +19,7 @@ struct Ferry: ParsableCommand {
         subcommands: [BuildCommand.self, PublishCommand.self, ReleaseCommand.self, VerifyCommand.self,
                       AgentCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
                       PromoteCommand.self, PinCommand.self, UnpinCommand.self, RefreshCommand.self, KeysCommand.self, BootstrapCommand.self,
-                      AWSCommand.self]
+                      AWSCommand.self, RolloutCommand.self]
     )
 
     /// ArgumentParser's `main`, except for errors thrown while a parsed command runs
