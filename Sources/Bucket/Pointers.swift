@@ -169,9 +169,13 @@ extension SharedBucket {
                     + "(\(error.message)); it is replaced, not built on"
             }
         }
-        if !force, case .release(let named) = target, let block = current?.rollout, block.isQuarantined(named.version) {
-            throw BucketError(.quarantined, "\(named.version) of \(pipeline) is quarantined by the rollout of \(scope); "
-                + "nothing was written: release a fixed version, or pass --force with a --reason")
+        var reason = reason
+        if case .release(let named) = target, let block = current?.rollout, block.isQuarantined(named.version) {
+            guard force else {
+                throw BucketError(.quarantined, "\(named.version) of \(pipeline) is quarantined by the rollout of \(scope); "
+                    + "nothing was written: release a fixed version, or pass --force with a --reason")
+            }
+            reason += " [forced past the quarantine of \(named.version)]"
         }
         let release: PointedRelease?
         switch target {

@@ -46,5 +46,6 @@ import Testing
         let forced = try Self.move(bucket, "1.1.0", force: true)
         let bad = try SemVer("1.1.0")
         #expect(forced.serial == 5 && forced.rollout?.quarantined == [bad])
+        #expect(forced.reason == "move to 1.1.0 [forced past the quarantine of 1.1.0]")
     }
 }
