@@ -30,6 +30,8 @@ public struct RolloutSimulation {
         public var checks = 0
         public var halted = 0
         public var completed = 0
+        /// Simulated seconds from the promote to the last wave in sync, per completed schedule.
+        public var completedSeconds: [Double] = []
         public var violations: [String] = []
     }
 
@@ -140,7 +142,12 @@ struct RolloutSchedule {
                 break
             }
         }
-        if halted { result.halted += 1 } else if pointer.rollout?.open == policy.waves.count { result.completed += 1 }
+        if halted {
+            result.halted += 1
+        } else if pointer.rollout?.open == policy.waves.count {
+            result.completed += 1
+            result.completedSeconds.append(now.timeIntervalSince(Self.start))
+        }
     }
 
     mutating func tickSilo(_ index: Int, rng: inout SplitMix64, into result: inout RolloutSimulation.Result) {

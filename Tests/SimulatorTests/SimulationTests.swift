@@ -85,7 +85,8 @@ final class RolloutSimulationTests: XCTestCase {
         let schedules = environment["FERRY_ROLLOUT_SCHEDULES"].flatMap(Int.init) ?? 30
         let result = try RolloutSimulation(silos: silos, schedules: schedules, seed: 14).run()
         print("rollout simulation: \(silos) silos, \(result.schedules) schedules, \(result.checks) checks, "
-            + "\(result.halted) halted, \(result.completed) completed, \(result.violations.count) violations")
+            + "\(result.halted) halted, \(result.completed) completed, \(result.violations.count) violations; "
+            + "completed in \(result.completedSeconds.sorted().map { "\(Int($0))s" }.joined(separator: ", ")) simulated")
         XCTAssertEqual(result.schedules, schedules)
         XCTAssertEqual(result.violations, [])
         // Both outcomes happen: bad releases halt, good ones complete.
