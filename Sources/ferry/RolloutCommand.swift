@@ -124,7 +124,7 @@ struct RolloutStatus: ParsableCommand {
         let block = pointer.rollout
         let step: (String, String) = switch tick.step {
         case .open(_, let reason): ("opened", reason)
-        case .halt(let reason, _, _): ("halted", reason)
+        case .halt(let reason, _, _): ("halted", tick.written?.reason ?? reason)
         case .wait(let why): ("waiting", why)
         case .done: ("done", "every wave is open and in sync")
         case .stopped(let why): ("stopped", why)
