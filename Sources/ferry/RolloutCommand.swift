@@ -43,6 +43,10 @@ struct RolloutRun: ParsableCommand {
         controllers at once are safe. Runs until every wave is open and in sync, or the rollout \
         halts (exit 2); --once does one step, for a scheduled job. --force --reason opens a wave \
         inside a change freeze, and the pointer records it.
+
+        Examples:
+          ferry rollout webapp --channel stable --key ~/keys/release.key
+          ferry rollout webapp --channel stable --key ~/keys/release.key --once --json
         """)
 
     @Argument(help: "The pipeline.")
@@ -96,7 +100,8 @@ struct RolloutRun: ParsableCommand {
 
 struct RolloutStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show the channel's waves, what is open, and the next step.")
+        commandName: "status", abstract: "Show the channel's waves, what is open, and the next step.",
+        discussion: "Example:\n  ferry rollout status webapp --channel stable")
 
     @Argument(help: "The pipeline.")
     var pipeline: String
@@ -150,14 +155,18 @@ struct RolloutStatus: ParsableCommand {
 
 /// `pause`, `resume`, `abort`: one signed pointer each, with a reason.
 struct RolloutPause: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Halt the rollout: no wave opens.")
+    static let configuration = CommandConfiguration(
+        commandName: "pause", abstract: "Halt the rollout: no wave opens.",
+        discussion: "Example:\n  ferry rollout pause webapp --channel stable --key ~/keys/release.key --reason \"look at eu-1\"")
     @OptionGroup var action: RolloutActionOptions
     func validate() throws { try checkReason(action.reason, required: true) }
     func run() throws { try action.run(.pause) }
 }
 
 struct RolloutResume: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Lift a halt: waves open again.")
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Lift a halt: waves open again.",
+        discussion: "Example:\n  ferry rollout resume webapp --channel stable --key ~/keys/release.key --reason \"fixed\"")
     @OptionGroup var action: RolloutActionOptions
     func validate() throws { try checkReason(action.reason, required: true) }
     func run() throws { try action.run(.resume) }
@@ -165,7 +174,8 @@ struct RolloutResume: ParsableCommand {
 
 struct RolloutAbort: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "abort", abstract: "Halt and move every wave back to the release the rollout started from.")
+        commandName: "abort", abstract: "Halt and move every wave back to the release the rollout started from.",
+        discussion: "Example:\n  ferry rollout abort webapp --channel stable --key ~/keys/release.key --reason \"wrong build\"")
     @OptionGroup var action: RolloutActionOptions
     func validate() throws { try checkReason(action.reason, required: true) }
     func run() throws { try action.run(.abort) }
