@@ -31,6 +31,14 @@ public final class Agent {
     private let stackServices: StackServices
     let artifacts: SiloArtifacts
     private var services: [String: any StackService] = [:]
+    /// What a rollout's waves look at: the silo's name, and its account and region when
+    /// the name is `<account id>-<region>` (the default name) or the settings give a region.
+    public var facts: SiloFacts {
+        let parts = silo.split(separator: "-", maxSplits: 1).map(String.init)
+        let account = parts.count == 2 && parts[0].wholeMatch(of: /[0-9]{12}/) != nil ? parts[0] : ""
+        let region = settings.region ?? (account.isEmpty ? "" : parts[1])
+        return SiloFacts(name: silo, account: account, region: region, tags: settings.tags)
+    }
     /// When each pipeline's pin was last read (`agent run` reads it every `pinInterval`).
     var pinReadAt: [String: Date] = [:]
     /// When each pipeline's missing channel pointer was last explained (`explainAbsence`).

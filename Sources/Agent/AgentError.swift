@@ -25,6 +25,7 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
             case stackFailed, changeSetFailed, stackNeedsPerson, stackBusy, stackVanished
             case revertFailed, rejected, service, template, plan, journal, locked, interrupted, configuration
             case noSuchBucket, noSuchPipeline, accessDenied, noPointer
+            case quarantined, waitingForWave
         }
         private let storage: Storage
         private init(_ storage: Storage) { self.storage = storage }
@@ -49,6 +50,10 @@ public struct AgentError: Error, Sendable, CustomStringConvertible {
         public static let wrongDocument = Code(.wrongDocument)
         /// The pin in force disappeared from the bucket without a signed unpin: it stays in force.
         public static let pinMissing = Code(.pinMissing)
+        /// The release named is quarantined by the channel's rollout: never applied.
+        public static let quarantined = Code(.quarantined)
+        /// The channel's release waits for this silo's wave to open (reported `waiting`).
+        public static let waitingForWave = Code(.waitingForWave)
 
         // Stacks (the deploy state machine).
         /// A stack operation failed and CloudFormation rolled that stack back.

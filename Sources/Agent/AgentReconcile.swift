@@ -88,7 +88,12 @@ extension Agent {
             pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
             lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
             failed: try journal.failedTargets(pipeline: pipeline),
-            applied: try journal.lastAppliedTarget(pipeline: pipeline)))
+            applied: try journal.lastAppliedTarget(pipeline: pipeline), facts: facts))
+        let rollout = (selection.record.last { $0.kind == .channel } ?? accepted.pointer)?.rollout
+        let wave = rollout.map { $0.waveIndex(of: facts) }
+        let waveChanged = reporter.waveWait[pipeline] != selection.waiting || reporter.waveIndex[pipeline] != wave
+        reporter.waveWait[pipeline] = selection.waiting
+        reporter.waveIndex[pipeline] = wave
         // Nothing new, nothing to resume, nothing refused: the idle tick ends here, after
         // its two conditional GETs (a target accepted but never applied, say after a
         // crash, is not idle: the verdict is `deploy`).
@@ -100,9 +105,12 @@ extension Agent {
                 // on-call can tell it from a silent one (`ferry status`: stale). The
                 // first tick of a process reports too, and so does a new reason to wait.
                 let due = try reporter.heartbeatDue(pipeline: pipeline, now: now) || !hasReported(pipeline)
-                    || absenceChanged
+                    || absenceChanged || waveChanged
                 if due, let error = report(pipeline) {
                     return PipelineOutcome(pipeline: pipeline, kind: .error, error: error)
+                }
+                if let wave = selection.waiting {
+                    return PipelineOutcome(pipeline: pipeline, kind: .waiting, error: wave)
                 }
                 if case .nothing = selection.verdict, let waiting {
                     return PipelineOutcome(pipeline: pipeline, kind: .waiting, error: waiting)
@@ -127,9 +135,9 @@ extension Agent {
         case .deploy(let target):
             return try deploy(pipeline, target: target, inFlight: inFlight, problems: problems)
         case .unchanged(let target), .alreadyFailed(let target):
-            settled = (.unchanged, target)
+            settled = (selection.waiting == nil ? .unchanged : .waiting, target)
         case .nothing:
-            settled = (waiting == nil ? .nothing : .waiting, nil)
+            settled = (waiting == nil && selection.waiting == nil ? .nothing : .waiting, nil)
         }
         // A deployment suspended earlier (a busy stack, the network) goes on.
         if let inFlight, let outcome = try applier(for: pipeline).resume(pipeline: pipeline) {
@@ -188,7 +196,7 @@ extension Agent {
         }
         if let reportError { return PipelineOutcome(pipeline: pipeline, kind: .error, target: target, error: reportError) }
         return PipelineOutcome(pipeline: pipeline, kind: kind, target: target,
-                               error: kind == .waiting ? reporter.absence[pipeline].flatMap(\.note) : nil)
+                               error: kind == .waiting ? reporter.absence[pipeline].flatMap(\.note) ?? reporter.waveWait[pipeline] : nil)
     }
 
     /// After an Applier run: log the outcome, prune release folders, report.

@@ -38,6 +38,8 @@ public struct AgentSettings: Equatable, Sendable {
     public var stackPrefix: String
     /// This silo's parameter overrides, per stack (the manifest's stack name) and key.
     public var parameters: [String: [String: String]]
+    /// This silo's tags, which a channel's rollout waves may select on (`tags:` in the file).
+    public var tags: [String: String] = [:]
     public var limits: ExtractLimits
     public var logFormat: LogFormat
     public var logLevel: String
@@ -89,6 +91,7 @@ extension AgentSettings {
         public var stackPrefix: String?
         /// `STACK.KEY=VALUE` overrides are merged key by key across layers.
         public var parameters: [String: [String: String]] = [:]
+        public var tags: [String: String] = [:]
         public var maxEntries: String?
         public var maxUnpackedBytes: String?
         public var maxRatio: String?
@@ -168,8 +171,10 @@ extension AgentSettings {
             logFormat: try first(\.logFormat).map { (text) throws(AgentError) in try LogFormat.parse(text) } ?? .text,
             logLevel: first(\.logLevel) ?? "info",
             region: first(\.region), profile: first(\.profile), endpointURL: first(\.endpointURL))
-        try settings.validate()
-        return settings
+        var tagged = settings
+        for layer in layers.reversed() { tagged.tags.merge(layer.tags) { $1 } }
+        try tagged.validate()
+        return tagged
     }
 
     /// Checks names, roles and limits; the message says which setting to fix.

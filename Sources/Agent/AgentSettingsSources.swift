@@ -9,7 +9,7 @@ extension AgentSettings.Layer {
         "bucket", "prefix", "pipelines", "channel", "silo", "trust", "state-dir", "interval", "pin-interval",
         "heartbeat", "deploy-role-arn",
         "cloudformation-role-arn", "stack-prefix", "parameters", "max-entries", "max-unpacked-bytes", "max-ratio",
-        "log-format", "log-level", "region", "profile", "endpoint-url",
+        "log-format", "log-level", "region", "profile", "endpoint-url", "tags",
     ]
 
     /// The settings of a YAML file (`file` names it in errors):
@@ -56,6 +56,11 @@ extension AgentSettings.Layer {
             case "artifact-bucket": layer.artifactBucket = try scalar(value, at)
             case "stack-prefix": layer.stackPrefix = try scalar(value, at)
             case "parameters": layer.parameters = try parameters(value, at)
+            case "tags":
+                guard let pairs = value.mapping else {
+                    throw AgentError(.configuration, "\(at) must map tag keys to values, like {tier: gold}", next: .needsPerson)
+                }
+                for (tag, text) in pairs { layer.tags[tag.string ?? ""] = try scalar(text, "\(at).\(tag.string ?? "")") }
             case "max-entries": layer.maxEntries = try scalar(value, at)
             case "max-unpacked-bytes": layer.maxUnpackedBytes = try scalar(value, at)
             case "max-ratio": layer.maxRatio = try scalar(value, at)

@@ -67,13 +67,14 @@ public final class Journal {
                 for document in selection.record {
                     try database.run("""
                         INSERT OR REPLACE INTO documents (pipeline, kind, name, serial, sha256, etag, version,
-                            manifest_sha256, bundle_sha256, expires_at, removed, accepted_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            manifest_sha256, bundle_sha256, expires_at, removed, accepted_at, rollout)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, [.text(pipeline), .text(document.kind.rawValue), .text(document.name),
                               .integer(Int64(document.serial)), .text(document.sha256), Self.optional(document.etag),
                               .text(document.version.description), .text(document.manifestSha256),
                               .text(document.bundleSha256), Self.optional(document.expiresAt),
-                              .integer(document.removed ? 1 : 0), .text(document.acceptedAt)])
+                              .integer(document.removed ? 1 : 0), .text(document.acceptedAt),
+                              Self.optional(try document.rollout.map { try Self.encode($0) })])
                     let what = document.removed ? "removed" : "serial \(document.serial): \(document.version)"
                     try insertStep(pipeline: pipeline, target: document.target, stack: nil,
                                    step: "accept-\(document.kind.rawValue)", phase: .end, detail: what)
@@ -255,7 +256,15 @@ public final class Journal {
             manifestSha256: try row.text("manifest_sha256"), bundleSha256: try row.text("bundle_sha256"),
             expiresAt: try row.optionalText("expires_at"),
             removed: try row.flag("removed"),
-            acceptedAt: try row.text("accepted_at"))
+            acceptedAt: try row.text("accepted_at"),
+            rollout: try row.optionalText("rollout").map { text throws(AgentError) in
+                do {
+                    return try JSONDecoder().decode(Rollout.self, from: Data(text.utf8))
+                } catch {
+                    throw AgentError(.journal, "the journal's rollout of a \(try row.text("kind")) document is not readable "
+                        + "(\(error)); move the state folder aside", next: .needsPerson)
+                }
+            })
     }
 
     static func source(_ row: JournalRow) throws(AgentError) -> TargetSource {

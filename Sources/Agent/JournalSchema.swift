@@ -97,6 +97,10 @@ enum JournalSchema {
         DROP TABLE documents;
         ALTER TABLE documents_by_name RENAME TO documents;
         """,
+        // 4: a channel pointer's rollout block (issue 14), as JSON; NULL without one.
+        """
+        ALTER TABLE documents ADD COLUMN rollout TEXT;
+        """,
     ]
 
     /// The schema version this ferry writes.

@@ -249,7 +249,8 @@ public struct ReleaseStore {
         switch error.code {
         case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
             return Self.refusal("\(what) was refused: \(error.message)")
-        case .storage, .releaseExists, .channelMoved, .untrustedSigner, .noSuchBucket, .unversioned:
+        case .storage, .releaseExists, .channelMoved, .untrustedSigner, .noSuchBucket, .unversioned,
+             .quarantined:
             return .bucket(error, "reading \(what)")
         }
     }

@@ -38,7 +38,8 @@ extension SiloArtifacts {
                 case .notFound, .tooLarge, .digestMismatch, .invalidDocument:
                     throw AgentError(.refused, "the artifact \(key) is not the one the manifest signed: "
                         + "\(error.message)", next: .needsPerson, cause: error)
-                case .storage, .releaseExists, .channelMoved, .untrustedSigner, .noSuchBucket, .unversioned:
+                case .storage, .releaseExists, .channelMoved, .untrustedSigner, .noSuchBucket, .unversioned,
+                     .quarantined:
                     throw AgentError.bucket(error, "reading the artifact \(key)")
                 }
             }

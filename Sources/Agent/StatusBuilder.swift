@@ -24,6 +24,11 @@ public struct StatusFacts: Sendable {
     public var misconfiguration: AgentError?
     /// Why the agent waits (`judgeAbsence`), shown with `waiting` (nothing applied yet).
     public var waiting: AgentError?
+    /// The channel's release waits for this silo's wave (`Selection.waiting`): `waiting`,
+    /// with what is applied.
+    public var wave: AgentError?
+    /// The silo's wave in its channel's rollout (`StatusReport.wave`).
+    public var waveIndex: Int?
     /// `.stopping` or `.stopped`: the agent was asked to stop (SIGTERM/SIGINT).
     public var stop: StatusReport.State?
 
@@ -31,9 +36,10 @@ public struct StatusFacts: Sendable {
                 now: Date, pinned: Bool,
                 applied: ReleaseRecord?, latest: ReleaseRecord?, inFlight: DeploymentState?,
                 refusals: [AgentError] = [], eventLimit: Int = 10, misconfiguration: AgentError? = nil,
-                waiting: AgentError? = nil, stop: StatusReport.State? = nil) {
+                waiting: AgentError? = nil, wave: AgentError? = nil, stop: StatusReport.State? = nil) {
         self.misconfiguration = misconfiguration
         self.waiting = waiting
+        self.wave = wave
         self.stop = stop
         self.pipeline = pipeline
         self.silo = silo
@@ -57,10 +63,12 @@ public enum StatusBuilder {
     /// `misconfigured`; a deployment in flight is `deploying` (with why it waits, if it
     /// does); else an expired pointer is `expired` and another refused document `refused`; else a failed latest release is
     /// `failed` (`refused` when it was refused before anything was applied); else
-    /// `in-sync` with what is applied; with nothing applied, `waiting`. A stop
+    /// `in-sync` with what is applied (`waiting` while the channel's release waits for the
+    /// silo's wave); with nothing applied, `waiting`. A stop
     /// (`facts.stop`) then overrides the state, keeping everything else.
     public static func report(_ facts: StatusFacts) -> StatusReport {
         var report = judge(facts)
+        report.wave = facts.waveIndex
         if let stop = facts.stop { report.state = stop }
         return report
     }
@@ -109,9 +117,13 @@ public enum StatusBuilder {
             report.startedAt = applied.startedAt
             report.finishedAt = applied.finishedAt
             report.events = events(applied.events, limit: facts.eventLimit)
+            if let wave = facts.wave {
+                report.state = .waiting
+                report.error = StatusReport.Failure(code: wave.code.description, message: wave.message)
+            }
         } else {
             report.state = .waiting
-            report.error = facts.waiting.map { StatusReport.Failure(code: $0.code.description, message: $0.message) }
+            report.error = (facts.waiting ?? facts.wave).map { StatusReport.Failure(code: $0.code.description, message: $0.message) }
         }
         return report
     }

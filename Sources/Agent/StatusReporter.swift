@@ -46,6 +46,10 @@ public final class StatusReporter {
     /// Why each pipeline's agent waits or is misconfigured, as last judged (`judgeAbsence`);
     /// kept until the channel pointer appears.
     var absence: [String: AbsenceVerdict] = [:]
+    /// Why each pipeline's channel release does not apply here yet (its wave is not open).
+    var waveWait: [String: AgentError] = [:]
+    /// Each pipeline's wave in its channel's rollout, when the channel has one.
+    var waveIndex: [String: Int] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
@@ -65,8 +69,10 @@ public final class StatusReporter {
             heartbeatSeconds: heartbeatSeconds, now: now,
             pinned: pinned[pipeline] ?? false, applied: try journal.lastApplied(pipeline: pipeline),
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline),
-            refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, stop: stop)
-        let report = StatusBuilder.report(facts)
+            refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, wave: waveWait[pipeline], stop: stop)
+        var withWave = facts
+        withWave.waveIndex = waveIndex[pipeline]
+        let report = StatusBuilder.report(withWave)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {
             try bucket.putStatus(report)

@@ -113,10 +113,13 @@ public struct AcceptedDocument: Codable, Equatable, Sendable {
     public var removed: Bool
     /// When the agent accepted it, RFC 3339 UTC.
     public var acceptedAt: String
+    /// A channel pointer's rollout block: the waves that may apply it, and the
+    /// quarantined versions (kept so a `304` still knows them).
+    public var rollout: Rollout?
 
     public init(kind: Kind, name: String, serial: Int, sha256: String, etag: String?, version: SemVer,
                 manifestSha256: String, bundleSha256: String, expiresAt: String?, removed: Bool = false,
-                acceptedAt: String) {
+                acceptedAt: String, rollout: Rollout? = nil) {
         self.kind = kind
         self.name = name
         self.serial = serial
@@ -128,6 +131,7 @@ public struct AcceptedDocument: Codable, Equatable, Sendable {
         self.expiresAt = expiresAt
         self.removed = removed
         self.acceptedAt = acceptedAt
+        self.rollout = rollout
     }
 
     /// Whether `expiresAt` has come (`expiresAt <= now`, as `openPointer` decides).

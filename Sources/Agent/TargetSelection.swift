@@ -30,10 +30,12 @@ public struct SelectionInput: Sendable {
     public var failed: Set<TargetKey>
     /// The target last applied successfully.
     public var applied: Target?
+    /// What a rollout's wave selectors look at; nil: the silo's name alone.
+    public var facts: SiloFacts?
 
     public init(pipeline: String, channel: String, silo: String, lastPointer: AcceptedDocument?,
                 lastPin: AcceptedDocument?, pointer: Observation<Pointer>, pin: Observation<Pointer>, now: Date,
-                failed: Set<TargetKey>, applied: Target?) {
+                failed: Set<TargetKey>, applied: Target?, facts: SiloFacts? = nil) {
         self.pipeline = pipeline
         self.channel = channel
         self.silo = silo
@@ -44,6 +46,7 @@ public struct SelectionInput: Sendable {
         self.now = now
         self.failed = failed
         self.applied = applied
+        self.facts = facts
     }
 }
 
@@ -68,12 +71,17 @@ public struct Selection: Equatable, Sendable {
     public var record: [AcceptedDocument]
     /// Whether a pin chose the target.
     public var pinned: Bool
+    /// The channel's release waits for this silo's wave (`waitingForWave`): the silo keeps
+    /// what it runs and reports `waiting`.
+    public var waiting: AgentError?
 
-    public init(verdict: Verdict, refusals: [AgentError], record: [AcceptedDocument], pinned: Bool) {
+    public init(verdict: Verdict, refusals: [AgentError], record: [AcceptedDocument], pinned: Bool,
+                waiting: AgentError? = nil) {
         self.verdict = verdict
         self.refusals = refusals
         self.record = record
         self.pinned = pinned
+        self.waiting = waiting
     }
 }
 
@@ -88,6 +96,9 @@ public struct Selection: Equatable, Sendable {
 /// - An expired pointer is refused and reported; the release that runs keeps running.
 /// - A target that failed here under its serial is not retried.
 /// - The version may go down: that is how a rollback is said.
+/// - A channel pointer with a rollout applies only in a silo whose wave is open; the
+///   others keep what they run and wait. A pin is on-call's own choice: no wave holds it.
+/// - A version the channel's rollout quarantines is never applied, by pointer or pin.
 public func selectTarget(_ input: SelectionInput) -> Selection {
     var refusals: [AgentError] = []
     var record: [AcceptedDocument] = []
@@ -149,7 +160,8 @@ public func selectTarget(_ input: SelectionInput) -> Selection {
         let candidate = AcceptedDocument(
             kind: .channel, name: document.scope.name, serial: document.serial, sha256: sha256, etag: etag,
             version: named.version, manifestSha256: named.manifestSha256,
-            bundleSha256: named.bundleSha256, expiresAt: document.expiresAt, acceptedAt: acceptedAt)
+            bundleSha256: named.bundleSha256, expiresAt: document.expiresAt, acceptedAt: acceptedAt,
+            rollout: document.rollout)
         let identity = document.pipeline == input.pipeline && document.scope == .channel(input.channel)
         switch judge(candidate, last: lastPointer, identity: identity, now: input.now,
                      what: "the channel pointer of \(input.pipeline)/\(input.channel)") {
@@ -179,6 +191,31 @@ public func selectTarget(_ input: SelectionInput) -> Selection {
     }
 
     let target = effective.target
+    let pinned = effective.kind == .pin
+    let keep: Selection.Verdict = input.applied.map { .unchanged($0) } ?? .nothing
+    if let rollout = pointer?.rollout, rollout.isQuarantined(target.version) {
+        // A silo already running the version (applied before it was quarantined) keeps it
+        // until the channel moves on; it never applies it again.
+        guard input.applied?.version != target.version else {
+            return Selection(verdict: keep, refusals: refusals, record: record, pinned: pinned)
+        }
+        refusals.append(AgentError(
+            .quarantined, "\(target.describe(pipeline: input.pipeline)) is quarantined by the rollout of channel "
+                + "\(input.channel); the silo keeps running what runs: move the channel or pin to another release",
+            next: .needsPerson))
+        return Selection(verdict: keep, refusals: refusals, record: record, pinned: pinned)
+    }
+    if !pinned, let rollout = effective.rollout {
+        let facts = input.facts ?? SiloFacts(name: input.silo)
+        let wave = rollout.waveIndex(of: facts)
+        if wave >= rollout.open {
+            let note = AgentError(
+                .waitingForWave, "\(target.describe(pipeline: input.pipeline)) waits for wave \(wave + 1) of "
+                    + "\(rollout.waves.count) ('\(rollout.waves[wave].name)'); \(rollout.open) open"
+                    + (rollout.halted ? ", the rollout is halted" : ""), next: .waitAndRetry(after: 0))
+            return Selection(verdict: keep, refusals: refusals, record: record, pinned: false, waiting: note)
+        }
+    }
     let verdict: Selection.Verdict
     if input.failed.contains(target.key) {
         verdict = .alreadyFailed(target)
@@ -187,7 +224,7 @@ public func selectTarget(_ input: SelectionInput) -> Selection {
     } else {
         verdict = .deploy(target)
     }
-    return Selection(verdict: verdict, refusals: refusals, record: record, pinned: effective.kind == .pin)
+    return Selection(verdict: verdict, refusals: refusals, record: record, pinned: pinned)
 }
 
 private enum Judgement {

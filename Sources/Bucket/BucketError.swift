@@ -27,6 +27,9 @@ public struct BucketError: Error, Sendable, CustomStringConvertible {
         case unversioned
         /// S3 answered with an error (network, access, throttling after retries).
         case storage
+        /// The channel's rollout quarantines the version: pass `force` with a reason to
+        /// point at it all the same. Nothing was written.
+        case quarantined
     }
 
     public let code: Code

@@ -30,10 +30,12 @@ public struct MovePlan: Sendable, Equatable {
     public let lifetime: TimeInterval
     /// Write even when `Pointer.isUnchanged` says nothing changed (`ferry refresh`).
     public let rewrite: Bool
+    /// The channel's rollout block the new document carries (nil: none).
+    public let rollout: Rollout?
 
     public init(pipeline: String, scope: PointerScope, objectKey: String, current: Pointer?, etag: String?,
                 currentProblem: String? = nil, serial: Int, release: PointedRelease?, reason: String, signer: KeyID,
-                lifetime: TimeInterval = Pointer.defaultLifetime, rewrite: Bool = false) {
+                lifetime: TimeInterval = Pointer.defaultLifetime, rewrite: Bool = false, rollout: Rollout? = nil) {
         self.pipeline = pipeline
         self.scope = scope
         self.objectKey = objectKey
@@ -46,18 +48,29 @@ public struct MovePlan: Sendable, Equatable {
         self.signer = signer
         self.lifetime = lifetime
         self.rewrite = rewrite
+        self.rollout = rollout
     }
 
-    /// The one "unchanged" rule (`Pointer.isUnchanged`): same release, same signer.
+    /// The one "unchanged" rule (`Pointer.isUnchanged`): same release, same signer; and
+    /// the same rollout block.
     public var changesNothing: Bool {
-        !rewrite && Pointer.isUnchanged(current, release: release, signer: signer)
+        !rewrite && Pointer.isUnchanged(current, release: release, signer: signer) && current?.rollout == rollout
     }
 
     /// The document this plan writes, issued at `now`.
     public func document(now: Date) -> Pointer {
         Pointer(pipeline: pipeline, scope: scope, serial: serial, release: release, issuedAt: Timestamp.format(now),
-                expiresAt: Timestamp.format(now.addingTimeInterval(lifetime)), reason: reason, issuedBy: signer)
+                expiresAt: Timestamp.format(now.addingTimeInterval(lifetime)), reason: reason, issuedBy: signer,
+                rollout: rollout)
     }
+}
+
+/// What a move does to a channel's rollout block.
+public enum RolloutUpdate: Sendable, Equatable {
+    /// Carry the current document's block (its quarantine included) as it is.
+    case keep
+    /// Write this block (`ferry rollout`); nil removes it.
+    case set(Rollout?)
 }
 
 /// What a move writes.
@@ -128,8 +141,14 @@ extension SharedBucket {
     /// Plans writing `target` to `scope`, signed by `writer`; see
     /// `MovePlan`. Throws `.untrustedSigner` before reading anything when the agents
     /// trusting `trust` would refuse `signer` for this scope.
+    ///
+    /// A channel's rollout block is carried as it is unless `rollout` sets another, so
+    /// promote, rollback and refresh keep the waves and the quarantine. A move of a
+    /// channel to a version its rollout quarantines is refused unless `force` (the
+    /// reason says why; it is recorded in the pointer).
     public func planMove(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
-                         by writer: PointerSigner) throws(BucketError) -> MovePlan {
+                         by writer: PointerSigner, rollout: RolloutUpdate = .keep,
+                         force: Bool = false) throws(BucketError) -> MovePlan {
         let signer = writer.key.id, trust = writer.trust
         do {
             try trust.checkSigner(signer, for: scope)
@@ -149,6 +168,14 @@ extension SharedBucket {
                 problem = "the current \(scope) of \(pipeline) does not verify against the trusted keys "
                     + "(\(error.message)); it is replaced, not built on"
             }
+        }
+        var reason = reason
+        if case .release(let named) = target, let block = current?.rollout, block.isQuarantined(named.version) {
+            guard force else {
+                throw BucketError(.quarantined, "\(named.version) of \(pipeline) is quarantined by the rollout of \(scope); "
+                    + "nothing was written: release a fixed version, or pass --force with a --reason")
+            }
+            reason += " [forced past the quarantine of \(named.version)]"
         }
         let release: PointedRelease?
         switch target {
@@ -170,7 +197,9 @@ extension SharedBucket {
         }
         return MovePlan(pipeline: pipeline, scope: scope, objectKey: objectKey, current: current, etag: etag,
                         currentProblem: problem, serial: serial, release: release, reason: reason, signer: signer,
-                        lifetime: writer.lifetime, rewrite: target == .refresh)
+                        lifetime: writer.lifetime, rewrite: target == .refresh,
+                        rollout: { if case .set(let block) = rollout { block } else {
+                            current?.rollout?.carried(from: current?.release, to: release) } }())
     }
 
     /// Writes the plan's document, signed by `key`, if the object is still as planned.

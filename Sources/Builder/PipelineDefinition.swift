@@ -1,3 +1,5 @@
+import Manifest
+
 /// A pipeline, as `pipelines/<name>.yaml` defines it (format: docs/pipelines.md):
 /// where its source is, which tests gate a release, and which stacks it deploys.
 public struct PipelineDefinition: Hashable, Sendable {
@@ -10,16 +12,20 @@ public struct PipelineDefinition: Hashable, Sendable {
     public var stacks: [Stack]
     /// The channels a release can be published to; default `[canary, stable]`.
     public var channels: [String]
+    /// The staged rollout of each channel that has one (`rollout:`); a channel without
+    /// one moves every silo at once.
+    public var rollouts: [String: RolloutPolicy]
 
     public static let defaultChannels = ["canary", "stable"]
 
     public init(name: String, source: Source = Source(), tests: [TestStep] = [], stacks: [Stack],
-                channels: [String] = PipelineDefinition.defaultChannels) {
+                channels: [String] = PipelineDefinition.defaultChannels, rollouts: [String: RolloutPolicy] = [:]) {
         self.name = name
         self.source = source
         self.tests = tests
         self.stacks = stacks
         self.channels = channels
+        self.rollouts = rollouts
     }
 
     /// Where the templates, code and tests come from.

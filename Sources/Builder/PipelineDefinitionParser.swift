@@ -24,7 +24,7 @@ struct PipelineDefinitionParser {
     /// When set (by the loader), the `pipeline:` name must equal it.
     let expectedName: String?
 
-    static let topKeys = ["pipeline", "source", "tests", "stacks", "channels"]
+    static let topKeys = ["pipeline", "source", "tests", "stacks", "channels", "rollout"]
     static let sourceKeys = ["repository", "path"]
     static let testKeys = ["name", "run", "timeout", "env"]
     static let stackKeys = ["name", "template", "parameters", "capabilities", "tags", "dependsOn", "region"]
@@ -60,7 +60,9 @@ struct PipelineDefinitionParser {
         let tests = try top["tests"].map(parseTests) ?? []
         let stacks = try parseStacks(stacksNode, source: source)
         let channels = try top["channels"].map(parseChannels) ?? PipelineDefinition.defaultChannels
-        return PipelineDefinition(name: name, source: source, tests: tests, stacks: stacks, channels: channels)
+        let rollouts = try top["rollout"].map { node throws(Failure) in try parseRollouts(node, channels: channels) } ?? [:]
+        return PipelineDefinition(name: name, source: source, tests: tests, stacks: stacks, channels: channels,
+                                  rollouts: rollouts)
     }
 
     // MARK: Sections

@@ -23,10 +23,12 @@ extension OnCall {
     }
 
     /// Plans writing `target` to `scope`: the one move of every command.
+    /// `force`: past a quarantined version (recorded in the reason).
     public func plan(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
-                     by writer: PointerSigner) throws(FleetError) -> MovePlan {
+                     by writer: PointerSigner, force: Bool = false) throws(FleetError) -> MovePlan {
         do {
-            return try bucket.planMove(pipeline: pipeline, scope: scope, to: target, reason: reason, by: writer)
+            return try bucket.planMove(pipeline: pipeline, scope: scope, to: target, reason: reason, by: writer,
+                                       force: force)
         } catch {
             throw FleetError(error, doing: "planning the write of \(scope) of \(pipeline)")
         }

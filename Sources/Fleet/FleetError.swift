@@ -53,6 +53,7 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         case .channelMoved: self.init(.channelMoved, "\(doing): \(error.message)", cause: error)
         case .untrustedSigner: self.init(.untrustedSigner, "\(doing): \(error.message)", cause: error)
         case .invalidDocument: self.init(.invalidInput, "\(doing): \(error.message)", cause: error)
+        case .quarantined: self.init(.promoteRefused, "\(doing): \(error.message)", cause: error)
         default: self.init(.storage, "\(doing): \(error)", cause: error)
         }
     }

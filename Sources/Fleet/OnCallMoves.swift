@@ -39,7 +39,7 @@ extension OnCall {
         let move = try plan(
             pipeline: pipeline, scope: .channel(to), to: .release(release.pointed),
             reason: PromoteGate.reason(given: reason, version: source.version, from: from, to: to,
-                                       forcedPast: blockers), by: writer)
+                                       forcedPast: blockers), by: writer, force: force)
         return PromotePlan(move: move, forcedPast: blockers)
     }
 

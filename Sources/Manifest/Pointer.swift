@@ -95,9 +95,13 @@ public struct Pointer: FerryDocument, Equatable {
     public var reason: String
     /// The key that signed it; `openPointer` checks that this key's signature is valid.
     public var issuedBy: KeyID
+    /// A channel's staged rollout: which waves may apply `release`, halted or not, and
+    /// the quarantined versions. Absent (left out, not `null`): every silo applies.
+    public var rollout: Rollout?
 
     public init(pipeline: String, scope: PointerScope, serial: Int, release: PointedRelease?, issuedAt: String,
-                expiresAt: String?, reason: String, issuedBy: KeyID, schema: String = Pointer.currentSchema) {
+                expiresAt: String?, reason: String, issuedBy: KeyID, rollout: Rollout? = nil,
+                schema: String = Pointer.currentSchema) {
         self.schema = schema
         self.pipeline = pipeline
         self.scope = scope
@@ -107,6 +111,7 @@ public struct Pointer: FerryDocument, Equatable {
         self.expiresAt = expiresAt
         self.reason = reason
         self.issuedBy = issuedBy
+        self.rollout = rollout
     }
 
     /// A silo's pin that says "no pin any more".
@@ -129,7 +134,11 @@ public struct Pointer: FerryDocument, Equatable {
             }
         case .silo(let silo):
             try Check.name(silo, "name", as: "silo")
+            guard rollout == nil else {
+                throw ManifestError(.invalidValue, "a pin cannot carry a rollout: only a channel pointer can", field: "rollout")
+            }
         }
+        try rollout?.validate()
         guard serial >= 1 else {
             throw ManifestError(.invalidValue, "the field `serial` must be 1 or more", field: "serial")
         }
@@ -142,7 +151,7 @@ public struct Pointer: FerryDocument, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schema, pipeline, scope, name, serial, release, issuedAt, expiresAt, reason, issuedBy
+        case schema, pipeline, scope, name, serial, release, issuedAt, expiresAt, reason, issuedBy, rollout
     }
 
     public init(from decoder: any Decoder) throws {
@@ -163,6 +172,7 @@ public struct Pointer: FerryDocument, Equatable {
         expiresAt = try container.decodeIfPresent(String.self, forKey: .expiresAt)
         reason = try container.decode(String.self, forKey: .reason)
         issuedBy = try container.decode(KeyID.self, forKey: .issuedBy)
+        rollout = try container.decodeIfPresent(Rollout.self, forKey: .rollout)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -177,6 +187,7 @@ public struct Pointer: FerryDocument, Equatable {
         try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
         try container.encode(reason, forKey: .reason)
         try container.encode(issuedBy, forKey: .issuedBy)
+        try container.encodeIfPresent(rollout, forKey: .rollout)
     }
 }
 

@@ -99,11 +99,15 @@ public struct StatusReport: FerryDocument, Equatable {
     public var events: [Event]
     /// The serial of the pointer or pin that named `target`.
     public var targetSerial: Int?
+    /// The silo's wave (0-based) in its channel's rollout, when the channel has one: the
+    /// rollout controller groups the reports by it.
+    public var wave: Int?
 
     public init(pipeline: String, silo: String, channel: String, pinned: Bool = false, target: SemVer? = nil,
                 applied: SemVer? = nil, state: State, error: Failure? = nil, reportedAt: String,
                 startedAt: String? = nil, finishedAt: String? = nil, intervalSeconds: Int, events: [Event] = [],
-                targetSerial: Int? = nil, heartbeatSeconds: Int? = nil, schema: String = StatusReport.currentSchema) {
+                targetSerial: Int? = nil, heartbeatSeconds: Int? = nil, wave: Int? = nil,
+                schema: String = StatusReport.currentSchema) {
         self.schema = schema
         self.pipeline = pipeline
         self.silo = silo
@@ -120,6 +124,7 @@ public struct StatusReport: FerryDocument, Equatable {
         self.events = events
         self.targetSerial = targetSerial
         self.heartbeatSeconds = heartbeatSeconds
+        self.wave = wave
     }
 
     public func validate() throws(ManifestError) {
@@ -131,6 +136,7 @@ public struct StatusReport: FerryDocument, Equatable {
         if let finishedAt { try Check.timestamp(finishedAt, "finishedAt") }
         try Check.nonNegative(intervalSeconds, "intervalSeconds")
         if let heartbeatSeconds { try Check.nonNegative(heartbeatSeconds, "heartbeatSeconds") }
+        if let wave { try Check.nonNegative(wave, "wave") }
         if [.failed, .refused, .misconfigured, .expired].contains(state) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")

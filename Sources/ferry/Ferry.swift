@@ -18,7 +18,7 @@ struct Ferry: ParsableCommand {
         subcommands: [BuildCommand.self, PublishCommand.self, ReleaseCommand.self, VerifyCommand.self,
                       AgentCommand.self, StatusCommand.self, HistoryCommand.self, RollbackCommand.self,
                       PromoteCommand.self, PinCommand.self, UnpinCommand.self, RefreshCommand.self, KeysCommand.self,
-                      BootstrapCommand.self, AWSCommand.self]
+                      BootstrapCommand.self, AWSCommand.self, RolloutCommand.self]
     )
 
     /// The root's own `--version` (not `CommandConfiguration.version`, which ArgumentParser

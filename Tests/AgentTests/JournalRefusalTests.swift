@@ -93,7 +93,7 @@ import Testing
         try raw.execute("PRAGMA user_version = 1")
 
         let journal = try silo.journal()
-        #expect(try journal.schemaVersion() == 3)
+        #expect(try journal.schemaVersion() == 4)
         #expect(try journal.inFlight(pipeline: "webapp")?.attempt == "")
     }
 
@@ -109,7 +109,7 @@ import Testing
         let raw = try Database(path: silo.stateDirectory + "/" + Journal.fileName)
         try raw.execute("PRAGMA user_version = 2")
         let migrated = try silo.journal()
-        #expect(try migrated.schemaVersion() == 3)
+        #expect(try migrated.schemaVersion() == 4)
         #expect(try migrated.acceptedDocuments(pipeline: "webapp", channel: "stable", silo: "s").pointer == pointer)
     }
 }

@@ -14,14 +14,14 @@ import Testing
         #expect(try raw.query("PRAGMA user_version").first?[0].int64 == 0)
 
         let journal = try Journal(path: path)
-        #expect(try journal.schemaVersion() == 3)
+        #expect(try journal.schemaVersion() == 4)
         let tables = try raw.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             .compactMap { $0["name"].string }
         #expect(tables.filter { !$0.hasPrefix("sqlite_") } == ["deployments", "documents", "releases", "reports", "stacks", "steps"])
 
         // Reopening neither fails nor migrates twice.
         let again = try Journal(path: path)
-        #expect(try again.schemaVersion() == 3)
+        #expect(try again.schemaVersion() == 4)
         #expect(try again.inFlight(pipeline: "webapp") == nil)
     }
 
@@ -87,8 +87,12 @@ import Testing
         let pointer = AcceptedDocument(kind: .channel, name: "stable", serial: 7, sha256: sha256Hex(Data("p".utf8)),
                                        etag: "\"abc\"", version: try SemVer("1.2.0"),
                                        manifestSha256: sha256Hex(Data("m".utf8)), bundleSha256: sha256Hex(Data("b".utf8)),
-                                       expiresAt: "2030-01-01T00:00:00Z", acceptedAt: "2024-05-01T12:00:00Z")
+                                       expiresAt: "2030-01-01T00:00:00Z", acceptedAt: "2024-05-01T12:00:00Z",
+                                       rollout: Rollout(waves: [WaveSelector(name: "eu", regions: ["eu-west-1"], percent: 30),
+                                                                WaveSelector(name: "rest")],
+                                                        open: 1, halted: true, quarantined: [try SemVer("1.1.9")]))
         var pin = pointer
+        pin.rollout = nil
         pin.kind = .pin
         pin.name = "silo-1"
         pin.removed = true

@@ -31,7 +31,7 @@ import Testing
     static let trust = Fixture.trust([.builder, .release, .oncall])
 
     @Test func everyDocumentHasAnExample() throws {
-        #expect(Set(try Self.examples().keys) == ["manifest.json", "manifest.sig", "pointer", "pin", "unpin", "status"])
+        #expect(Set(try Self.examples().keys) == ["manifest.json", "manifest.sig", "pointer", "rollout", "pin", "unpin", "status"])
     }
 
     @Test func manifestExampleVerifies() throws {
@@ -49,6 +49,17 @@ import Testing
         #expect(pointer.scope == .channel("stable"))
         #expect(pointer.expiresAt == "2024-06-01T08:30:00Z")
         #expect(try sealPointer(pointer, with: Fixture.key) == Self.canonical("pointer"))
+    }
+
+    @Test func rolloutExampleOpensWithItsWavesAndQuarantine() throws {
+        let bytes = try Self.canonical("rollout")
+        let pointer = try openPointer(bytes: bytes, trust: Self.trust, now: Self.now)
+        let rollout = try #require(pointer.rollout)
+        #expect(rollout.waves.map(\.name) == ["canaries", "eu", "rest"])
+        #expect(rollout.waves[1] == WaveSelector(name: "eu", regions: ["eu-west-1"], percent: 50))
+        #expect(rollout.open == 3 && rollout.halted)
+        #expect(rollout.quarantined == [try SemVer("1.4.2")])
+        #expect(try sealPointer(pointer, with: Fixture.key) == bytes)
     }
 
     @Test func pinExampleOpensUntilItExpires() throws {

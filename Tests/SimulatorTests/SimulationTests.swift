@@ -75,3 +75,23 @@ final class SimulationTests: XCTestCase {
         }
     }
 }
+
+/// Rollouts with brakes over seeded random schedules (issue 14): bounded by default;
+/// FERRY_ROLLOUT_SILOS and FERRY_ROLLOUT_SCHEDULES run the full 1,000 x 1,000.
+final class RolloutSimulationTests: XCTestCase {
+    func testNoScheduleBreaksTheBrakes() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let silos = environment["FERRY_ROLLOUT_SILOS"].flatMap(Int.init) ?? 100
+        let schedules = environment["FERRY_ROLLOUT_SCHEDULES"].flatMap(Int.init) ?? 30
+        let result = try RolloutSimulation(silos: silos, schedules: schedules, seed: 14).run()
+        print("rollout simulation: \(silos) silos, \(result.schedules) schedules, \(result.checks) checks, "
+            + "\(result.halted) halted, \(result.completed) completed, \(result.violations.count) violations; "
+            + "completed in \(result.completedSeconds.sorted().map { "\(Int($0))s" }.joined(separator: ", ")) simulated")
+        XCTAssertEqual(result.schedules, schedules)
+        XCTAssertEqual(result.violations, [])
+        // Both outcomes happen: bad releases halt, good ones complete.
+        XCTAssertGreaterThan(result.halted, 0)
+        XCTAssertGreaterThan(result.completed, 0)
+        XCTAssertGreaterThan(result.checks, schedules * silos)
+    }
+}
