@@ -13,7 +13,7 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "The silo agent: poll the bucket, verify and apply releases, report.",
         discussion: "Settings: flags, else the --config YAML file, else FERRY_* (see docs/agent.md).",
-        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self])
+        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentLambdaCommand.self, AgentHistoryCommand.self])
 }
 
 /// `ferry agent run`: reconciles every interval until SIGTERM or SIGINT.
