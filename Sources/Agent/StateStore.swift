@@ -1,6 +1,5 @@
 import AWS
 import Foundation
-import HTTP
 import SQLite
 
 /// The journal kept in the silo's own bucket, for an agent whose disk does not outlive it

@@ -63,7 +63,7 @@ public final class LambdaRuntimeStandIn: Sendable {
     /// The answer to invocation `id`, waiting up to `wait` seconds for it.
     public func result(_ id: String, wait: Double = 180) throws -> Result {
         let response = try control.send(HTTPRequest(method: .get, url: "http://\(api)/__result__/\(id)?wait=\(wait)",
-                                                    timeouts: HTTPTimeouts(total: .seconds(Int64(wait) + 30))))
+                                                    timeouts: HTTPTimeouts(total: .seconds(Int64(wait) + 30), lowSpeedLimit: 0)))
         guard let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
             throw StandInAnswer(text: response.text)
         }
@@ -80,5 +80,6 @@ public final class LambdaRuntimeStandIn: Sendable {
 /// The stand-in answered something a test cannot read.
 public struct StandInAnswer: Error, CustomStringConvertible {
     public let text: String
+    public init(text: String) { self.text = text }
     public var description: String { "the Runtime API stand-in answered: \(text.prefix(300))" }
 }

@@ -21,7 +21,7 @@ Control, for the test:
 
 Prints its port on the first line of stdout, then serves until killed.
 """
-import http.server, json, socketserver, sys, threading, time, urllib.parse, uuid
+import http.server, json, select, socket, socketserver, sys, threading, time, urllib.parse, uuid
 
 CONDITION = threading.Condition()
 QUEUE = []        # ids waiting to be handed out
@@ -50,6 +50,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def client_gone(self):
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def body(self):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -60,7 +67,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if url.path == "/2018-06-01/runtime/invocation/next":
             with CONDITION:
                 while not QUEUE:
-                    CONDITION.wait()
+                    CONDITION.wait(0.1)
+                    # A runtime that was killed while it waited takes nothing (as in Lambda,
+                    # an ended environment gets no invocation).
+                    if self.client_gone():
+                        self.close_connection = True
+                        return
                 request_id = QUEUE.pop(0)
                 HANDED.add(request_id)
                 CONDITION.notify_all()
