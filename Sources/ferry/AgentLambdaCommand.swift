@@ -36,6 +36,7 @@ struct AgentLambdaCommand: ParsableCommand {
         let runtime = LambdaRuntimeClient(api: api)
         let host: LambdaHost
         do {
+            try Self.writeTrustedKeys(&environment)
             host = try makeHost(runtime: runtime, environment: environment)
         } catch {
             // Lambda shows the init error in the function's log and ends the environment.
@@ -76,6 +77,24 @@ struct AgentLambdaCommand: ParsableCommand {
             try Agent.live(settings: settings, trust: trust, bucketConfig: config, logger: logger, stop: stop,
                            checkpoint: checkpoint)
         }
+    }
+
+    /// `FERRY_TRUST_BUILDER`, `FERRY_TRUST_RELEASE`, `FERRY_TRUST_ONCALL`: a public key's
+    /// contents (a function's environment holds no files), written to
+    /// `<state-dir>/keys/<role>.pub` and added to `FERRY_TRUST` as `FILE=ROLE`.
+    static func writeTrustedKeys(_ environment: inout [String: String]) throws {
+        let folder = (environment["FERRY_STATE_DIR"] ?? "/tmp/ferry") + "/keys"
+        var trust = environment["FERRY_TRUST"].map { [$0] } ?? []
+        for role in ["builder", "release", "oncall"] {
+            guard let key = environment["FERRY_TRUST_" + role.uppercased()],
+                  !key.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let file = "\(folder)/\(role).pub"
+            try (key.trimmingCharacters(in: .whitespacesAndNewlines) + "\n").write(toFile: file, atomically: true,
+                                                                                encoding: .utf8)
+            trust.append("\(file)=\(role)")
+        }
+        if !trust.isEmpty { environment["FERRY_TRUST"] = trust.joined(separator: " ") }
     }
 
     /// `FERRY_TEST_STOP_AT=<checkpoint>[#n]` (tests only, debug builds): the invocation is

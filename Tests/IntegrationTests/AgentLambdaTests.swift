@@ -109,8 +109,14 @@ import Testing
     @Test func aReleaseAppliesAcrossInvocationsWithAFreshTmpBetweenThem() throws {
         let world = try World()
         try world.publishTwoStacks()
+        // The keys as the template passes them: contents in FERRY_TRUST_<ROLE>, no files.
+        var keys = ["FERRY_TRUST": ""]
+        for argument in try world.silo.trustArguments() {
+            let parts = argument.split(separator: "=").map(String.init)
+            keys["FERRY_TRUST_" + parts[1].uppercased()] = try String(contentsOfFile: parts[0], encoding: .utf8)
+        }
         // The first environment stops at the first stack's executed change set, as at its deadline.
-        let first = try world.start("a", extra: ["FERRY_TEST_STOP_AT": "execute-change-set:end"])
+        let first = try world.start("a", extra: keys.merging(["FERRY_TEST_STOP_AT": "execute-change-set:end"]) { $1 })
         let stopped = try world.invoke()
         #expect(stopped.kind == "response", "\(stopped)")
         #expect(stopped.lock == "acquired")
@@ -120,7 +126,7 @@ import Testing
         _ = try world.end(first)
 
         // A fresh environment: its /tmp is empty; the journal comes from the silo bucket.
-        let second = try world.start("b")
+        let second = try world.start("b", extra: keys)
         let resumed = try world.invoke()
         #expect(resumed.state == "downloaded")
         #expect(resumed.outcomes["webapp"] == "applied", "\(resumed.outcomes) \(second.stderrSoFar.suffix(2000))")
