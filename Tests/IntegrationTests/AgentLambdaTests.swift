@@ -48,8 +48,16 @@ import Testing
         func start(_ name: String, extra: [String: String] = [:]) throws -> FerryProcess {
             let folder = silo.directory.url("env-\(name)")
             try? FileManager.default.removeItem(atPath: folder)
-            let process = try FerryProcess.start(["agent", "lambda"], environment: try environment(stateFolder: folder,
-                                                                                                      extra: extra))
+            let environment = try environment(stateFolder: folder, extra: extra)
+            // FERRY_LAMBDA_COMMAND (scripts/test --lambda-package): the packaged artifact run as
+            // Lambda would, e.g. `scripts/lib/run-as-lambda .build/lambda/task`.
+            let process: FerryProcess
+            if let command = ProcessInfo.processInfo.environment["FERRY_LAMBDA_COMMAND"], !command.isEmpty {
+                let words = command.split(separator: " ").map(String.init)
+                process = try FerryProcess.start(program: words[0], Array(words.dropFirst()), environment: environment)
+            } else {
+                process = try FerryProcess.start(["agent", "lambda"], environment: environment)
+            }
             processes.append(process)
             return process
         }
