@@ -62,7 +62,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Agent", dependencies: [
-            "Basics", "Archive", "AWS", "Manifest", "Bucket", "SQLite", "Yams",
+            "Basics", "Archive", "AWS", "HTTP", "Manifest", "Bucket", "SQLite", "Yams",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: testHooks),
         // CloudFormation in memory, as the agent sees it: unit tests and the fleet simulator.

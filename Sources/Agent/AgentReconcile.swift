@@ -173,7 +173,7 @@ extension Agent {
     }
 
     /// Fetches, verifies and unpacks `target`, and plans it for this silo.
-    private func makePlan(_ pipeline: String, target: Target) throws(AgentError) -> DeployPlan {
+    func makePlan(_ pipeline: String, target: Target) throws(AgentError) -> DeployPlan {
         let crashes = PrepareGuard(path: settings.stateDirectory + "/releases/.preparing")
         try crashes.begin(target.describe(pipeline: pipeline) + " manifest " + target.manifestSha256)
         defer { crashes.end() }

@@ -20,7 +20,7 @@ struct AgentCommand: ParsableCommand {
           ferry agent once --bucket acme-ferry-releases --pipeline webapp --channel stable \\
               --trust /etc/ferry/release.pub=release --trust /etc/ferry/oncall.pub=oncall
         """,
-        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentHistoryCommand.self])
+        subcommands: [AgentRunCommand.self, AgentOnceCommand.self, AgentLambdaCommand.self, AgentHistoryCommand.self])
 }
 
 /// `ferry agent run`: reconciles every interval until SIGTERM or SIGINT.

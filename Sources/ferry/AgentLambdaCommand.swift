@@ -1,0 +1,123 @@
+import AWS
+import Agent
+import ArgumentParser
+import Foundation
+import HTTP
+import Logging
+
+/// `ferry agent lambda`: the agent as a Lambda function (`provided.al2023`, the package's
+/// `bootstrap` runs it). Settings as `agent once` reads them (flags, `--config`, FERRY_*);
+/// the state folder defaults to `$TMPDIR/ferry` (else /tmp/ferry), and the journal and the
+/// lock live in the silo's artifact bucket under `<prefix>agent/` (docs/agent.md).
+struct AgentLambdaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lambda",
+        abstract: "Serve Lambda invocations (AWS_LAMBDA_RUNTIME_API): one reconcile each, the journal in the silo bucket.",
+        discussion: """
+        Needs the silo's artifact bucket (FERRY_ARTIFACT_BUCKET): the journal is kept there as \
+        <prefix>agent/journal.sqlite (compare-and-swap) and the lock across environments as \
+        <prefix>agent/lock. FERRY_LOCK_GRACE (seconds, default 30): how long past an invocation's \
+        deadline its lock counts as held.
+
+        Example (the function's bootstrap; stacksets/ferry-silo.yaml sets the environment):
+          FERRY_BUCKET=acme-ferry FERRY_PIPELINES=webapp FERRY_CHANNEL=stable \\
+          FERRY_ARTIFACT_BUCKET=ferry-artifacts-111111111111-eu-west-1 ferry agent lambda
+        """)
+
+    @OptionGroup var options: AgentOptions
+
+    func run() throws {
+        var environment = ProcessInfo.processInfo.environment
+        guard let api = environment["AWS_LAMBDA_RUNTIME_API"], !api.isEmpty else {
+            throw AgentError(.configuration, "AWS_LAMBDA_RUNTIME_API is not set: `ferry agent lambda` is a Lambda "
+                + "function's runtime (its bootstrap); run `ferry agent once` or `ferry agent run` elsewhere",
+                next: .needsPerson)
+        }
+        if (environment["FERRY_STATE_DIR"] ?? "").isEmpty, options.stateDir == nil {
+            environment["FERRY_STATE_DIR"] = (environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp")
+                + "/ferry"
+        }
+        let runtime = LambdaRuntimeClient(api: api)
+        let host: LambdaHost
+        do {
+            try Self.writeTrustedKeys(&environment)
+            host = try makeHost(runtime: runtime, environment: environment)
+        } catch {
+            // Lambda shows the init error in the function's log and ends the environment.
+            try? runtime.initFailed(type: "Ferry.Init", message: "\(error)")
+            throw error
+        }
+        try host.serve()
+    }
+
+    private func makeHost(runtime: LambdaRuntimeClient, environment: [String: String]) throws -> LambdaHost {
+        let settings = try options.settings(environment: environment)
+        let logger = Logger(label: "ferry.agent") { _ in
+            LogLineHandler(format: settings.logFormat, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
+        }
+        let trust = try KeyFiles.trust(settings.trust)
+        let retrier = Retrier(onRetry: { [logger] notice in
+            logger.warning("\(notice)", metadata: ["attempt": "\(notice.attempt)"])
+        })
+        let config = try AWSConfig.resolve(profile: settings.profile, region: settings.region,
+                                           endpointURL: settings.endpointURL, environment: environment,
+                                           retrier: retrier, allowHTTP: options.aws.allowHTTP)
+        guard let template = settings.artifactBucket else {
+            throw AgentError(.configuration, "ferry agent lambda keeps its journal in the silo's artifact bucket: set "
+                + "FERRY_ARTIFACT_BUCKET (stacksets/ferry-silo.yaml does)", next: .needsPerson)
+        }
+        let bucket = template.replacingOccurrences(of: "{region}", with: config.region)
+        let prefix = settings.prefix.hasSuffix("/") ? settings.prefix : settings.prefix + "/"
+        try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+        let store = S3(config: config)
+        let state = StateStore(store: store, bucket: bucket, key: prefix + "agent/journal.sqlite",
+                               path: settings.stateDirectory + "/" + Journal.fileName)
+        let lease = StateLease(store: store, bucket: bucket, key: prefix + "agent/lock")
+        let grace = environment["FERRY_LOCK_GRACE"].flatMap(Double.init) ?? 30
+        let kill = AgentOptions.testKillHook(environment: environment)
+        let stopAt = Self.testStopHook(environment: environment)
+        return LambdaHost(runtime: runtime, state: state, lease: lease, logger: logger, lockGrace: grace,
+                          testKill: kill, testStop: stopAt) { stop, checkpoint throws(AgentError) in
+            try Agent.live(settings: settings, trust: trust, bucketConfig: config, logger: logger, stop: stop,
+                           checkpoint: checkpoint)
+        }
+    }
+
+    /// `FERRY_TRUST_BUILDER`, `FERRY_TRUST_RELEASE`, `FERRY_TRUST_ONCALL`: a public key's
+    /// contents (a function's environment holds no files), written to
+    /// `<state-dir>/keys/<role>.pub` and added to `FERRY_TRUST` as `FILE=ROLE`.
+    static func writeTrustedKeys(_ environment: inout [String: String]) throws {
+        let folder = (environment["FERRY_STATE_DIR"] ?? "/tmp/ferry") + "/keys"
+        var trust = environment["FERRY_TRUST"].map { [$0] } ?? []
+        for role in ["builder", "release", "oncall"] {
+            guard let key = environment["FERRY_TRUST_" + role.uppercased()],
+                  !key.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let file = "\(folder)/\(role).pub"
+            try (key.trimmingCharacters(in: .whitespacesAndNewlines) + "\n").write(toFile: file, atomically: true,
+                                                                                encoding: .utf8)
+            trust.append("\(file)=\(role)")
+        }
+        if !trust.isEmpty { environment["FERRY_TRUST"] = trust.joined(separator: " ") }
+    }
+
+    /// `FERRY_TEST_STOP_AT=<checkpoint>[#n]` (tests only, debug builds): the invocation is
+    /// asked to stop at the n-th time this process reaches the checkpoint, as if its
+    /// deadline had come; it stops at the next safe point.
+    static func testStopHook(environment: [String: String]) -> (String) -> Bool {
+        #if FERRY_TEST_HOOKS
+        guard let text = environment["FERRY_TEST_STOP_AT"], let point = KillPoint(text) else { return { _ in false } }
+        let box = StopPointBox(point)
+        return { name in box.point.reached(name) }
+        #else
+        return { _ in false }
+        #endif
+    }
+}
+
+#if FERRY_TEST_HOOKS
+private final class StopPointBox {
+    var point: KillPoint
+    init(_ point: KillPoint) { self.point = point }
+}
+#endif

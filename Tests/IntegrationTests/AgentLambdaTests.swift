@@ -1,0 +1,211 @@
+import AWS
+import Agent
+import Foundation
+import Manifest
+import TestSupport
+import Testing
+
+/// `ferry agent lambda` driven through invocations by the Runtime API stand-in
+/// (Tests/Support/lambda_runtime_standin.py), on moto behind the CloudFormation stand-in
+/// (which counts ExecuteChangeSet). Each "execution environment" is a process with its own
+/// state folder; a fresh /tmp is a new process whose state folder was wiped. The journal and
+/// the lock live in the silo's artifact bucket.
+@Suite(.serialized) struct AgentLambdaTests {
+    /// A silo, the stand-ins, and the `ferry agent lambda` processes of a test.
+    final class World {
+        let proxy: CloudFormationFailureStandIn
+        let silo: SiloHarness
+        let runtime: LambdaRuntimeStandIn
+        private(set) var processes: [FerryProcess] = []
+
+        init() throws {
+            proxy = try CloudFormationFailureStandIn()
+            silo = try SiloHarness(endpoint: proxy.endpoint)
+            runtime = try LambdaRuntimeStandIn()
+        }
+
+        /// The settings as the function's environment gives them (FERRY_*), no flags.
+        func environment(stateFolder: String, extra: [String: String] = [:]) throws -> [String: String] {
+            var environment = try silo.processEnvironment()
+            environment["AWS_LAMBDA_RUNTIME_API"] = runtime.api
+            environment["AWS_ENDPOINT_URL"] = silo.endpoint
+            environment["FERRY_BUCKET"] = silo.releases.name
+            environment["FERRY_PREFIX"] = "ferry/"
+            environment["FERRY_PIPELINES"] = silo.pipeline
+            environment["FERRY_CHANNEL"] = "canary"
+            environment["FERRY_TRUST"] = try silo.trustArguments().joined(separator: " ")
+            environment["FERRY_STATE_DIR"] = stateFolder
+            environment["FERRY_STACK_PREFIX"] = silo.stackPrefix
+            environment["FERRY_ARTIFACT_BUCKET"] = silo.artifactBucket
+            environment["FERRY_LOG_FORMAT"] = "json"
+            environment["FERRY_LOCK_GRACE"] = "0"
+            environment.merge(extra) { _, new in new }
+            return environment
+        }
+
+        /// A new execution environment: `ferry agent lambda` with an empty state folder.
+        @discardableResult
+        func start(_ name: String, extra: [String: String] = [:]) throws -> FerryProcess {
+            let folder = silo.directory.url("env-\(name)")
+            try? FileManager.default.removeItem(atPath: folder)
+            let environment = try environment(stateFolder: folder, extra: extra)
+            // FERRY_LAMBDA_COMMAND (scripts/test --lambda-package): the packaged artifact run as
+            // Lambda would, e.g. `scripts/lib/run-as-lambda .build/lambda/task`.
+            let process: FerryProcess
+            if let command = ProcessInfo.processInfo.environment["FERRY_LAMBDA_COMMAND"], !command.isEmpty {
+                let words = command.split(separator: " ").map(String.init)
+                process = try FerryProcess.start(program: words[0], Array(words.dropFirst()), environment: environment)
+            } else {
+                process = try FerryProcess.start(["agent", "lambda"], environment: environment)
+            }
+            processes.append(process)
+            return process
+        }
+
+        /// Lambda reclaims an environment: its process ends (SIGKILL by pid).
+        func end(_ process: FerryProcess) throws -> FerryRun {
+            if process.isRunning { kill(process.pid, SIGKILL) }
+            return try process.wait()
+        }
+
+        /// Queues an invocation and waits for its answer.
+        func invoke(timeout: Double = 120) throws -> LambdaRuntimeStandIn.Result {
+            try runtime.result(try runtime.invoke(timeout: timeout))
+        }
+
+        /// Invokes until an invocation takes the lock (a killed one holds it until its
+        /// deadline), at most `tries` times, half a second apart.
+        func invokeUntilLocked(tries: Int = 60) throws -> LambdaRuntimeStandIn.Result {
+            for _ in 1...tries {
+                let result = try invoke()
+                if result.lock != "busy" { return result }
+                usleep(500_000)
+            }
+            throw StandInAnswer(text: "every invocation found the lock held")
+        }
+
+        func publishTwoStacks(_ version: String = "1.0.0") throws {
+            let prefix = silo.stackPrefix
+            try silo.publish(version, [
+                .init(name: "data", template: queueTemplate("\(prefix)data-\(Self.tag(version))")),
+                .init(name: "app", template: queueTemplate("\(prefix)app-\(Self.tag(version))"), dependsOn: ["data"]),
+            ])
+        }
+
+        /// The silo ends in sync at `version` with one executed change set per stack.
+        func expectInSync(_ version: String, changeSets: Int = 2) throws {
+            let executions = try proxy.executions(stackPrefix: silo.stackPrefix)
+            #expect(executions.count == changeSets, "\(executions)")
+            #expect(executions.values.allSatisfy { $0 == 1 }, "\(executions)")
+            let cloud = try silo.cloudFormation()
+            for stack in ["data", "app"] {
+                #expect(try cloud.getTemplate(stackName: silo.stackPrefix + stack).contains("\(stack)-\(Self.tag(version))"))
+            }
+            let report = try #require(try silo.report())
+            #expect(report.state == .inSync)
+            #expect(report.applied == (try SemVer(version)))
+        }
+
+        /// A queue name may not hold dots: `1.0.0` becomes `v1_0_0`.
+        static func tag(_ version: String) -> String { "v" + version.replacingOccurrences(of: ".", with: "_") }
+
+        deinit {
+            for process in processes where process.isRunning { kill(process.pid, SIGKILL) }
+        }
+    }
+
+    @Test func aReleaseAppliesAcrossInvocationsWithAFreshTmpBetweenThem() throws {
+        let world = try World()
+        try world.publishTwoStacks()
+        // The keys as the template passes them: contents in FERRY_TRUST_<ROLE>, no files.
+        var keys = ["FERRY_TRUST": ""]
+        for argument in try world.silo.trustArguments() {
+            let parts = argument.split(separator: "=").map(String.init)
+            keys["FERRY_TRUST_" + parts[1].uppercased()] = try String(contentsOfFile: parts[0], encoding: .utf8)
+        }
+        // The first environment stops at the first stack's executed change set, as at its deadline.
+        let first = try world.start("a", extra: keys.merging(["FERRY_TEST_STOP_AT": "execute-change-set:end"]) { $1 })
+        let stopped = try world.invoke()
+        #expect(stopped.kind == "response", "\(stopped)")
+        #expect(stopped.lock == "acquired")
+        #expect(stopped.state == "absent")
+        #expect(["interrupted", "suspended"].contains(stopped.outcomes["webapp"] ?? ""), "\(stopped.outcomes)")
+        #expect(try world.proxy.executions(stackPrefix: world.silo.stackPrefix).count == 1)
+        _ = try world.end(first)
+
+        // A fresh environment: its /tmp is empty; the journal comes from the silo bucket.
+        let second = try world.start("b", extra: keys)
+        let resumed = try world.invoke()
+        #expect(resumed.state == "downloaded")
+        #expect(resumed.outcomes["webapp"] == "applied", "\(resumed.outcomes) \(second.stderrSoFar.suffix(2000))")
+        try world.expectInSync("1.0.0")
+
+        // Warm and idle: the journal is not downloaded again, nothing is deployed.
+        var idle: [Int] = []
+        for _ in 1...3 {
+            let result = try world.invoke()
+            #expect(result.state == "unchanged")
+            #expect(result.outcomes["webapp"] == "idle", "\(result.outcomes)")
+            idle.append(result.millis ?? -1)
+        }
+        print("idle invocations (ms inside the runtime, debug build, moto): \(idle)")
+        try world.expectInSync("1.0.0")
+        let lock = try S3(config: try world.silo.agentConfig())
+            .headObject(bucket: world.silo.artifactBucket, key: "ferry/agent/lock", versionId: nil)
+        #expect(lock == nil, "the lock was not released")
+    }
+
+    @Test func anInvocationKilledInTheMiddleOfADeployResumesInANewEnvironment() throws {
+        let world = try World()
+        try world.publishTwoStacks()
+        let killed = try world.start("a", extra: ["FERRY_TEST_KILL_AT": "execute-change-set:begin#2"])
+        let lost = try world.runtime.invoke(timeout: 15)
+        let run = try killed.wait()
+        #expect(run.killed && run.status == SIGKILL, "not killed: \(run.stderr.suffix(2000))")
+        #expect(try world.runtime.result(lost, wait: 0).kind == "pending")
+
+        try world.start("b")
+        let resumed = try world.invokeUntilLocked()
+        #expect(resumed.kind == "response", "\(resumed)")
+        #expect(resumed.outcomes["webapp"] == "applied", "\(resumed.outcomes)")
+        try world.expectInSync("1.0.0")
+    }
+
+    @Test func twoInvocationsAtOnceRunOneDeploy() throws {
+        let world = try World()
+        try world.publishTwoStacks()
+        try world.start("a")
+        try world.start("b")
+        let ids = [try world.runtime.invoke(), try world.runtime.invoke()]
+        let results = try ids.map { try world.runtime.result($0) }
+        #expect(results.allSatisfy { $0.kind == "response" }, "\(results)")
+        #expect(results.filter { $0.outcomes["webapp"] == "applied" }.count == 1, "\(results.map(\.outcomes))")
+        // The other found the lock held, or ran after and found the release applied.
+        for result in results where result.outcomes["webapp"] != "applied" {
+            #expect(result.lock == "busy" || ["idle", "unchanged"].contains(result.outcomes["webapp"] ?? ""),
+                    "\(result)")
+        }
+        try world.expectInSync("1.0.0")
+        // Both environments stay in step afterwards: a new release applies once.
+        try world.publishTwoStacks("1.1.0")
+        let next = try world.invokeUntilLocked()
+        #expect(next.outcomes["webapp"] == "applied", "\(next.outcomes)")
+        let again = try world.invokeUntilLocked()
+        #expect(["idle", "unchanged"].contains(again.outcomes["webapp"] ?? ""), "\(again.outcomes)")
+        try world.expectInSync("1.1.0", changeSets: 4)
+    }
+
+    @Test func withoutTheSiloBucketTheFunctionFailsToStartAndSaysWhy() throws {
+        let world = try World()
+        let process = try world.start("a", extra: ["FERRY_ARTIFACT_BUCKET": ""])
+        let run = try process.wait()
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderr.contains("set FERRY_ARTIFACT_BUCKET"), "\(run.stderr)")
+        let errors = try world.runtime.initErrors()
+        #expect(errors.count == 1)
+        #expect(errors.first?["errorType"] == "Ferry.Init")
+        #expect(errors.first?["errorMessage"]?.contains("keeps its journal in the silo's artifact bucket") == true)
+        let listing = try S3(config: try world.silo.agentConfig()).listObjects(bucket: world.silo.artifactBucket)
+        #expect(listing.objects.isEmpty)
+    }
+}
