@@ -251,7 +251,9 @@ struct AgentOptions: ParsableArguments {
 }
 
 #if FERRY_TEST_HOOKS
-private final class KillPointBox {
+/// A test hook's checkpoint counter, shared by the closures that `FERRY_TEST_KILL_AT` and
+/// `FERRY_TEST_STOP_AT` install.
+final class KillPointBox {
     var point: KillPoint
     init(_ point: KillPoint) { self.point = point }
 }

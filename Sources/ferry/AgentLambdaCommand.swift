@@ -107,7 +107,7 @@ struct AgentLambdaCommand: ParsableCommand {
     static func testStopHook(environment: [String: String]) -> (String) -> Bool {
         #if FERRY_TEST_HOOKS
         guard let text = environment["FERRY_TEST_STOP_AT"], let point = KillPoint(text) else { return { _ in false } }
-        let box = StopPointBox(point)
+        let box = KillPointBox(point)
         return { name in box.point.reached(name) }
         #else
         return { _ in false }
@@ -115,9 +115,3 @@ struct AgentLambdaCommand: ParsableCommand {
     }
 }
 
-#if FERRY_TEST_HOOKS
-private final class StopPointBox {
-    var point: KillPoint
-    init(_ point: KillPoint) { self.point = point }
-}
-#endif
