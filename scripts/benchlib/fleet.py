@@ -140,8 +140,8 @@ def measure_fleet(n, endpoint, moto_pid, moto_log, agents):
     for version, label in (("1.0.0", "fresh"), ("1.1.0", "update")):
         moto_cpu0, agents_cpu0 = benchlib.process_cpu(moto_pid), sum(benchlib.process_cpu(a.pid) for a in agents)
         start, start_wall = time.perf_counter(), time.time()
-        run([ferry, "release", "fleet", version, "--ref", commits[version], "--channel", "canary", "--key", key,
-             "--repo", repo, "--bucket", bucket, "--cache-dir", os.path.join(here, "cache"), "--endpoint-url", endpoint,
+        run([ferry, "release", "fleet", version, "--ref", commits[version], "--channel", "canary", "--new-channel",
+             "--key", key, "--trust", pub + "=builder,release,oncall", "--repo", repo, "--bucket", bucket, "--cache-dir", os.path.join(here, "cache"), "--endpoint-url", endpoint,
              "--region", "us-east-1"], env=env)
         released = time.perf_counter() - start
         # Each agent logs "applied ... version=V" (with a millisecond timestamp) just before
