@@ -61,7 +61,7 @@ public struct MovePlan: Sendable, Equatable {
     public func document(now: Date) -> Pointer {
         Pointer(pipeline: pipeline, scope: scope, serial: serial, release: release, issuedAt: Timestamp.format(now),
                 expiresAt: Timestamp.format(now.addingTimeInterval(lifetime)), reason: reason, issuedBy: signer,
-                rollout: rollout)
+                rollout: rollout, schema: Pointer.schema(for: rollout))
     }
 }
 

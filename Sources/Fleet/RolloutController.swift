@@ -39,22 +39,26 @@ public struct RolloutController: Sendable {
                      reason: String? = nil) throws(FleetError) -> Tick {
         let (read, current) = try readChannel(pipeline: pipeline, channel: channel)
         guard let block = current.rollout else {
-            let adopted = Rollout(waves: policy.waves, open: policy.waves.count)
+            let adopted = Rollout(waves: policy.waves, open: policy.waves.count, health: HealthGate(policy: policy))
             let step = RolloutStep.wait("channel \(channel) adopts its rollout policy: \(policy.waves.count) waves")
             return try write(read, current: current, release: current.release, block: adopted,
                              reason: "rollout: channel \(channel) adopts \(policy.waves.count) waves", step: step, now: now)
         }
         let reports = try statuses(pipeline: pipeline)
         let step = RolloutDecision(policy: policy, pointer: current, reports: reports, now: now, force: force).decide()
+        // Every block the controller writes carries the policy's health gate, so the silos
+        // of the wave it opens judge their health by the policy as it is now.
+        var next = block.after(step)
+        next.health = HealthGate(policy: policy)
         switch step {
         case .open(_, let why):
-            return try write(read, current: current, release: current.release, block: block.after(step),
+            return try write(read, current: current, release: current.release, block: next,
                              reason: reason.map { "\(why); \($0)" } ?? why, step: step, now: now)
         case .halt(let why, let rollback, _):
             var text = why
             if let rollback { text += "; rolled back to \(rollback.version)" }
             if case .halt(_, _, let bad?) = step { text += "; \(bad) quarantined" }
-            return try write(read, current: current, release: rollback ?? current.release, block: block.after(step),
+            return try write(read, current: current, release: rollback ?? current.release, block: next,
                              reason: text, step: step, now: now)
         case .wait, .done, .stopped:
             return Tick(step: step, written: nil, pointer: current)

@@ -37,15 +37,46 @@ public struct RolloutDecision: Sendable {
         self.force = force
     }
 
-    /// A silo of an open wave that failed the version: it failed or refused it.
+    /// A silo of an open wave that failed the version: it failed or refused it, or it
+    /// reported itself unhealthy on it (a counted alarm during its bake).
     static func isFailure(_ report: StatusReport, version: SemVer) -> Bool {
-        (report.state == .failed || report.state == .refused) && report.target == version
+        if (report.state == .failed || report.state == .refused) && report.target == version { return true }
+        guard let health = report.health else { return false }
+        return health.state == .unhealthy && health.version == version
     }
 
     /// In sync at the version, and since when (`finishedAt`, else the report's time).
     static func syncedSince(_ report: StatusReport, version: SemVer) -> Date? {
         guard report.state == .inSync, report.applied == version else { return nil }
         return Timestamp.parse(report.finishedAt ?? report.reportedAt)
+    }
+
+    /// The unhealthy silos among `failed` and their alarms, for the halt's reason: "" when
+    /// none is unhealthy, else ": silo-b unhealthy (webapp-errors)".
+    static func healthNote(_ failed: [StatusReport]) -> String {
+        let notes = failed.compactMap { report -> String? in
+            guard let health = report.health, health.state == .unhealthy else { return nil }
+            return "\(report.silo) unhealthy (\(health.alarms.joined(separator: ", ")))"
+        }.sorted()
+        return notes.isEmpty ? "" : ": " + notes.joined(separator: "; ")
+    }
+
+    /// Under a health gate: nil when the silo (in sync at the version) has reported
+    /// itself healthy on it, else why the wave waits for it.
+    static func healthWait(_ report: StatusReport, version: SemVer, gate: HealthGate, now: Date) -> String? {
+        guard let health = report.health, health.version == version else {
+            return "reports no health for \(version) yet (an agent older than health gates never does: upgrade it)"
+        }
+        switch health.state {
+        case .healthy:
+            return nil
+        case .unhealthy:
+            return "is unhealthy"
+        case .baking:
+            let baked = Timestamp.parse(health.bakeStartedAt).map { Int(now.timeIntervalSince($0)) } ?? 0
+            let waiting = health.alarms.isEmpty ? "" : "; waits for data from \(health.alarms.joined(separator: ", "))"
+            return "bakes: \(max(baked, 0))s of \(gate.bakeSeconds)s, watching \(health.watched) alarms\(waiting)"
+        }
     }
 
     public func decide() -> RolloutStep {
@@ -65,11 +96,12 @@ public struct RolloutDecision: Sendable {
         var totalFailures = 0
         for wave in 0..<rollout.open {
             let silos = byWave[wave] ?? []
-            let failures = silos.filter { Self.isFailure($0, version: version) }.count
+            let failed = silos.filter { Self.isFailure($0, version: version) }
+            let failures = failed.count
             totalFailures += failures
             if failures > 0, policy.maxFailures.wave.isExceeded(failures: failures, of: silos.count) {
                 return halt("\(failures) of \(silos.count) silos of wave '\(rollout.waves[wave].name)' failed \(version) "
-                    + "(tolerance \(policy.maxFailures.wave))", rollout: rollout)
+                    + "(tolerance \(policy.maxFailures.wave))" + Self.healthNote(failed), rollout: rollout)
             }
         }
         if totalFailures > 0, policy.maxFailures.total.isExceeded(failures: totalFailures, of: mine.count) {
@@ -79,6 +111,13 @@ public struct RolloutDecision: Sendable {
         // Every silo of the open waves in sync at the version and baked (or skipped).
         for wave in 0..<rollout.open {
             for report in byWave[wave] ?? [] where !Self.isFailure(report, version: version) {
+                if Self.syncedSince(report, version: version) != nil, let gate = rollout.health {
+                    // The silo judges its own bake against its alarms: only its `healthy` counts.
+                    if let why = Self.healthWait(report, version: version, gate: gate, now: now) {
+                        return .wait("\(report.silo) (wave '\(rollout.waves[wave].name)') \(why)")
+                    }
+                    continue
+                }
                 if let since = Self.syncedSince(report, version: version) {
                     let baked = now.timeIntervalSince(since)
                     if baked < Double(policy.bake) {

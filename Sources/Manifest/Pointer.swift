@@ -78,6 +78,16 @@ public struct Pointer: FerryDocument, Equatable {
     public static let nullWhenAbsent = ["expiresAt", "release"]
     /// How long a pointer ferry writes stays valid unless the pipeline sets `expiresIn`.
     public static let defaultLifetime: TimeInterval = 30 * 86_400
+    /// The schema of a pointer whose rollout carries a health gate (`rollout.health`): a
+    /// minor version, read by every v2 agent. An agent that predates health gates ignores
+    /// the gate and reports no `health`; the rollout controller then never counts its silo
+    /// healthy (it waits, naming the silo), so no wave opens past an agent that cannot judge.
+    public static let healthGateSchema = "ferry.pointer/v2.1"
+
+    /// The schema ferry writes for a pointer carrying `rollout`.
+    public static func schema(for rollout: Rollout?) -> String {
+        rollout?.health == nil ? currentSchema : healthGateSchema
+    }
 
     public var schema: String
     public var pipeline: String

@@ -118,14 +118,18 @@ public struct Rollout: Codable, Hashable, Sendable {
     public var quarantined: [SemVer]
     /// The release the silos of unopened waves still run: what a halt rolls back to.
     public var previous: PointedRelease?
+    /// The alarms, bake and `INSUFFICIENT_DATA` rule each silo judges its health by after
+    /// an update (nil: no health gate). Carried by a pointer of schema `ferry.pointer/v2.1`.
+    public var health: HealthGate?
 
     public init(waves: [WaveSelector], open: Int = 0, halted: Bool = false, quarantined: [SemVer] = [],
-                previous: PointedRelease? = nil) {
+                previous: PointedRelease? = nil, health: HealthGate? = nil) {
         self.waves = waves
         self.open = open
         self.halted = halted
         self.quarantined = quarantined
         self.previous = previous
+        self.health = health
     }
 
     /// The block a move from `old` to `new` carries (every writer but the controller):
@@ -158,6 +162,7 @@ public struct Rollout: Codable, Hashable, Sendable {
     public func isQuarantined(_ version: SemVer) -> Bool { quarantined.contains(version) }
 
     func validate() throws(ManifestError) {
+        try health?.validate()
         guard !waves.isEmpty else {
             throw ManifestError(.invalidValue, "the field `rollout.waves` must list at least one wave", field: "rollout.waves")
         }

@@ -102,12 +102,16 @@ public struct StatusReport: FerryDocument, Equatable {
     /// The silo's wave (0-based) in its channel's rollout, when the channel has one: the
     /// rollout controller groups the reports by it.
     public var wave: Int?
+    /// The silo's health after applying `applied` under the channel's health gate
+    /// (`rollout.health`): baking, healthy or unhealthy, naming the alarms. Absent without
+    /// a gate, and in reports of agents that predate health gates.
+    public var health: SiloHealth?
 
     public init(pipeline: String, silo: String, channel: String, pinned: Bool = false, target: SemVer? = nil,
                 applied: SemVer? = nil, state: State, error: Failure? = nil, reportedAt: String,
                 startedAt: String? = nil, finishedAt: String? = nil, intervalSeconds: Int, events: [Event] = [],
                 targetSerial: Int? = nil, heartbeatSeconds: Int? = nil, wave: Int? = nil,
-                schema: String = StatusReport.currentSchema) {
+                health: SiloHealth? = nil, schema: String = StatusReport.currentSchema) {
         self.schema = schema
         self.pipeline = pipeline
         self.silo = silo
@@ -125,6 +129,7 @@ public struct StatusReport: FerryDocument, Equatable {
         self.targetSerial = targetSerial
         self.heartbeatSeconds = heartbeatSeconds
         self.wave = wave
+        self.health = health
     }
 
     public func validate() throws(ManifestError) {
@@ -137,6 +142,10 @@ public struct StatusReport: FerryDocument, Equatable {
         try Check.nonNegative(intervalSeconds, "intervalSeconds")
         if let heartbeatSeconds { try Check.nonNegative(heartbeatSeconds, "heartbeatSeconds") }
         if let wave { try Check.nonNegative(wave, "wave") }
+        if let health {
+            try Check.timestamp(health.bakeStartedAt, "health.bakeStartedAt")
+            try Check.nonNegative(health.bakeSeconds, "health.bakeSeconds")
+        }
         if [.failed, .refused, .misconfigured, .expired].contains(state) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")

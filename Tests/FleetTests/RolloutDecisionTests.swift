@@ -117,4 +117,75 @@ import Testing
         let stopped = block.after(.halt(reason: "", rollback: nil, quarantine: nil))
         #expect(stopped.halted && stopped.open == 1 && stopped.quarantined.isEmpty)
     }
+
+    // MARK: The health gate
+
+    static let gate = HealthGate(alarmNames: ["webapp-errors"], bakeSeconds: 1800)
+
+    static func gated(open: Int) -> Pointer {
+        var pointer = pointer(open: open)
+        pointer.rollout?.health = gate
+        return pointer
+    }
+
+    static func health(_ state: SiloHealth.State, version: String = "1.1.0", alarms: [String] = [],
+                       startedMinutesAgo: Double = 10) -> SiloHealth {
+        SiloHealth(state: state, version: try! SemVer(version),
+                   bakeStartedAt: Timestamp.format(t0.addingTimeInterval(-startedMinutesAgo * 60)), bakeSeconds: 1800,
+                   alarms: alarms, watched: 1)
+    }
+
+    static func decideGated(open: Int, _ reports: [StatusReport], policy: RolloutPolicy = policy()) -> RolloutStep {
+        RolloutDecision(policy: policy, pointer: gated(open: open), reports: reports, now: t0).decide()
+    }
+
+    @Test func underAGateOnlyTheSilosOwnHealthyOpensTheNextWave() {
+        var a = Self.report("a", wave: 0)  // in sync for an hour: past the bake by the clock
+        #expect(Self.decideGated(open: 1, [a]) == .wait("a (wave 'one') reports no health for 1.1.0 yet (an agent "
+            + "older than health gates never does: upgrade it)"))
+        a.health = Self.health(.healthy, version: "1.0.0")  // about the release before
+        #expect(Self.decideGated(open: 1, [a]).isWait)
+        a.health = Self.health(.baking)
+        #expect(Self.decideGated(open: 1, [a]) == .wait("a (wave 'one') bakes: 600s of 1800s, watching 1 alarms"))
+        a.health?.alarms = ["webapp-errors"]
+        #expect(Self.decideGated(open: 1, [a]) == .wait("a (wave 'one') bakes: 600s of 1800s, watching 1 alarms; "
+            + "waits for data from webapp-errors"))
+        a.health = Self.health(.healthy)
+        #expect(Self.decideGated(open: 1, [a]) == .open(wave: 1, reason: "rollout 1.1.0: open wave 2 of 3 'two'"))
+    }
+
+    @Test func anUnhealthySiloIsAFailureThatHaltsNamingTheAlarm() {
+        var b = Self.report("b", wave: 1)
+        b.health = Self.health(.unhealthy, alarms: ["webapp-errors"])
+        var a = Self.report("a", wave: 0)
+        a.health = Self.health(.healthy)
+        let step = Self.decideGated(open: 2, [a, b, Self.report("c", wave: 1)])
+        #expect(step == .halt(reason: "rollout halted: 1 of 2 silos of wave 'two' failed 1.1.0 (tolerance 0): "
+            + "b unhealthy (webapp-errors)", rollback: Self.v1, quarantine: try! SemVer("1.1.0")))
+        // Within the tolerance it counts toward the total, and never as healthy.
+        let tolerant = Self.policy(maxFailures: .init(wave: .count(1), total: .count(1)))
+        var c = Self.report("c", wave: 1)
+        c.health = Self.health(.healthy)
+        #expect(Self.decideGated(open: 2, [a, b, c], policy: tolerant)
+            == .open(wave: 2, reason: "rollout 1.1.0: open wave 3 of 3 'three'"))
+        var a2 = a
+        a2.health = Self.health(.unhealthy, alarms: ["webapp-errors"])
+        if case .halt = Self.decideGated(open: 2, [a2, b, c], policy: tolerant) {} else {
+            Issue.record("two unhealthy silos past a total of 1 must halt")
+        }
+        // An unhealthy verdict about another release is no failure of this one.
+        b.health = Self.health(.unhealthy, version: "1.0.0", alarms: ["webapp-errors"])
+        #expect(Self.decideGated(open: 2, [a, b]).isWait)
+    }
+
+    @Test func theControllerWritesThePolicysGate() {
+        let policy = RolloutPolicy(waves: Self.waves, bake: 300, alarms: [.name("webapp-errors"), .prefix("webapp-")],
+                                   insufficientData: .unhealthy)
+        #expect(HealthGate(policy: policy) == HealthGate(alarmNames: ["webapp-errors"], alarmPrefixes: ["webapp-"],
+                                                         bakeSeconds: 300, insufficientData: .unhealthy))
+    }
+}
+
+extension RolloutStep {
+    var isWait: Bool { if case .wait = self { true } else { false } }
 }
