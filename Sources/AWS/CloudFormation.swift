@@ -22,10 +22,17 @@ public struct CloudFormation: Sendable {
         public var description: String?
         /// A service role for CloudFormation to act as.
         public var roleARN: String?
+        /// `RollbackConfiguration`: CloudWatch alarm ARNs (at most 5) whose `ALARM` during
+        /// the operation, or for `monitoringTimeInMinutes` (0–180) after it, rolls the stack back.
+        public var rollbackAlarmArns: [String]
+        public var monitoringTimeInMinutes: Int?
 
         public init(stackName: String, changeSetName: String, template: Template, type: ChangeSetType,
                     parameters: [Parameter] = [], capabilities: [String] = [], tags: [Tag] = [],
-                    description: String? = nil, roleARN: String? = nil) {
+                    description: String? = nil, roleARN: String? = nil, rollbackAlarmArns: [String] = [],
+                    monitoringTimeInMinutes: Int? = nil) {
+            self.rollbackAlarmArns = rollbackAlarmArns
+            self.monitoringTimeInMinutes = monitoringTimeInMinutes
             self.stackName = stackName
             self.changeSetName = changeSetName
             self.template = template
@@ -52,6 +59,10 @@ public struct CloudFormation: Sendable {
         parameters.structures("Tags", request.tags.map { [("Key", $0.key), ("Value", $0.value)] })
         parameters.add("Description", request.description)
         parameters.add("RoleARN", request.roleARN)
+        parameters.structures("RollbackConfiguration.RollbackTriggers", request.rollbackAlarmArns.map {
+            [("Arn", $0), ("Type", "AWS::CloudWatch::Alarm")]
+        })
+        parameters.add("RollbackConfiguration.MonitoringTimeInMinutes", request.monitoringTimeInMinutes.map(String.init))
         let result = try query.call("CreateChangeSet", parameters.items)
         return (result.value("Id") ?? "", result.value("StackId") ?? "")
     }

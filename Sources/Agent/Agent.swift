@@ -30,6 +30,8 @@ public final class Agent {
     let timing: Timing
     private let stackServices: StackServices
     let artifacts: SiloArtifacts
+    /// The silo's CloudWatch alarms, for the rollout's health gate (nil: no gate is judged).
+    let alarms: (any AlarmSource)?
     private var services: [String: any StackService] = [:]
     /// What a rollout's waves look at: the silo's name, and its account and region when
     /// the name is `<account id>-<region>` (the default name) or the settings give a region.
@@ -64,11 +66,13 @@ public final class Agent {
     ///     `stop` is asked for: `StopSignal` itself is such a clock).
     ///   - checkpoint: called with `<step>:<begin|end>` after each journalled step.
     ///   - lock: the state folder's lock, held as long as the agent lives.
+    ///   - alarms: the silo's CloudWatch alarms, for a channel's health gate (`rollout.health`).
     public init(settings: AgentSettings, silo: String, trust: TrustStore, journal: Journal, bucket: SharedBucket,
                 store: ReleaseStore, reporter: StatusReporter, stacks: @escaping StackServices,
                 artifacts: SiloArtifacts, clock: any AgentClock, logger: Logger,
                 stop: StopSignal = StopSignal(), timing: Timing = Timing(), lock: StateLock? = nil,
-                checkpoint: @escaping (String) -> Void = { _ in }) {
+                alarms: (any AlarmSource)? = nil, checkpoint: @escaping (String) -> Void = { _ in }) {
+        self.alarms = alarms
         self.settings = settings
         self.silo = silo
         self.trust = trust
@@ -125,7 +129,8 @@ public final class Agent {
                 return CloudFormationStacks(config: config, roleARN: roleARN)
             },
             artifacts: SiloArtifacts.live(settings: settings, bucket: bucket, config: bucketConfig),
-            clock: stop, logger: logger, stop: stop, timing: timing, lock: lock, checkpoint: checkpoint)
+            clock: stop, logger: logger, stop: stop, timing: timing, lock: lock,
+            alarms: CloudWatchAlarms(config: bucketConfig), checkpoint: checkpoint)
     }
 
     /// The silo's name: `settings.silo`; else remembered in `<state-dir>/silo` from an
@@ -252,6 +257,7 @@ public final class Agent {
         Applier(journal: journal, clock: clock, timing: timing,
                 templateURL: { [artifacts] sha256, region in try artifacts.templateURL(sha256: sha256, region: region) },
                 services: { [unowned self] region in stackService(region: region) },
+                rollbackTriggers: { [unowned self] plan, region in try rollbackTriggers(for: plan, region: region) },
                 onChange: { [unowned self] _ in report(pipeline) },
                 onEvent: { [logger] event in
                     logger.info("\(event.stack) \(event.logicalResourceId) \(event.status)\(event.reason.map { ": \($0)" } ?? "")", metadata: [

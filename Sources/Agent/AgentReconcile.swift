@@ -89,8 +89,10 @@ extension Agent {
             lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
             failed: try journal.failedTargets(pipeline: pipeline),
             applied: try journal.lastAppliedTarget(pipeline: pipeline), facts: facts))
-        let rollout = (selection.record.last { $0.kind == .channel } ?? accepted.pointer)?.rollout
+        let channelDocument = selection.record.last { $0.kind == .channel } ?? accepted.pointer
+        let rollout = channelDocument?.rollout
         let wave = rollout.map { $0.waveIndex(of: facts) }
+        let healthChanged = watchHealth(pipeline, channel: channelDocument, now: now)
         let waveChanged = reporter.waveWait[pipeline] != selection.waiting || reporter.waveIndex[pipeline] != wave
         reporter.waveWait[pipeline] = selection.waiting
         reporter.waveIndex[pipeline] = wave
@@ -105,7 +107,7 @@ extension Agent {
                 // on-call can tell it from a silent one (`ferry status`: stale). The
                 // first tick of a process reports too, and so does a new reason to wait.
                 let due = try reporter.heartbeatDue(pipeline: pipeline, now: now) || !hasReported(pipeline)
-                    || absenceChanged || waveChanged
+                    || absenceChanged || waveChanged || healthChanged
                 if due, let error = report(pipeline) {
                     return PipelineOutcome(pipeline: pipeline, kind: .error, error: error)
                 }
@@ -210,6 +212,10 @@ extension Agent {
             metadata["changed"] = "\(changed.joined(separator: ","))"
             metadata["unchanged"] = "\(unchanged.joined(separator: ","))"
             logger.notice("applied \(target.map { $0.describe(pipeline: pipeline) } ?? pipeline)", metadata: metadata)
+            // The bake starts now: the first report of the release says so.
+            if let channel = try? journal.acceptedDocuments(pipeline: pipeline, channel: settings.channel, silo: silo).pointer {
+                _ = watchHealth(pipeline, channel: channel, now: clock.now())
+            }
             result = PipelineOutcome(pipeline: pipeline, kind: .applied, target: target?.version)
         case .failed(let failure):
             metadata["resource"] = "\(failure.error.resource ?? failure.stack)"

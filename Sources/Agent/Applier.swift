@@ -20,11 +20,14 @@ public final class Applier {
     private let onChange: (DeploymentState) -> Void
     private let onEvent: (StackEvent) -> Void
     private let stopRequested: () -> Bool
+    private let rollbackTriggers: (_ plan: DeployPlan, _ region: String?) throws -> RollbackTriggers?
 
     /// - Parameters:
     ///   - templateURL: the S3 URL of the template with this SHA-256 in the silo's artifact
     ///     bucket of the stack's region (`SiloArtifacts` stored it there, verified), for
     ///     templates above `ChangeSetRequest.bodyLimit`.
+    ///   - rollbackTriggers: CloudFormation's rollback triggers for a forward change set of
+    ///     `plan` in a region (the rollout's health gate); never for a return to the release before.
     ///   - onChange: called after every journal write, e.g. to build and send a status report.
     ///   - onEvent: each stack event as it comes while an operation is followed (for the log).
     ///   - stopRequested: checked at every safe point (after a journal write, before the
@@ -33,6 +36,7 @@ public final class Applier {
     ///     return early once it is true.
     public init(journal: Journal, clock: any AgentClock = SystemClock(), timing: Timing = Timing(),
                 templateURL: @escaping (_ sha256: String, _ region: String?) throws -> String, services: @escaping Services,
+                rollbackTriggers: @escaping (_ plan: DeployPlan, _ region: String?) throws -> RollbackTriggers? = { _, _ in nil },
                 onChange: @escaping (DeploymentState) -> Void = { _ in },
                 onEvent: @escaping (StackEvent) -> Void = { _ in },
                 stopRequested: @escaping () -> Bool = { false }) {
@@ -44,6 +48,7 @@ public final class Applier {
         self.onChange = onChange
         self.onEvent = onEvent
         self.stopRequested = stopRequested
+        self.rollbackTriggers = rollbackTriggers
     }
 
     /// Applies `plan`: resumes the journal's deployment of the same target, or first
@@ -204,8 +209,17 @@ public final class Applier {
         }
         let description = "ferry " + (returning ? "returning to the release before " : "")
             + plan.target.describe(pipeline: plan.pipeline)
+        let triggers: RollbackTriggers?
+        do {
+            triggers = returning ? nil : try rollbackTriggers(plan, spec.region)
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.service, "no rollback triggers for \(spec.name): \(error)", next: .transient,
+                             resource: spec.name, cause: error)
+        }
         return ChangeSetRequest(stackName: spec.name, changeSetName: name, type: type, template: template,
                                 parameters: spec.parameters, tags: spec.tags, capabilities: spec.capabilities,
-                                description: String(description.prefix(1024)))
+                                description: String(description.prefix(1024)), rollbackTriggers: triggers)
     }
 }

@@ -53,7 +53,9 @@ public final class CloudFormationStacks: StackService {
             parameters: request.parameters.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) },
             capabilities: request.capabilities,
             tags: request.tags.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) },
-            description: request.description, roleARN: roleARN)
+            description: request.description, roleARN: roleARN,
+            rollbackAlarmArns: request.rollbackTriggers?.alarmArns ?? [],
+            monitoringTimeInMinutes: request.rollbackTriggers?.monitoringMinutes)
         return try sorted("CreateChangeSet \(request.changeSetName) of \(request.stackName)") { () throws(AWSError) in
             do throws(AWSError) {
                 return try client.createChangeSet(call).changeSetId

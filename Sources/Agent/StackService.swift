@@ -156,9 +156,13 @@ public struct ChangeSetRequest: Equatable, Sendable {
     public var capabilities: [String]
     /// "ferry webapp 1.4.2 (channel stable, serial 42)", for people reading the console.
     public var description: String
+    /// CloudFormation's rollback triggers for this operation (the rollout's health gate), or nil.
+    public var rollbackTriggers: RollbackTriggers?
 
     public init(stackName: String, changeSetName: String, type: ChangeSetType, template: TemplateSource,
-                parameters: [String: String], tags: [String: String], capabilities: [String], description: String) {
+                parameters: [String: String], tags: [String: String], capabilities: [String], description: String,
+                rollbackTriggers: RollbackTriggers? = nil) {
+        self.rollbackTriggers = rollbackTriggers
         self.stackName = stackName
         self.changeSetName = changeSetName
         self.type = type
@@ -167,6 +171,19 @@ public struct ChangeSetRequest: Equatable, Sendable {
         self.tags = tags
         self.capabilities = capabilities
         self.description = description
+    }
+}
+
+/// CreateChangeSet's `RollbackConfiguration`: the alarms (ARNs, at most
+/// `HealthGate.triggerLimit`) CloudFormation watches during the operation and for
+/// `monitoringMinutes` after it; an `ALARM` among them rolls the stack back.
+public struct RollbackTriggers: Equatable, Sendable {
+    public var alarmArns: [String]
+    public var monitoringMinutes: Int
+
+    public init(alarmArns: [String], monitoringMinutes: Int) {
+        self.alarmArns = alarmArns
+        self.monitoringMinutes = monitoringMinutes
     }
 }
 

@@ -29,6 +29,9 @@ public struct StatusFacts: Sendable {
     public var wave: AgentError?
     /// The silo's wave in its channel's rollout (`StatusReport.wave`).
     public var waveIndex: Int?
+    /// The silo's health under the channel's health gate (`StatusReport.health`); reported
+    /// only while it is about the release applied.
+    public var health: SiloHealth?
     /// `.stopping` or `.stopped`: the agent was asked to stop (SIGTERM/SIGINT).
     public var stop: StatusReport.State?
 
@@ -69,6 +72,7 @@ public enum StatusBuilder {
     public static func report(_ facts: StatusFacts) -> StatusReport {
         var report = judge(facts)
         report.wave = facts.waveIndex
+        if let health = facts.health, health.version == report.applied { report.health = health }
         if let stop = facts.stop { report.state = stop }
         return report
     }

@@ -50,6 +50,8 @@ public final class StatusReporter {
     var waveWait: [String: AgentError] = [:]
     /// Each pipeline's wave in its channel's rollout, when the channel has one.
     var waveIndex: [String: Int] = [:]
+    /// Each pipeline's health under its channel's health gate (`Agent.watchHealth`).
+    var health: [String: SiloHealth] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
@@ -72,6 +74,7 @@ public final class StatusReporter {
             refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, wave: waveWait[pipeline], stop: stop)
         var withWave = facts
         withWave.waveIndex = waveIndex[pipeline]
+        withWave.health = health[pipeline]
         let report = StatusBuilder.report(withWave)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {

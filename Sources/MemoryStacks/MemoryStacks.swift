@@ -89,6 +89,9 @@ public final class MemoryStacks: StackService, @unchecked Sendable {
     var eventCounter = 0
     var idCounter = 0
     var requestCounts: [String: Int] = [:]
+    /// The rollback triggers of each stack's last CreateChangeSet (recorded, never played:
+    /// no alarm rolls a stack back here, as on moto).
+    var triggers: [String: RollbackTriggers?] = [:]
     /// Per stack, the id of the newest event `recentEvents` returned.
     var lastSeen: [String: String] = [:]
     let region: String
@@ -128,6 +131,9 @@ public final class MemoryStacks: StackService, @unchecked Sendable {
     public func changeSetNames(_ stack: String) -> [String] {
         locked { (stacks[stack]?.changeSets.keys).map { $0.sorted() } ?? [] }
     }
+
+    /// The rollback triggers the last CreateChangeSet of `stack` passed (nil: none, or no call).
+    public func rollbackTriggers(_ stack: String) -> RollbackTriggers? { locked { triggers[stack] ?? nil } }
 
     /// Calls so far, by action (`CreateChangeSet`...), as the fleet simulator reports them.
     public var requests: [String: Int] { locked { requestCounts } }

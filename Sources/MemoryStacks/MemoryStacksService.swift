@@ -29,6 +29,7 @@ extension MemoryStacks {
             count("CreateChangeSet")
             let name = request.stackName
             settle(name)
+            triggers[name] = request.rollbackTriggers
             guard request.changeSetName.count <= 128, request.changeSetName.first?.isLetter == true,
                   request.changeSetName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
                 throw Self.validation("1 validation error detected: Value '\(request.changeSetName)' at "
