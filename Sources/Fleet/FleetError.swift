@@ -21,6 +21,8 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         case convergenceFailed
         /// A StackSet operation ended FAILED or STOPPED.
         case operationFailed
+        /// The version is quarantined by a channel's rollout: pass `--force` with a reason.
+        case quarantined
         /// The signing key is one the agents would refuse for the document: nothing written.
         case untrustedSigner
         /// The bucket or an AWS API answered with an error.
@@ -53,7 +55,7 @@ public struct FleetError: Error, Sendable, CustomStringConvertible {
         case .channelMoved: self.init(.channelMoved, "\(doing): \(error.message)", cause: error)
         case .untrustedSigner: self.init(.untrustedSigner, "\(doing): \(error.message)", cause: error)
         case .invalidDocument: self.init(.invalidInput, "\(doing): \(error.message)", cause: error)
-        case .quarantined: self.init(.promoteRefused, "\(doing): \(error.message)", cause: error)
+        case .quarantined: self.init(.quarantined, "\(doing): \(error.message)", cause: error)
         default: self.init(.storage, "\(doing): \(error)", cause: error)
         }
     }

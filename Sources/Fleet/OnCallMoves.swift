@@ -71,7 +71,7 @@ extension OnCall {
     /// at before now. The channel's history is read once, for both; the pin's serial
     /// continues above every earlier pin of the silo, ended ones included.
     public func planPin(pipeline: String, silo: String, to target: RollbackTarget, checkingAgainst channel: String?,
-                        reason: String, by writer: PointerSigner) throws(FleetError) -> MovePlan {
+                        reason: String, by writer: PointerSigner, force: Bool = false) throws(FleetError) -> MovePlan {
         let history = try channel.map { (name) throws(FleetError) in try channelHistory(pipeline: pipeline, channel: name) }
         let version: SemVer
         switch target {
@@ -89,7 +89,47 @@ extension OnCall {
             version = try resolve(.previous, channel: channel, pipeline: pipeline, current: last, history: history)
         }
         let release = try publishedRelease(pipeline: pipeline, version: version, history: history)
+        var reason = reason
+        let quarantining = try channelsQuarantining(version, pipeline: pipeline, silo: silo, channel: channel)
+        if !quarantining.isEmpty {
+            let which = quarantining.map { "channel \($0)" }.joined(separator: ", ")
+            guard force else {
+                throw FleetError(.quarantined, "\(version) of \(pipeline) is quarantined by the rollout of \(which); "
+                    + "nothing was written: pin a fixed version, or pass --force with a --reason (the silo's agent "
+                    + "still refuses it while its channel quarantines it)")
+            }
+            reason += " [forced past the quarantine of \(version) by \(which)]"
+        }
         return try plan(pipeline: pipeline, scope: .silo(silo), to: .release(release.pointed), reason: reason, by: writer)
+    }
+
+    /// The channels whose rollout quarantines `version` for `silo`: `channel` when given,
+    /// else the channel of the silo's last report, else every channel of the pipeline.
+    func channelsQuarantining(_ version: SemVer, pipeline: String, silo: String,
+                              channel: String?) throws(FleetError) -> [String] {
+        var names: [String]
+        if let channel {
+            names = [channel]
+        } else {
+            let reported: StatusReport?
+            do {
+                reported = try bucket.status(pipeline: pipeline, silo: silo)
+            } catch {
+                reported = nil  // an unreadable report: look at every channel instead
+            }
+            if let reported { names = [reported.channel] } else { names = try channels(pipeline: pipeline) }
+        }
+        var quarantining: [String] = []
+        for name in names.sorted() {
+            let current: Pointer?
+            do {
+                current = try bucket.currentPointer(pipeline: pipeline, scope: .channel(name))?.0
+            } catch {
+                throw FleetError(error, doing: "reading channel \(name) of \(pipeline)")
+            }
+            if current?.rollout?.isQuarantined(version) == true { quarantining.append(name) }
+        }
+        return quarantining
     }
 
     /// Plans ending `silo`'s pin: a signed pin that names no release (serial + 1), so the

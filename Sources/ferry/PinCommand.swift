@@ -45,6 +45,9 @@ struct PinCommand: ParsableCommand {
     @Flag(name: .customLong("new-silo"), help: "Pin a silo that has never reported (its agent has not run yet).")
     var newSilo = false
 
+    @Flag(help: "Pin a version a channel's rollout quarantines (recorded in the reason; the agent still refuses it while its channel quarantines it).")
+    var force = false
+
     @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
     @OptionGroup var waiting: WaitOptions
@@ -64,7 +67,7 @@ struct PinCommand: ParsableCommand {
         try onCall.checkSilo(silo, pipeline: pipeline, allowNew: newSilo)
         if let channel { try onCall.checkChannel(channel, pipeline: pipeline) }
         let plan = try onCall.planPin(pipeline: pipeline, silo: silo, to: .version(try parseVersion(to)),
-                                      checkingAgainst: channel, reason: reason, by: signer)
+                                      checkingAgainst: channel, reason: reason, by: signer, force: force)
         if let problem = plan.currentProblem { Output.note("warning: " + problem) }
         let result = try onCall.commit(plan, by: signer, now: Date())
         try RollbackCommand.report(result, verb: "pinned", pipeline: pipeline, onCall: onCall, waiting: waiting,

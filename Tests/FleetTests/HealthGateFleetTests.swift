@@ -1,0 +1,85 @@
+import Bucket
+import Fleet
+import Foundation
+import Manifest
+import MemoryStore
+import TestSupport
+import Testing
+
+/// On-call's side of issue 14's brakes over an in-memory bucket: the controller signs the
+/// policy's health gate into the pointer, and a pin refuses a quarantined version up
+/// front unless forced with a reason.
+@Suite struct HealthGateFleetTests {
+    static let writer = PointerSigner(key: ReleaseFixture.releaseKey, trust: ReleaseFixture.trust)
+    static let oncall = PointerSigner(key: ReleaseFixture.oncallKey, trust: ReleaseFixture.trust)
+    static let t0 = Timestamp.parse("2026-12-01T12:00:00Z")!
+    static let stacks = [ReleaseFixture.Stack(name: "app", template: "Resources:\n  T:\n    Type: AWS::SNS::Topic\n")]
+
+    @Test func theControllerSignsThePolicysGateIntoEveryBlockItWrites() throws {
+        let directory = try TemporaryDirectory("ferry-gate")
+        let bucket = ReleaseFixture.makeBucket(MemoryStore())
+        _ = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.0.0", stacks: Self.stacks,
+                                       channel: "stable", in: directory.path)
+        let policy = RolloutPolicy(waves: [WaveSelector(name: "one", silos: ["a"]), WaveSelector(name: "two")], bake: 90,
+                                   alarms: [.name("webapp-errors"), .prefix("webapp-p99-")], insufficientData: .wait)
+        let controller = RolloutController(bucket: bucket, writer: Self.writer)
+        let adopted = try #require(try controller.tick(pipeline: "webapp", channel: "stable", policy: policy,
+                                                       now: Self.t0).written)
+        let gate = HealthGate(alarmNames: ["webapp-errors"], alarmPrefixes: ["webapp-p99-"], bakeSeconds: 90,
+                              insufficientData: .wait)
+        #expect(adopted.schema == "ferry.pointer/v2.1" && adopted.rollout?.health == gate)
+        _ = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.1.0", stacks: Self.stacks,
+                                       channel: "stable", in: directory.path)
+        // The move up carries the gate; the controller writes the policy's gate as it is now.
+        var changed = policy
+        changed.bake = 120
+        let opened = try #require(try controller.tick(pipeline: "webapp", channel: "stable", policy: changed,
+                                                      now: Self.t0).written)
+        #expect(opened.rollout?.open == 1 && opened.rollout?.health?.bakeSeconds == 120)
+    }
+
+    @Test func aPinRefusesAQuarantinedVersionUnlessForcedWithAReason() throws {
+        let directory = try TemporaryDirectory("ferry-gate")
+        let bucket = ReleaseFixture.makeBucket(MemoryStore())
+        let good = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.0.0", stacks: Self.stacks,
+                                              channel: nil, in: directory.path)
+        _ = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.1.0", stacks: Self.stacks,
+                                       channel: "canary", in: directory.path)
+        let block = Rollout(waves: [WaveSelector(name: "all")], open: 1, halted: true, quarantined: [try SemVer("1.1.0")])
+        let plan = try bucket.planMove(pipeline: "webapp", scope: .channel("stable"), to: .release(good.pointed),
+                                       reason: "rollout halted", by: Self.writer, rollout: .set(block))
+        _ = try bucket.commit(plan, by: Self.writer, now: Self.t0)
+        try bucket.putStatus(StatusReport(pipeline: "webapp", silo: "s1", channel: "stable", applied: try SemVer("1.0.0"),
+                                          state: .inSync, reportedAt: "2026-12-01T12:00:00Z", intervalSeconds: 30))
+        let onCall = OnCall(bucket: bucket)
+        let bad = try SemVer("1.1.0")
+        do throws(FleetError) {
+            _ = try onCall.planPin(pipeline: "webapp", silo: "s1", to: .version(bad), checkingAgainst: nil,
+                                   reason: "try it", by: Self.oncall)
+            Issue.record("a quarantined version was pinned")
+        } catch {
+            #expect(error.code == .quarantined)
+            #expect(error.message == "1.1.0 of webapp is quarantined by the rollout of channel stable; nothing was "
+                + "written: pin a fixed version, or pass --force with a --reason (the silo's agent still refuses it "
+                + "while its channel quarantines it)")
+        }
+        #expect(try bucket.currentPointer(pipeline: "webapp", scope: .silo("s1")) == nil)  // nothing left behind
+
+        let forced = try onCall.planPin(pipeline: "webapp", silo: "s1", to: .version(try SemVer("1.1.0")),
+                                        checkingAgainst: nil, reason: "INC-1: test the fix", by: Self.oncall, force: true)
+        #expect(forced.reason == "INC-1: test the fix [forced past the quarantine of 1.1.0 by channel stable]")
+        _ = try onCall.commit(forced, by: Self.oncall, now: Self.t0)
+        #expect(try bucket.currentPointer(pipeline: "webapp", scope: .silo("s1"))?.0.release?.version.description == "1.1.0")
+
+        // A silo of a channel that does not quarantine it pins it without force; a silo that
+        // never reported is checked against every channel.
+        try bucket.putStatus(StatusReport(pipeline: "webapp", silo: "s2", channel: "canary", applied: try SemVer("1.1.0"),
+                                          state: .inSync, reportedAt: "2026-12-01T12:00:00Z", intervalSeconds: 30))
+        _ = try onCall.planPin(pipeline: "webapp", silo: "s2", to: .version(try SemVer("1.1.0")), checkingAgainst: nil,
+                               reason: "hold", by: Self.oncall)
+        #expect(throws: FleetError.self) {
+            try onCall.planPin(pipeline: "webapp", silo: "s3", to: .version(try SemVer("1.1.0")), checkingAgainst: nil,
+                               reason: "new", by: Self.oncall)
+        }
+    }
+}
