@@ -49,6 +49,12 @@ public struct CloudFormation: Sendable {
     /// that changes nothing may fail here with `ValidationError` (`isNoChanges`) or later
     /// as a FAILED change set (`ChangeSet.hasNoChanges`).
     public func createChangeSet(_ request: ChangeSetRequest) throws(AWSError) -> (changeSetId: String, stackId: String) {
+        let result = try query.call("CreateChangeSet", Self.parameters(of: request))
+        return (result.value("Id") ?? "", result.value("StackId") ?? "")
+    }
+
+    /// `CreateChangeSet`'s Query parameters for `request`.
+    static func parameters(of request: ChangeSetRequest) -> [(name: String, value: String)] {
         var parameters = QueryParameters()
         parameters.add("StackName", request.stackName)
         parameters.add("ChangeSetName", request.changeSetName)
@@ -63,8 +69,7 @@ public struct CloudFormation: Sendable {
             [("Arn", $0), ("Type", "AWS::CloudWatch::Alarm")]
         })
         parameters.add("RollbackConfiguration.MonitoringTimeInMinutes", request.monitoringTimeInMinutes.map(String.init))
-        let result = try query.call("CreateChangeSet", parameters.items)
-        return (result.value("Id") ?? "", result.value("StackId") ?? "")
+        return parameters.items
     }
 
     /// `DescribeChangeSet`, with every page of changes.

@@ -1,4 +1,4 @@
-import AWS
+@testable import AWS
 import Foundation
 import Testing
 
@@ -75,5 +75,27 @@ import Testing
             "AWS_ENDPOINT_URL_CLOUDWATCH": "http://127.0.0.1:4566", "HOME": "/nonexistent",
         ], readFile: { _ in nil })
         #expect(try custom.endpoint(for: .cloudWatch).origin == "http://127.0.0.1:4566")
+    }
+}
+
+/// CreateChangeSet's `RollbackConfiguration` in the Query form of the CloudFormation API reference.
+@Suite struct RollbackConfigurationTests {
+    @Test func triggersAndMonitoringTimeAreQueryParameters() {
+        let request = CloudFormation.ChangeSetRequest(
+            stackName: "app", changeSetName: "ferry-1", template: .body("{}"), type: .update,
+            rollbackAlarmArns: ["arn:aws:cloudwatch:eu-west-1:111122223333:alarm:a",
+                                "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:b"],
+            monitoringTimeInMinutes: 11)
+        let items = CloudFormation.parameters(of: request).filter { $0.name.hasPrefix("RollbackConfiguration") }
+        #expect(items.map { "\($0.name)=\($0.value)" } == [
+            "RollbackConfiguration.RollbackTriggers.member.1.Arn=arn:aws:cloudwatch:eu-west-1:111122223333:alarm:a",
+            "RollbackConfiguration.RollbackTriggers.member.1.Type=AWS::CloudWatch::Alarm",
+            "RollbackConfiguration.RollbackTriggers.member.2.Arn=arn:aws:cloudwatch:eu-west-1:111122223333:alarm:b",
+            "RollbackConfiguration.RollbackTriggers.member.2.Type=AWS::CloudWatch::Alarm",
+            "RollbackConfiguration.MonitoringTimeInMinutes=11",
+        ])
+        let none = CloudFormation.ChangeSetRequest(stackName: "app", changeSetName: "ferry-1", template: .body("{}"),
+                                                   type: .update)
+        #expect(!CloudFormation.parameters(of: none).contains { $0.name.hasPrefix("RollbackConfiguration") })
     }
 }
