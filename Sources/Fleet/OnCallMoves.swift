@@ -36,6 +36,11 @@ extension OnCall {
                 + blockers.map(\.description).joined(separator: "; ")
                 + ". Wait for the silos, fix or roll back the failing ones, or pass --force (recorded in the reason)")
         }
+        if force, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty,
+           try !channelsQuarantining(source.version, pipeline: pipeline, silo: "", channel: to).isEmpty {
+            throw FleetError(.quarantined, "\(source.version) of \(pipeline) is quarantined by the rollout of channel "
+                + "\(to): --force past a quarantine needs a --reason (recorded); nothing was written")
+        }
         let move = try plan(
             pipeline: pipeline, scope: .channel(to), to: .release(release.pointed),
             reason: PromoteGate.reason(given: reason, version: source.version, from: from, to: to,

@@ -94,11 +94,13 @@ public struct RolloutDecision: Sendable {
         }
         // The brakes first: failures per open wave, and over every silo seen.
         var totalFailures = 0
+        var allFailed: [StatusReport] = []
         for wave in 0..<rollout.open {
             let silos = byWave[wave] ?? []
             let failed = silos.filter { Self.isFailure($0, version: version) }
             let failures = failed.count
             totalFailures += failures
+            allFailed += failed
             if failures > 0, policy.maxFailures.wave.isExceeded(failures: failures, of: silos.count) {
                 return halt("\(failures) of \(silos.count) silos of wave '\(rollout.waves[wave].name)' failed \(version) "
                     + "(tolerance \(policy.maxFailures.wave))" + Self.healthNote(failed), rollout: rollout)
@@ -106,7 +108,7 @@ public struct RolloutDecision: Sendable {
         }
         if totalFailures > 0, policy.maxFailures.total.isExceeded(failures: totalFailures, of: mine.count) {
             return halt("\(totalFailures) of \(mine.count) silos failed \(version) (tolerance \(policy.maxFailures.total) "
-                + "overall)", rollout: rollout)
+                + "overall)" + Self.healthNote(allFailed), rollout: rollout)
         }
         // Every silo of the open waves in sync at the version and baked (or skipped).
         for wave in 0..<rollout.open {

@@ -82,4 +82,38 @@ import Testing
                                reason: "new", by: Self.oncall)
         }
     }
+
+    @Test func promotePastAQuarantineNeedsForceAndAReason() throws {
+        let directory = try TemporaryDirectory("ferry-gate")
+        let bucket = ReleaseFixture.makeBucket(MemoryStore())
+        let good = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.0.0", stacks: Self.stacks,
+                                              channel: nil, in: directory.path)
+        _ = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.1.0", stacks: Self.stacks,
+                                       channel: "canary", in: directory.path)
+        let block = Rollout(waves: [WaveSelector(name: "all")], open: 1, halted: true, quarantined: [try SemVer("1.1.0")])
+        let plan = try bucket.planMove(pipeline: "webapp", scope: .channel("stable"), to: .release(good.pointed),
+                                       reason: "rollout halted", by: Self.writer, rollout: .set(block))
+        _ = try bucket.commit(plan, by: Self.writer, now: Self.t0)
+        try bucket.putStatus(StatusReport(pipeline: "webapp", silo: "c1", channel: "canary", target: try SemVer("1.1.0"),
+                                          applied: try SemVer("1.1.0"), state: .inSync,
+                                          reportedAt: Timestamp.format(Self.t0), intervalSeconds: 30))
+        let onCall = OnCall(bucket: bucket)
+        func promote(force: Bool, reason: String?) -> FleetError? {
+            do throws(FleetError) {
+                _ = try onCall.planPromote(pipeline: "webapp", from: "canary", to: "stable", reason: reason, force: force,
+                                           by: Self.writer, now: Self.t0)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let refused = promote(force: false, reason: "go")
+        #expect(refused?.code == .quarantined, "\(String(describing: refused))")
+        #expect(promote(force: true, reason: nil)?.message == "1.1.0 of webapp is quarantined by the rollout of channel "
+            + "stable: --force past a quarantine needs a --reason (recorded); nothing was written")
+        #expect(promote(force: true, reason: "  ")?.code == .quarantined)
+        let forced = try onCall.planPromote(pipeline: "webapp", from: "canary", to: "stable", reason: "alarm was noise",
+                                            force: true, by: Self.writer, now: Self.t0)
+        #expect(forced.move.reason.hasSuffix("[forced past the quarantine of 1.1.0]"), "\(forced.move.reason)")
+    }
 }

@@ -170,9 +170,9 @@ import Testing
             == .open(wave: 2, reason: "rollout 1.1.0: open wave 3 of 3 'three'"))
         var a2 = a
         a2.health = Self.health(.unhealthy, alarms: ["webapp-errors"])
-        if case .halt = Self.decideGated(open: 2, [a2, b, c], policy: tolerant) {} else {
-            Issue.record("two unhealthy silos past a total of 1 must halt")
-        }
+        #expect(Self.decideGated(open: 2, [a2, b, c], policy: tolerant)
+            == .halt(reason: "rollout halted: 2 of 3 silos failed 1.1.0 (tolerance 1 overall): a unhealthy (webapp-errors); "
+                + "b unhealthy (webapp-errors)", rollback: Self.v1, quarantine: try! SemVer("1.1.0")))
         // An unhealthy verdict about another release is no failure of this one.
         b.health = Self.health(.unhealthy, version: "1.0.0", alarms: ["webapp-errors"])
         #expect(Self.decideGated(open: 2, [a, b]).isWait)
