@@ -25,6 +25,8 @@ public struct SiloRow: Sendable, Equatable, Codable {
     public var finishedAt: String?
     /// The last stack events the silo reported, oldest first (the runbook reads them here).
     public var events: [StatusReport.Event]
+    /// The silo's health under its channel's health gate (baking, healthy, unhealthy naming the alarms).
+    public var health: SiloHealth?
 
     /// The row of `report` at `now`.
     public init(_ report: StatusReport, now: Date) {
@@ -46,6 +48,7 @@ public struct SiloRow: Sendable, Equatable, Codable {
         startedAt = report.startedAt
         finishedAt = report.finishedAt
         events = report.events
+        health = report.health
     }
 
     /// What the table shows: `stale` wins over the state the silo last reported.

@@ -77,6 +77,9 @@ public enum StatusView {
                 + "starts again (stale after " + Age.format(seconds: Staleness.bound(
                     intervalSeconds: row.intervalSeconds, heartbeatSeconds: row.heartbeatSeconds)) + ")")
         }
+        if let health = row.health, health.state == .unhealthy, health.version == row.applied {
+            parts.append("unhealthy on \(health.version): " + oneLine(health.reason ?? health.alarms.joined(separator: ", ")))
+        }
         guard !parts.isEmpty else { return nil }
         return CellStyle.bold.apply(row.silo, color: color) + " "
             + row.condition.rawValue + ": " + parts.joined(separator: "; ")

@@ -116,4 +116,19 @@ import Testing
                                             force: true, by: Self.writer, now: Self.t0)
         #expect(forced.move.reason.hasSuffix("[forced past the quarantine of 1.1.0]"), "\(forced.move.reason)")
     }
+
+    @Test func ferryStatusNamesAnUnhealthySilosAlarms() throws {
+        var report = Fixture.report("silo-b")
+        report.health = SiloHealth(state: .unhealthy, version: try SemVer("1.2.0"), bakeStartedAt: "2026-12-01T12:00:00Z",
+                                   bakeSeconds: 600, alarms: ["webapp-errors"], watched: 1,
+                                   reason: "webapp-errors is ALARM: Threshold Crossed")
+        var healthy = Fixture.report("silo-a")
+        healthy.health = SiloHealth(state: .healthy, version: try SemVer("1.2.0"), bakeStartedAt: "2026-12-01T12:00:00Z",
+                                    bakeSeconds: 600, watched: 1)
+        let fleet = FleetStatus(pipeline: "webapp", now: Fixture.now, pointers: [], reports: [healthy, report])
+        let text = StatusView.render(fleet, color: false)
+        #expect(text.contains("\nsilo-b in-sync: unhealthy on 1.2.0: webapp-errors is ALARM: Threshold Crossed\n"), "\(text)")
+        #expect(!text.contains("silo-a in-sync"))
+        #expect(SiloRow(report, now: Fixture.now).health?.alarms == ["webapp-errors"])  // and in --json
+    }
 }
