@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator"]),
         .testTarget(name: "FleetTests", dependencies: ["Basics", "Bucket", "Fleet", "Manifest", "MemoryStore", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStore",
+            "Builder", "Agent", "Archive", "Basics", "Fleet", "AWS", "Bucket", "HTTP", "Manifest", "MemoryStacks", "MemoryStore",
             "TestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
         ]),
     ]
