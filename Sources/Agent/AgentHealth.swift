@@ -10,7 +10,9 @@ import Manifest
 extension Agent {
     /// Judges the health of the release applied from `channel` (the channel pointer the
     /// agent accepted) and keeps it for the report. Returns whether it changed (the report
-    /// is then due). No CloudWatch call without a gate, for a pin, or once a verdict is final.
+    /// is then due). No CloudWatch call without a gate, for a pin, or once a verdict is final;
+    /// no health at all from an agent without an alarm source (it cannot judge: the
+    /// controller then waits on it rather than count it healthy).
     func watchHealth(_ pipeline: String, channel: AcceptedDocument?, now: Date) -> Bool {
         let before = reporter.health[pipeline]
         let after = judgeHealth(pipeline, channel: channel, now: now, earlier: before)
@@ -20,7 +22,8 @@ extension Agent {
 
     private func judgeHealth(_ pipeline: String, channel: AcceptedDocument?, now: Date,
                              earlier: SiloHealth?) -> SiloHealth? {
-        guard let gate = channel?.rollout?.health, let channel, !(reporter.pinned[pipeline] ?? false) else { return nil }
+        guard let source = alarms, let gate = channel?.rollout?.health, let channel,
+              !(reporter.pinned[pipeline] ?? false) else { return nil }
         let applied: ReleaseRecord?
         do {
             applied = try journal.lastApplied(pipeline: pipeline)
@@ -38,7 +41,7 @@ extension Agent {
         }
         let alarms: [CloudWatch.Alarm]
         do {
-            alarms = try self.alarms?.alarms(of: gate) ?? []
+            alarms = try source.alarms(of: gate)
         } catch {
             // Keep baking: the controller waits rather than count an unseen silo healthy.
             logger.warning("the health gate cannot read the alarms: \(error)", metadata: ["pipeline": "\(pipeline)"])

@@ -32,7 +32,7 @@ import Testing
             ], channel: "canary", in: directory.path)
         }
 
-        func agent() throws -> Agent {
+        func agent(withAlarms: Bool = true) throws -> Agent {
             var flags = AgentSettings.Layer()
             flags.bucket = bucket.name
             flags.pipelines = ["webapp"]
@@ -55,7 +55,7 @@ import Testing
                          artifacts: SiloArtifacts(sharedBucket: bucket.name, scratch: settings.stateDirectory + "/artifacts",
                                                   fetch: SiloArtifacts.fetching(from: bucket),
                                                   destination: { _ throws(AgentError) in nil }),
-                         clock: clock, logger: logger, alarms: alarms)
+                         clock: clock, logger: logger, alarms: withAlarms ? alarms : nil)
         }
 
         func report() throws -> StatusReport? { try bucket.status(pipeline: "webapp", silo: "s1") }
@@ -173,5 +173,21 @@ import Testing
         world.clock.advance(60)
         #expect(agent.tick().map(\.kind) == [.applied])
         #expect(world.stacks.rollbackTriggers("app")?.alarmArns.count == 1)
+    }
+
+    @Test func anAgentWithoutAnAlarmSourceReportsNoHealth() throws {
+        let world = try World()
+        world.alarms.put("webapp-errors")
+        world.alarms.set("webapp-errors", .ok)
+        let agent = try world.agent(withAlarms: false)
+        #expect(agent.tick().map(\.kind) == [.applied])
+        try world.openWithGate(Self.gate)
+        #expect(agent.tick().map(\.kind) == [.applied])
+        world.clock.advance(3600)
+        _ = agent.tick()
+        // It cannot judge: no triggers, no health (the controller waits on it).
+        let report = try #require(try world.report())
+        #expect(report.applied == Self.v2 && report.health == nil)
+        #expect(world.stacks.rollbackTriggers("app") == nil && world.alarms.describeCalls == 0)
     }
 }
