@@ -1,5 +1,7 @@
 @testable import AWS
 import Foundation
+import HTTP
+import TestSupport
 import Testing
 
 /// `DescribeAlarms` answers read offline, in the shape of the CloudWatch API reference.
@@ -97,5 +99,23 @@ import Testing
         let none = CloudFormation.ChangeSetRequest(stackName: "app", changeSetName: "ferry-1", template: .body("{}"),
                                                    type: .update)
         #expect(!CloudFormation.parameters(of: none).contains { $0.name.hasPrefix("RollbackConfiguration") })
+    }
+}
+
+/// `DescribeAlarms` follows `NextToken` to the last page and asks for both alarm types, over
+/// HTTP against the test stand-in (Tests/Support/fault_proxy.py: moto answers in one page).
+@Suite struct CloudWatchPagingTests {
+    @Test func everyPageIsReadAndBothTypesAreAskedFor() throws {
+        let standIn = try FaultProxy()
+        let dir = try TemporaryDirectory()
+        let config = try AWSConfig.resolve(
+            endpointURL: standIn.endpoint + "/cloudwatch",
+            environment: ["HOME": dir.path, "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "s"],
+            http: HTTPClient())
+        let alarms = try CloudWatch(config: config).describeAlarms(prefix: "a-")
+        #expect(alarms.map(\.name) == ["a-1", "a-composite", "a-2"])
+        #expect(alarms.map(\.state) == [.ok, .alarm, .insufficientData])
+        #expect(alarms.map(\.kind) == [.metric, .composite, .metric])
+        #expect(try standIn.log().filter { $0.method == "POST" }.count == 2)
     }
 }

@@ -37,6 +37,28 @@ def origin_bytes(n):
     return PATTERN * full + PATTERN[:rest]
 
 
+def describe_alarms_page(form):
+    """CloudWatch DescribeAlarms in two pages (moto answers in one): page 1 has a metric and a
+    composite alarm and NextToken "page-2", page 2 one metric alarm. 400 unless both
+    AlarmTypes are asked for (without them CloudWatch answers metric alarms only)."""
+    if form.get("Action") != "DescribeAlarms":
+        return 400, b"only DescribeAlarms"
+    if (form.get("AlarmTypes.member.1"), form.get("AlarmTypes.member.2")) != ("MetricAlarm", "CompositeAlarm"):
+        return 400, b"<ErrorResponse><Error><Code>ValidationError</Code><Message>AlarmTypes missing</Message></Error></ErrorResponse>"
+
+    def alarm(name, state):
+        return ("<member><AlarmName>%s</AlarmName><AlarmArn>arn:aws:cloudwatch:us-east-1:111122223333:alarm:%s</AlarmArn>"
+                "<StateValue>%s</StateValue></member>" % (name, name, state))
+    if form.get("NextToken") is None:
+        metric, composite, token = alarm("a-1", "OK"), alarm("a-composite", "ALARM"), "<NextToken>page-2</NextToken>"
+    elif form.get("NextToken") == "page-2":
+        metric, composite, token = alarm("a-2", "INSUFFICIENT_DATA"), "", ""
+    else:
+        return 400, b"<ErrorResponse><Error><Code>InvalidNextToken</Code><Message>bad token</Message></Error></ErrorResponse>"
+    return 200, ("<DescribeAlarmsResponse><DescribeAlarmsResult><CompositeAlarms>%s</CompositeAlarms><MetricAlarms>%s"
+                 "</MetricAlarms>%s</DescribeAlarmsResult></DescribeAlarmsResponse>" % (composite, metric, token)).encode()
+
+
 def error_body(fault):
     code = fault.get("code", "SlowDown")
     message = fault.get("message", "injected by the test fault proxy")
@@ -158,6 +180,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
             raise _Handled()
+        if parts[0] == "cloudwatch" and self.command == "POST":
+            return self.small(*describe_alarms_page(dict(urllib.parse.parse_qsl(body.decode()))))
         # Stand-ins for EC2 instance metadata (IMDSv2) and the ECS container credentials
         # endpoint, which moto does not serve on a local port.
         if url.path == "/latest/api/token" and self.command == "PUT":
