@@ -22,10 +22,13 @@ public struct CloudFormation: Sendable {
         public var description: String?
         /// A service role for CloudFormation to act as.
         public var roleARN: String?
+        /// `REVERT_DRIFT`: a drift-aware change set, which compares the template with the
+        /// resources' actual state and brings drifted resources back to the template.
+        public var deploymentMode: String?
 
         public init(stackName: String, changeSetName: String, template: Template, type: ChangeSetType,
                     parameters: [Parameter] = [], capabilities: [String] = [], tags: [Tag] = [],
-                    description: String? = nil, roleARN: String? = nil) {
+                    description: String? = nil, roleARN: String? = nil, deploymentMode: String? = nil) {
             self.stackName = stackName
             self.changeSetName = changeSetName
             self.template = template
@@ -35,6 +38,7 @@ public struct CloudFormation: Sendable {
             self.tags = tags
             self.description = description
             self.roleARN = roleARN
+            self.deploymentMode = deploymentMode
         }
     }
 
@@ -52,6 +56,7 @@ public struct CloudFormation: Sendable {
         parameters.structures("Tags", request.tags.map { [("Key", $0.key), ("Value", $0.value)] })
         parameters.add("Description", request.description)
         parameters.add("RoleARN", request.roleARN)
+        parameters.add("DeploymentMode", request.deploymentMode)
         let result = try query.call("CreateChangeSet", parameters.items)
         return (result.value("Id") ?? "", result.value("StackId") ?? "")
     }

@@ -226,7 +226,9 @@ public final class Agent {
     public func tick() -> [PipelineOutcome] {
         settings.pipelines.map { pipeline in
             guard !stop.isRequested else { return PipelineOutcome(pipeline: pipeline, kind: .interrupted) }
-            return guarded(pipeline) { try reconcile(pipeline) } ?? PipelineOutcome(pipeline: pipeline, kind: .idle)
+            let outcome = guarded(pipeline) { try reconcile(pipeline) } ?? PipelineOutcome(pipeline: pipeline, kind: .idle)
+            if [.idle, .unchanged, .applied].contains(outcome.kind) { checkDriftIfDue(pipeline) }
+            return outcome
         }
     }
 
@@ -262,7 +264,7 @@ public final class Agent {
     }
 
     /// The CloudFormation of `region` (nil: the agent's), made once per region.
-    private func stackService(region: String?) -> any StackService {
+    func stackService(region: String?) -> any StackService {
         let key = region ?? ""
         if let service = services[key] { return service }
         let service = stackServices(region)

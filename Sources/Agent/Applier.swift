@@ -178,6 +178,17 @@ public final class Applier {
     /// release before (said in its description).
     private func changeSetRequest(name: String, type: ChangeSetType, spec: StackSpec, plan: DeployPlan,
                                   returning: Bool) throws -> ChangeSetRequest {
+        let template = try templateSource(for: spec)
+        let description = "ferry " + (returning ? "returning to the release before " : "")
+            + plan.target.describe(pipeline: plan.pipeline)
+        return ChangeSetRequest(stackName: spec.name, changeSetName: name, type: type, template: template,
+                                parameters: spec.parameters, tags: spec.tags, capabilities: spec.capabilities,
+                                description: String(description.prefix(1024)))
+    }
+
+    /// The template of `spec` as CreateChangeSet takes it: read from disk and checked
+    /// against its SHA-256, sent as a body, or by URL above CloudFormation's body limit.
+    func templateSource(for spec: StackSpec) throws -> TemplateSource {
         guard let bytes = FileManager.default.contents(atPath: spec.templatePath) else {
             throw AgentError(.template, "the template of \(spec.name) is missing: \(spec.templatePath); the release "
                 + "folder was removed or moved", next: .needsPerson, resource: spec.name)
@@ -202,10 +213,6 @@ public final class Applier {
             throw AgentError(.template, "the template \(spec.templatePath) is not UTF-8 text", next: .needsPerson,
                              resource: spec.name)
         }
-        let description = "ferry " + (returning ? "returning to the release before " : "")
-            + plan.target.describe(pipeline: plan.pipeline)
-        return ChangeSetRequest(stackName: spec.name, changeSetName: name, type: type, template: template,
-                                parameters: spec.parameters, tags: spec.tags, capabilities: spec.capabilities,
-                                description: String(description.prefix(1024)))
+        return template
     }
 }

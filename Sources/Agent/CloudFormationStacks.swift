@@ -53,7 +53,8 @@ public final class CloudFormationStacks: StackService {
             parameters: request.parameters.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) },
             capabilities: request.capabilities,
             tags: request.tags.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) },
-            description: request.description, roleARN: roleARN)
+            description: request.description, roleARN: roleARN,
+            deploymentMode: request.revertDrift ? "REVERT_DRIFT" : nil)
         return try sorted("CreateChangeSet \(request.changeSetName) of \(request.stackName)") { () throws(AWSError) in
             do throws(AWSError) {
                 return try client.createChangeSet(call).changeSetId
@@ -128,6 +129,28 @@ public final class CloudFormationStacks: StackService {
         let operation = operationEvents(in: fetched, stack: stack)
         guard let start = operation.last, isOperationStart(start) else { return [] }
         return operation.reversed()
+    }
+
+    public func detectDrift(stack: String) throws -> String {
+        try sorted("DetectStackDrift of \(stack)") { () throws(AWSError) in try client.detectStackDrift(stackName: stack) }
+    }
+
+    public func driftDetection(id: String) throws -> DriftDetection {
+        try sorted("DescribeStackDriftDetectionStatus \(id)") { () throws(AWSError) in
+            let status = try client.describeStackDriftDetectionStatus(detectionId: id)
+            return DriftDetection(status: DriftDetection.Status(rawValue: status.detectionStatus) ?? .inProgress,
+                                  stackDriftStatus: status.stackDriftStatus, reason: status.detectionStatusReason)
+        }
+    }
+
+    public func resourceDrifts(stack: String) throws -> [ResourceDrift] {
+        try sorted("DescribeStackResourceDrifts of \(stack)") { () throws(AWSError) in
+            try client.describeStackResourceDrifts(stackName: stack, statuses: ["MODIFIED", "DELETED"]).map {
+                ResourceDrift(stack: stack, logicalResourceId: $0.logicalResourceId, resourceType: $0.resourceType,
+                              status: $0.driftStatus,
+                              properties: $0.propertyDifferences.map { "\($0.propertyPath) \($0.differenceType)" })
+            }
+        }
     }
 
     // MARK: Errors

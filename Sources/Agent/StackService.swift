@@ -36,11 +36,27 @@ public protocol StackService {
     /// The stack's events not returned before, oldest first — on the first call, those of
     /// the operation running now. Only for the log, while the agent follows an operation.
     func recentEvents(stack: String) throws -> [StackEvent]
+    /// DetectStackDrift: starts a drift detection of the stack; returns its id.
+    func detectDrift(stack: String) throws -> String
+    /// DescribeStackDriftDetectionStatus of a detection `detectDrift` started.
+    func driftDetection(id: String) throws -> DriftDetection
+    /// DescribeStackResourceDrifts of the stack's last detection: its `MODIFIED` and
+    /// `DELETED` resources only.
+    func resourceDrifts(stack: String) throws -> [ResourceDrift]
 }
 
 extension StackService {
     /// No live events (a service that cannot page events cheaply).
     public func recentEvents(stack: String) throws -> [StackEvent] { [] }
+
+    /// A service without drift detection says so (`drift: off` needs none of these).
+    public func detectDrift(stack: String) throws -> String { throw Self.noDriftDetection }
+    public func driftDetection(id: String) throws -> DriftDetection { throw Self.noDriftDetection }
+    public func resourceDrifts(stack: String) throws -> [ResourceDrift] { throw Self.noDriftDetection }
+
+    private static var noDriftDetection: AgentError {
+        AgentError(.service, "this stack service cannot detect drift; set drift: off", next: .needsPerson)
+    }
 }
 
 /// A stack as DescribeStacks shows it.
@@ -156,6 +172,10 @@ public struct ChangeSetRequest: Equatable, Sendable {
     public var capabilities: [String]
     /// "ferry webapp 1.4.2 (channel stable, serial 42)", for people reading the console.
     public var description: String
+    /// A drift-aware change set (`DeploymentMode: REVERT_DRIFT`): CloudFormation compares
+    /// the template with the resources' actual state, so an unchanged template still
+    /// brings drifted resources back (`drift: revert`).
+    public var revertDrift = false
 
     public init(stackName: String, changeSetName: String, type: ChangeSetType, template: TemplateSource,
                 parameters: [String: String], tags: [String: String], capabilities: [String], description: String) {

@@ -29,6 +29,8 @@ public struct StatusFacts: Sendable {
     public var wave: AgentError?
     /// The silo's wave in its channel's rollout (`StatusReport.wave`).
     public var waveIndex: Int?
+    /// The last drift detection (`StatusReport.drift`).
+    public var drift: StatusReport.Drift?
     /// `.stopping` or `.stopped`: the agent was asked to stop (SIGTERM/SIGINT).
     public var stop: StatusReport.State?
 
@@ -69,6 +71,7 @@ public enum StatusBuilder {
     public static func report(_ facts: StatusFacts) -> StatusReport {
         var report = judge(facts)
         report.wave = facts.waveIndex
+        report.drift = facts.drift
         if let stop = facts.stop { report.state = stop }
         return report
     }

@@ -50,6 +50,9 @@ public final class StatusReporter {
     var waveWait: [String: AgentError] = [:]
     /// Each pipeline's wave in its channel's rollout, when the channel has one.
     var waveIndex: [String: Int] = [:]
+    /// Each pipeline's last drift detection (`Agent.checkDriftIfDue`); until this process
+    /// has run one, the last report's is kept.
+    var drift: [String: StatusReport.Drift] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
@@ -72,6 +75,7 @@ public final class StatusReporter {
             refusals: refusals, misconfiguration: misconfiguration, waiting: waiting, wave: waveWait[pipeline], stop: stop)
         var withWave = facts
         withWave.waveIndex = waveIndex[pipeline]
+        if let known = drift[pipeline] { withWave.drift = known } else { withWave.drift = try lastReport(pipeline)?.drift }
         let report = StatusBuilder.report(withWave)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {

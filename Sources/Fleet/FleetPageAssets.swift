@@ -13,7 +13,8 @@ enum FleetPageAssets {
     .flag{font-size:.85em;padding:0 4px;border-radius:3px;white-space:nowrap}.stale{background:#8e24aa;color:#fff}
     .pinned{background:#ffcc80}.expiring{background:#ffe082}td.expiring{font-weight:600}
     .failure{max-width:40em;word-break:break-word}.warning{background:#fff3cd;padding:4px 8px}
-    .unreadable{background:#fde0e0;padding:4px 8px}ol.timeline{padding-left:1.2em}.key{font-family:monospace}
+    .unreadable{background:#fde0e0;padding:4px 8px}.flag.drifted,span.drifted{background:#ef6c00;color:#fff}
+    .drift{font-size:.9em}.wave{text-align:center}ol.timeline{padding-left:1.2em}.key{font-family:monospace}
     """
 
     /// Applies `#channel=…&version=…&state=…&q=…` (or the same as a query) on load, keeps

@@ -25,6 +25,10 @@ public struct SiloRow: Sendable, Equatable, Codable {
     public var finishedAt: String?
     /// The last stack events the silo reported, oldest first (the runbook reads them here).
     public var events: [StatusReport.Event]
+    /// The silo's wave in its channel's rollout, when the channel has one.
+    public var wave: Int?
+    /// The silo's last drift detection, when its agent detects drift.
+    public var drift: StatusReport.Drift?
 
     /// The row of `report` at `now`.
     public init(_ report: StatusReport, now: Date) {
@@ -46,6 +50,16 @@ public struct SiloRow: Sendable, Equatable, Codable {
         startedAt = report.startedAt
         finishedAt = report.finishedAt
         events = report.events
+        wave = report.wave
+        drift = report.drift
+    }
+
+    /// `2 drifted`, `reverted 2`, `in sync`, `error`; nil without drift detection.
+    public var driftSummary: String? {
+        guard let drift else { return nil }
+        if drift.error != nil, drift.resources.isEmpty { return "error" }
+        if drift.resources.isEmpty { return "in sync" }
+        return drift.revertedAt == nil ? "\(drift.resources.count) drifted" : "reverted \(drift.resources.count)"
     }
 
     /// What the table shows: `stale` wins over the state the silo last reported.

@@ -102,6 +102,9 @@ public struct StatusReport: FerryDocument, Equatable {
     /// The silo's wave (0-based) in its channel's rollout, when the channel has one: the
     /// rollout controller groups the reports by it.
     public var wave: Int?
+    /// What the agent's last drift detection found (`drift: report | revert`); absent when
+    /// drift detection is off or has not run (`StatusReport+Drift.swift`).
+    public var drift: Drift?
 
     public init(pipeline: String, silo: String, channel: String, pinned: Bool = false, target: SemVer? = nil,
                 applied: SemVer? = nil, state: State, error: Failure? = nil, reportedAt: String,
@@ -137,6 +140,7 @@ public struct StatusReport: FerryDocument, Equatable {
         try Check.nonNegative(intervalSeconds, "intervalSeconds")
         if let heartbeatSeconds { try Check.nonNegative(heartbeatSeconds, "heartbeatSeconds") }
         if let wave { try Check.nonNegative(wave, "wave") }
+        try drift?.validate()
         if [.failed, .refused, .misconfigured, .expired].contains(state) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")
