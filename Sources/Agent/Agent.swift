@@ -31,6 +31,9 @@ public final class Agent {
     private let stackServices: StackServices
     let artifacts: SiloArtifacts
     private var services: [String: any StackService] = [:]
+    /// What the change sets of each pipeline's deployment in this process change, by
+    /// stack (`PipelineOutcome.changes`).
+    var changeSets: [String: [String: [ResourceChange]]] = [:]
     /// What a rollout's waves look at: the silo's name, and its account and region when
     /// the name is `<account id>-<region>` (the default name) or the settings give a region.
     public var facts: SiloFacts {
@@ -251,7 +254,7 @@ public final class Agent {
     // MARK: Applying
 
     func applier(for pipeline: String) -> Applier {
-        Applier(journal: journal, clock: clock, timing: timing,
+        let applier = Applier(journal: journal, clock: clock, timing: timing,
                 templateURL: { [artifacts] sha256, region in try artifacts.templateURL(sha256: sha256, region: region) },
                 services: { [unowned self] region in stackService(region: region) },
                 onChange: { [unowned self] _ in report(pipeline) },
@@ -261,6 +264,10 @@ public final class Agent {
                             "status": "\(event.status)", "eventTime": "\(event.time)"])
                 },
                 stopRequested: { [stop] in stop.isRequested })
+        applier.onChangeSet = { [unowned self] stack, changeSet in
+            changeSets[pipeline, default: [:]][stack] = changeSet.changes
+        }
+        return applier
     }
 
     /// The CloudFormation of `region` (nil: the agent's), made once per region.

@@ -20,6 +20,9 @@ public final class Applier {
     private let onChange: (DeploymentState) -> Void
     private let onEvent: (StackEvent) -> Void
     private let stopRequested: () -> Bool
+    /// Each change set of the release's own stacks (not those returning to the release
+    /// before) once CloudFormation has computed it: its stack and what it changes.
+    var onChangeSet: (_ stack: String, _ changeSet: ObservedChangeSet) -> Void = { _, _ in }
 
     /// - Parameters:
     ///   - templateURL: the S3 URL of the template with this SHA-256 in the silo's artifact
@@ -154,7 +157,11 @@ public final class Applier {
                                                    returning: machine.state.phase != .forward)
                 return machine.changeSetCreated(id: try service.createChangeSet(request))
             case .awaitChangeSet(let name):
-                return machine.changeSetPolled(try service.describeChangeSet(stack: stack, name: name))
+                let changeSet = try service.describeChangeSet(stack: stack, name: name)
+                if let changeSet, changeSet.status == .createComplete, machine.state.phase == .forward {
+                    onChangeSet(stack, changeSet)
+                }
+                return machine.changeSetPolled(changeSet)
             case .executeChangeSet(let name):
                 try service.executeChangeSet(stack: stack, name: name)
                 return machine.changeSetExecuted(now: clock.now())

@@ -68,9 +68,13 @@ public final class CloudFormationStacks: StackService {
         try sorted("DescribeChangeSet \(name) of \(stack)") { () throws(AWSError) in
             do throws(AWSError) {
                 let set = try client.describeChangeSet(stackName: stack, changeSetName: name)
-                return ObservedChangeSet(name: set.changeSetName, status: ChangeSetStatus(set.status),
-                                         executionStatus: ExecutionStatus(set.executionStatus ?? ""),
-                                         statusReason: set.statusReason)
+                var observed = ObservedChangeSet(name: set.changeSetName, status: ChangeSetStatus(set.status),
+                                                 executionStatus: ExecutionStatus(set.executionStatus ?? ""),
+                                                 statusReason: set.statusReason)
+                observed.changes = set.changes.map {
+                    ResourceChange(action: $0.action, logicalResourceId: $0.logicalResourceId, resourceType: $0.resourceType)
+                }
+                return observed
             } catch where Self.isMissing(error) {
                 return nil
             }

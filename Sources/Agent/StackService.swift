@@ -98,6 +98,9 @@ public struct ObservedChangeSet: Equatable, Sendable {
     public var status: ChangeSetStatus
     public var executionStatus: ExecutionStatus
     public var statusReason: String?
+    /// The resources it adds, modifies or removes (DescribeChangeSet's `Changes`; empty
+    /// from ListChangeSets).
+    public var changes: [ResourceChange] = []
 
     public init(name: String, status: ChangeSetStatus, executionStatus: ExecutionStatus, statusReason: String? = nil) {
         self.name = name
@@ -112,6 +115,20 @@ public struct ObservedChangeSet: Equatable, Sendable {
     public var isNoChange: Bool {
         guard status == .failed, let reason = statusReason else { return false }
         return CloudFormation.isNoChangesMessage(reason)
+    }
+}
+
+/// One resource a change set changes.
+public struct ResourceChange: Codable, Equatable, Sendable {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    public var action: String
+    public var logicalResourceId: String
+    public var resourceType: String
+
+    public init(action: String, logicalResourceId: String, resourceType: String) {
+        self.action = action
+        self.logicalResourceId = logicalResourceId
+        self.resourceType = resourceType
     }
 }
 
