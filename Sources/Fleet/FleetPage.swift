@@ -53,6 +53,7 @@ public enum FleetPage {
         return "<nav id=\"filters\">" + select("channel", "Channel", channels)
             + select("version", "Version", versions.map(\.description))
             + select("state", "State", SiloCondition.allCases.map(\.rawValue))
+            + select("drift", "Drift", ["drifted", "in-sync", "unchecked"])
             + "<label>Search <input id=\"f-q\" data-filter=\"q\" type=\"search\" placeholder=\"silo or account\"></label>"
             + "<span id=\"shown\"></span></nav>\n"
     }
@@ -100,7 +101,7 @@ public enum FleetPage {
                 + ": \(escape(error.message))"
         }
         return "<tr class=\"silo\" data-channel=\"\(escape(row.channel))\" data-version=\"\(escape(versions.joined(separator: " ")))\" "
-            + "data-state=\"\(states)\" data-q=\"\(escape((row.silo + " " + (account ?? "")).lowercased()))\">"
+            + "data-state=\"\(states)\" data-drift=\"\(driftState(row))\" data-q=\"\(escape((row.silo + " " + (account ?? "")).lowercased()))\">"
             + "<td class=\"name\">\(escape(row.silo))</td><td>\(escape(account ?? "-"))</td>"
             + "<td>\(escape(row.channel))</td><td>\(escape(row.target?.description ?? "-"))</td>"
             + "<td>\(escape(row.applied?.description ?? "-"))</td>"
@@ -108,6 +109,13 @@ public enum FleetPage {
             + "<td class=\"state s-\(row.reportedState.rawValue)\">\(row.reportedState.rawValue)</td>"
             + "<td>\(Age.format(seconds: row.ageSeconds))</td><td>\(flags.joined(separator: " "))</td>"
             + "<td class=\"failure\">\(failure)</td><td class=\"drift\">\(drift(row))</td></tr>\n"
+    }
+
+    /// What the drift filter matches: `drifted` (drift still there), `in-sync` (checked:
+    /// none, or reverted), `unchecked` (the agent does not detect drift).
+    static func driftState(_ row: SiloRow) -> String {
+        guard let drift = row.drift else { return "unchecked" }
+        return drift.isDrifted ? "drifted" : "in-sync"
     }
 
     /// The drift cell: a summary, each drifted resource with its difference in the tooltip.

@@ -17,7 +17,7 @@ enum FleetPageAssets {
     .drift{font-size:.9em}.wave{text-align:center}ol.timeline{padding-left:1.2em}.key{font-family:monospace}
     """
 
-    /// Applies `#channel=…&version=…&state=…&q=…` (or the same as a query) on load, keeps
+    /// Applies `#channel=…&version=…&state=…&drift=…&q=…` (or the same as a query) on load, keeps
     /// the fragment in step with the controls, and hides the silo rows that do not match.
     static let script = """
     (function(){
@@ -30,6 +30,7 @@ enum FleetPageAssets {
         var ok=(!f.channel||d.channel.toLowerCase()===f.channel)
           &&(!f.version||d.version.split(' ').indexOf(f.version)>=0)
           &&(!f.state||d.state.split(' ').indexOf(f.state)>=0)
+          &&(!f.drift||d.drift===f.drift)
           &&(!f.q||d.q.indexOf(f.q)>=0);
         r.hidden=!ok;if(ok)shown++;}
       document.getElementById('shown').textContent=shown+' of '+rows.length+' silos shown';

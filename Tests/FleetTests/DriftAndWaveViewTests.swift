@@ -64,5 +64,11 @@ struct DriftAndWaveViewTests {
             + "<br><i title=\"/Properties/VisibilityTimeout NOT_EQUAL\">webapp-app/Queue</i> AWS::SQS::Queue <b>MODIFIED</b>"))
         #expect(html.contains("<span title=\"checked \(Self.checked), reverted \(Self.checked)\">reverted 1</span>"))
         #expect(html.components(separatedBy: "flag drifted").count == 2)  // only silo-a is still drifted
+        // The drift filter: what each row matches on, and its choices.
+        #expect(html.contains("data-state=\"in-sync\" data-drift=\"drifted\" data-q=\"silo-a \""))
+        #expect(html.contains("data-state=\"in-sync\" data-drift=\"in-sync\" data-q=\"silo-b \""))
+        #expect(html.contains("data-state=\"in-sync\" data-drift=\"unchecked\" data-q=\"silo-c \""))
+        #expect(html.contains("<select id=\"f-drift\" data-filter=\"drift\"><option value=\"\">all</option>"
+            + "<option value=\"drifted\">drifted</option>"))
     }
 }
