@@ -26,7 +26,7 @@ forwarded (moto: no changes, as AWS).
 Control: GET /__log__ -> [{"action", "stack", "changeSet", "forwarded", "deploymentMode"}];
 POST /__drift__ as above. Prints its port on the first line of stdout.
 """
-import argparse, json, sys, threading, time, urllib.parse, uuid
+import argparse, json, threading, urllib.parse, uuid
 
 import cloudformation_failure_standin as base
 
