@@ -179,8 +179,7 @@ public final class Applier {
         }
     }
 
-    /// The CreateChangeSet request for `spec`: the template read from disk and checked
-    /// against its SHA-256, sent as a body, or by URL above CloudFormation's body limit.
+    /// The CreateChangeSet request for `spec`, its template from `templateSource`.
     /// `returning`: the deployment failed and this change set returns a stack to the
     /// release before (said in its description).
     private func changeSetRequest(name: String, type: ChangeSetType, spec: StackSpec, plan: DeployPlan,
