@@ -26,11 +26,14 @@ public struct CloudFormation: Sendable {
         /// the operation, or for `monitoringTimeInMinutes` (0–180) after it, rolls the stack back.
         public var rollbackAlarmArns: [String]
         public var monitoringTimeInMinutes: Int?
+        /// `REVERT_DRIFT`: a drift-aware change set, which compares the template with the
+        /// resources' actual state and brings drifted resources back to the template.
+        public var deploymentMode: String?
 
         public init(stackName: String, changeSetName: String, template: Template, type: ChangeSetType,
                     parameters: [Parameter] = [], capabilities: [String] = [], tags: [Tag] = [],
-                    description: String? = nil, roleARN: String? = nil, rollbackAlarmArns: [String] = [],
-                    monitoringTimeInMinutes: Int? = nil) {
+                    description: String? = nil, roleARN: String? = nil, deploymentMode: String? = nil,
+                    rollbackAlarmArns: [String] = [], monitoringTimeInMinutes: Int? = nil) {
             self.rollbackAlarmArns = rollbackAlarmArns
             self.monitoringTimeInMinutes = monitoringTimeInMinutes
             self.stackName = stackName
@@ -42,6 +45,7 @@ public struct CloudFormation: Sendable {
             self.tags = tags
             self.description = description
             self.roleARN = roleARN
+            self.deploymentMode = deploymentMode
         }
     }
 
@@ -65,6 +69,7 @@ public struct CloudFormation: Sendable {
         parameters.structures("Tags", request.tags.map { [("Key", $0.key), ("Value", $0.value)] })
         parameters.add("Description", request.description)
         parameters.add("RoleARN", request.roleARN)
+        parameters.add("DeploymentMode", request.deploymentMode)
         parameters.structures("RollbackConfiguration.RollbackTriggers", request.rollbackAlarmArns.map {
             [("Arn", $0), ("Type", "AWS::CloudWatch::Alarm")]
         })

@@ -33,6 +33,9 @@ public final class Agent {
     /// The silo's CloudWatch alarms, for the rollout's health gate (nil: no gate is judged).
     let alarms: (any AlarmSource)?
     private var services: [String: any StackService] = [:]
+    /// What the change sets of each pipeline's deployment in this process change, by
+    /// stack (`PipelineOutcome.changes`).
+    var changeSets: [String: [String: [ResourceChange]]] = [:]
     /// What a rollout's waves look at: the silo's name, and its account and region when
     /// the name is `<account id>-<region>` (the default name) or the settings give a region.
     public var facts: SiloFacts {
@@ -231,7 +234,9 @@ public final class Agent {
     public func tick() -> [PipelineOutcome] {
         settings.pipelines.map { pipeline in
             guard !stop.isRequested else { return PipelineOutcome(pipeline: pipeline, kind: .interrupted) }
-            return guarded(pipeline) { try reconcile(pipeline) } ?? PipelineOutcome(pipeline: pipeline, kind: .idle)
+            let outcome = guarded(pipeline) { try reconcile(pipeline) } ?? PipelineOutcome(pipeline: pipeline, kind: .idle)
+            if [.idle, .unchanged, .applied].contains(outcome.kind) { checkDriftIfDue(pipeline) }
+            return outcome
         }
     }
 
@@ -254,7 +259,7 @@ public final class Agent {
     // MARK: Applying
 
     func applier(for pipeline: String) -> Applier {
-        Applier(journal: journal, clock: clock, timing: timing,
+        let applier = Applier(journal: journal, clock: clock, timing: timing,
                 templateURL: { [artifacts] sha256, region in try artifacts.templateURL(sha256: sha256, region: region) },
                 services: { [unowned self] region in stackService(region: region) },
                 rollbackTriggers: { [unowned self] plan, region in try rollbackTriggers(for: plan, region: region) },
@@ -265,10 +270,14 @@ public final class Agent {
                             "status": "\(event.status)", "eventTime": "\(event.time)"])
                 },
                 stopRequested: { [stop] in stop.isRequested })
+        applier.onChangeSet = { [unowned self] stack, changeSet in
+            changeSets[pipeline, default: [:]][stack] = changeSet.changes
+        }
+        return applier
     }
 
     /// The CloudFormation of `region` (nil: the agent's), made once per region.
-    private func stackService(region: String?) -> any StackService {
+    func stackService(region: String?) -> any StackService {
         let key = region ?? ""
         if let service = services[key] { return service }
         let service = stackServices(region)

@@ -37,6 +37,9 @@ public struct PipelineOutcome: Equatable, Sendable {
     public var kind: Kind
     public var target: SemVer?
     public var error: AgentError?
+    /// What the deployment's change sets changed (this process saw them), for an
+    /// `applied` or `failed` outcome.
+    public var changes: ChangeSummary?
 
     public init(pipeline: String, kind: Kind, target: SemVer? = nil, error: AgentError? = nil) {
         self.pipeline = pipeline
@@ -170,6 +173,7 @@ extension Agent {
             report(pipeline, refusals: problems)
             return PipelineOutcome(pipeline: pipeline, kind: .refused, target: target.version, error: error)
         }
+        changeSets[pipeline] = nil
         let outcome = try applier(for: pipeline).apply(plan)
         return finish(pipeline, target: target, outcome: outcome, problems: problems)
     }
@@ -205,7 +209,7 @@ extension Agent {
     func finish(_ pipeline: String, target: Target?, outcome: DeployOutcome, problems: [AgentError]) -> PipelineOutcome {
         var metadata: Logger.Metadata = ["pipeline": "\(pipeline)"]
         if let target { metadata["version"] = "\(target.version)"; metadata["serial"] = "\(target.serial)" }
-        let result: PipelineOutcome
+        var result: PipelineOutcome
         var stopping = false
         switch outcome {
         case .applied(let changed, let unchanged):
@@ -233,6 +237,9 @@ extension Agent {
         case .superseded:
             logger.notice("superseded by a newer target", metadata: metadata)
             result = PipelineOutcome(pipeline: pipeline, kind: .superseded, target: target?.version)
+        }
+        if result.kind == .applied || result.kind == .failed {
+            result.changes = changeSets.removeValue(forKey: pipeline).map(ChangeSummary.init)
         }
         do {
             store.prune(pipeline: pipeline, keeping: try journal.pathsInUse(pipeline: pipeline))

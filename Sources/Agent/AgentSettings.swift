@@ -40,6 +40,8 @@ public struct AgentSettings: Equatable, Sendable {
     public var parameters: [String: [String: String]]
     /// This silo's tags, which a channel's rollout waves may select on (`tags:` in the file).
     public var tags: [String: String] = [:]
+    /// Drift detection: off, report or revert; how often; which resource types to leave out.
+    public var drift = DriftSettings()
     public var limits: ExtractLimits
     public var logFormat: LogFormat
     public var logLevel: String
@@ -92,6 +94,10 @@ extension AgentSettings {
         /// `STACK.KEY=VALUE` overrides are merged key by key across layers.
         public var parameters: [String: [String: String]] = [:]
         public var tags: [String: String] = [:]
+        /// `off`, `report` or `revert`; a duration; resource types (`AWS::IAM::*`).
+        public var drift: String?
+        public var driftInterval: String?
+        public var driftExclude: [String]?
         public var maxEntries: String?
         public var maxUnpackedBytes: String?
         public var maxRatio: String?
@@ -173,6 +179,8 @@ extension AgentSettings {
             region: first(\.region), profile: first(\.profile), endpointURL: first(\.endpointURL))
         var tagged = settings
         for layer in layers.reversed() { tagged.tags.merge(layer.tags) { $1 } }
+        tagged.drift = try driftSettings(mode: first(\.drift), interval: first(\.driftInterval),
+                                         exclude: first(\.driftExclude))
         try tagged.validate()
         return tagged
     }
@@ -214,6 +222,28 @@ extension AgentSettings {
             throw AgentError(.configuration, "unpack limits must be positive (max-entries, max-unpacked-bytes, "
                 + "max-ratio >= 1)", next: .needsPerson)
         }
+    }
+
+    /// The drift settings from their texts (nil: the default).
+    static func driftSettings(mode: String?, interval: String?, exclude: [String]?) throws(AgentError) -> DriftSettings {
+        var drift = DriftSettings(excludedTypes: exclude ?? [])
+        if let mode {
+            guard let parsed = DriftMode(rawValue: mode.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw AgentError(.configuration, "drift '\(mode)' is not a drift mode; use off, report or revert",
+                                 next: .needsPerson)
+            }
+            drift.mode = parsed
+        }
+        if let interval { drift.interval = try seconds(interval, setting: "drift interval") }
+        guard drift.interval >= 0, drift.interval <= 7 * 86_400 else {
+            throw AgentError(.configuration, "the drift interval must be between 0 and 7 days (e.g. 1h)",
+                             next: .needsPerson)
+        }
+        for type in drift.excludedTypes where type.split(separator: "::").count < 2 && type != "*" {
+            throw AgentError(.configuration, "drift-exclude '\(type)' is not a resource type; write e.g. "
+                + "AWS::SQS::Queue or AWS::IAM::*", next: .needsPerson)
+        }
+        return drift
     }
 
     /// Seconds from `30`, `30s`, `2m` or `1h`.

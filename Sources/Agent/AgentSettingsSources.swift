@@ -9,7 +9,8 @@ extension AgentSettings.Layer {
         "bucket", "prefix", "pipelines", "channel", "silo", "trust", "state-dir", "interval", "pin-interval",
         "heartbeat", "deploy-role-arn",
         "cloudformation-role-arn", "stack-prefix", "parameters", "max-entries", "max-unpacked-bytes", "max-ratio",
-        "log-format", "log-level", "region", "profile", "endpoint-url", "tags",
+        "log-format", "log-level", "region", "profile", "endpoint-url", "tags", "drift", "drift-interval",
+        "drift-exclude",
     ]
 
     /// The settings of a YAML file (`file` names it in errors):
@@ -61,6 +62,9 @@ extension AgentSettings.Layer {
                     throw AgentError(.configuration, "\(at) must map tag keys to values, like {tier: gold}", next: .needsPerson)
                 }
                 for (tag, text) in pairs { layer.tags[tag.string ?? ""] = try scalar(text, "\(at).\(tag.string ?? "")") }
+            case "drift": layer.drift = try scalar(value, at)
+            case "drift-interval": layer.driftInterval = try scalar(value, at)
+            case "drift-exclude": layer.driftExclude = try list(value, at, commas: true)
             case "max-entries": layer.maxEntries = try scalar(value, at)
             case "max-unpacked-bytes": layer.maxUnpackedBytes = try scalar(value, at)
             case "max-ratio": layer.maxRatio = try scalar(value, at)
@@ -81,7 +85,8 @@ extension AgentSettings.Layer {
     /// `FERRY_CHANNEL`, `FERRY_SILO`, `FERRY_TRUST` (spaces), `FERRY_STATE_DIR`,
     /// `FERRY_INTERVAL`, `FERRY_PIN_INTERVAL`, `FERRY_HEARTBEAT`, `FERRY_DEPLOY_ROLE_ARN`, `FERRY_CLOUDFORMATION_ROLE_ARN`,
     /// `FERRY_STACK_PREFIX`, `FERRY_PARAMETERS` (spaces), `FERRY_MAX_ENTRIES`,
-    /// `FERRY_MAX_UNPACKED_BYTES`, `FERRY_MAX_RATIO`, `FERRY_LOG_FORMAT`, `FERRY_LOG_LEVEL`.
+    /// `FERRY_MAX_UNPACKED_BYTES`, `FERRY_MAX_RATIO`, `FERRY_LOG_FORMAT`, `FERRY_LOG_LEVEL`,
+    /// `FERRY_DRIFT`, `FERRY_DRIFT_INTERVAL`, `FERRY_DRIFT_EXCLUDE` (commas).
     public static func environment(_ environment: [String: String]) throws(AgentError) -> Self {
         func value(_ name: String) -> String? {
             environment["FERRY_" + name].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
@@ -107,6 +112,9 @@ extension AgentSettings.Layer {
         layer.artifactBucket = value("ARTIFACT_BUCKET")
         layer.stackPrefix = value("STACK_PREFIX")
         try layer.addParameters(words("PARAMETERS", commas: false) ?? [], from: "FERRY_PARAMETERS")
+        layer.drift = value("DRIFT")
+        layer.driftInterval = value("DRIFT_INTERVAL")
+        layer.driftExclude = words("DRIFT_EXCLUDE", commas: true)
         layer.maxEntries = value("MAX_ENTRIES")
         layer.maxUnpackedBytes = value("MAX_UNPACKED_BYTES")
         layer.maxRatio = value("MAX_RATIO")

@@ -21,6 +21,9 @@ public final class Applier {
     private let onEvent: (StackEvent) -> Void
     private let stopRequested: () -> Bool
     private let rollbackTriggers: (_ plan: DeployPlan, _ region: String?) throws -> RollbackTriggers?
+    /// Each change set of the release's own stacks (not those returning to the release
+    /// before) once CloudFormation has computed it: its stack and what it changes.
+    var onChangeSet: (_ stack: String, _ changeSet: ObservedChangeSet) -> Void = { _, _ in }
 
     /// - Parameters:
     ///   - templateURL: the S3 URL of the template with this SHA-256 in the silo's artifact
@@ -159,7 +162,11 @@ public final class Applier {
                                                    returning: machine.state.phase != .forward)
                 return machine.changeSetCreated(id: try service.createChangeSet(request))
             case .awaitChangeSet(let name):
-                return machine.changeSetPolled(try service.describeChangeSet(stack: stack, name: name))
+                let changeSet = try service.describeChangeSet(stack: stack, name: name)
+                if let changeSet, changeSet.status == .createComplete, machine.state.phase == .forward {
+                    onChangeSet(stack, changeSet)
+                }
+                return machine.changeSetPolled(changeSet)
             case .executeChangeSet(let name):
                 try service.executeChangeSet(stack: stack, name: name)
                 return machine.changeSetExecuted(now: clock.now())
@@ -177,12 +184,31 @@ public final class Applier {
         }
     }
 
-    /// The CreateChangeSet request for `spec`: the template read from disk and checked
-    /// against its SHA-256, sent as a body, or by URL above CloudFormation's body limit.
+    /// The CreateChangeSet request for `spec`, its template from `templateSource`.
     /// `returning`: the deployment failed and this change set returns a stack to the
     /// release before (said in its description).
     private func changeSetRequest(name: String, type: ChangeSetType, spec: StackSpec, plan: DeployPlan,
                                   returning: Bool) throws -> ChangeSetRequest {
+        let template = try templateSource(for: spec)
+        let description = "ferry " + (returning ? "returning to the release before " : "")
+            + plan.target.describe(pipeline: plan.pipeline)
+        let triggers: RollbackTriggers?
+        do {
+            triggers = returning ? nil : try rollbackTriggers(plan, spec.region)
+        } catch let error as AgentError {
+            throw error
+        } catch {
+            throw AgentError(.service, "no rollback triggers for \(spec.name): \(error)", next: .transient,
+                             resource: spec.name, cause: error)
+        }
+        return ChangeSetRequest(stackName: spec.name, changeSetName: name, type: type, template: template,
+                                parameters: spec.parameters, tags: spec.tags, capabilities: spec.capabilities,
+                                description: String(description.prefix(1024)), rollbackTriggers: triggers)
+    }
+
+    /// The template of `spec` as CreateChangeSet takes it: read from disk and checked
+    /// against its SHA-256, sent as a body, or by URL above CloudFormation's body limit.
+    func templateSource(for spec: StackSpec) throws -> TemplateSource {
         guard let bytes = FileManager.default.contents(atPath: spec.templatePath) else {
             throw AgentError(.template, "the template of \(spec.name) is missing: \(spec.templatePath); the release "
                 + "folder was removed or moved", next: .needsPerson, resource: spec.name)
@@ -207,19 +233,6 @@ public final class Applier {
             throw AgentError(.template, "the template \(spec.templatePath) is not UTF-8 text", next: .needsPerson,
                              resource: spec.name)
         }
-        let description = "ferry " + (returning ? "returning to the release before " : "")
-            + plan.target.describe(pipeline: plan.pipeline)
-        let triggers: RollbackTriggers?
-        do {
-            triggers = returning ? nil : try rollbackTriggers(plan, spec.region)
-        } catch let error as AgentError {
-            throw error
-        } catch {
-            throw AgentError(.service, "no rollback triggers for \(spec.name): \(error)", next: .transient,
-                             resource: spec.name, cause: error)
-        }
-        return ChangeSetRequest(stackName: spec.name, changeSetName: name, type: type, template: template,
-                                parameters: spec.parameters, tags: spec.tags, capabilities: spec.capabilities,
-                                description: String(description.prefix(1024)), rollbackTriggers: triggers)
+        return template
     }
 }

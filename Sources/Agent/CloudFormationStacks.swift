@@ -54,6 +54,7 @@ public final class CloudFormationStacks: StackService {
             capabilities: request.capabilities,
             tags: request.tags.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) },
             description: request.description, roleARN: roleARN,
+            deploymentMode: request.revertDrift ? "REVERT_DRIFT" : nil,
             rollbackAlarmArns: request.rollbackTriggers?.alarmArns ?? [],
             monitoringTimeInMinutes: request.rollbackTriggers?.monitoringMinutes)
         return try sorted("CreateChangeSet \(request.changeSetName) of \(request.stackName)") { () throws(AWSError) in
@@ -69,9 +70,13 @@ public final class CloudFormationStacks: StackService {
         try sorted("DescribeChangeSet \(name) of \(stack)") { () throws(AWSError) in
             do throws(AWSError) {
                 let set = try client.describeChangeSet(stackName: stack, changeSetName: name)
-                return ObservedChangeSet(name: set.changeSetName, status: ChangeSetStatus(set.status),
-                                         executionStatus: ExecutionStatus(set.executionStatus ?? ""),
-                                         statusReason: set.statusReason)
+                var observed = ObservedChangeSet(name: set.changeSetName, status: ChangeSetStatus(set.status),
+                                                 executionStatus: ExecutionStatus(set.executionStatus ?? ""),
+                                                 statusReason: set.statusReason)
+                observed.changes = set.changes.map {
+                    ResourceChange(action: $0.action, logicalResourceId: $0.logicalResourceId, resourceType: $0.resourceType)
+                }
+                return observed
             } catch where Self.isMissing(error) {
                 return nil
             }
@@ -130,6 +135,28 @@ public final class CloudFormationStacks: StackService {
         let operation = operationEvents(in: fetched, stack: stack)
         guard let start = operation.last, isOperationStart(start) else { return [] }
         return operation.reversed()
+    }
+
+    public func detectDrift(stack: String) throws -> String {
+        try sorted("DetectStackDrift of \(stack)") { () throws(AWSError) in try client.detectStackDrift(stackName: stack) }
+    }
+
+    public func driftDetection(id: String) throws -> DriftDetection {
+        try sorted("DescribeStackDriftDetectionStatus \(id)") { () throws(AWSError) in
+            let status = try client.describeStackDriftDetectionStatus(detectionId: id)
+            return DriftDetection(status: DriftDetection.Status(rawValue: status.detectionStatus) ?? .inProgress,
+                                  stackDriftStatus: status.stackDriftStatus, reason: status.detectionStatusReason)
+        }
+    }
+
+    public func resourceDrifts(stack: String) throws -> [ResourceDrift] {
+        try sorted("DescribeStackResourceDrifts of \(stack)") { () throws(AWSError) in
+            try client.describeStackResourceDrifts(stackName: stack, statuses: ["MODIFIED", "DELETED"]).map {
+                ResourceDrift(stack: stack, logicalResourceId: $0.logicalResourceId, resourceType: $0.resourceType,
+                              status: $0.driftStatus,
+                              properties: $0.propertyDifferences.map { "\($0.propertyPath) \($0.differenceType)" })
+            }
+        }
     }
 
     // MARK: Errors

@@ -24,6 +24,9 @@ public struct AgentNotification: Sendable, Equatable, Codable {
     /// The stack or resource at fault, when there is one.
     public var resource: String?
     public var reason: String?
+    /// What the release's change sets added, modified and removed here (absent when the
+    /// agent did not see them: a deployment resumed after a restart).
+    public var changes: ChangeSummary?
     /// The CloudFormation console, on this silo's stacks.
     public var consoleLink: String
     /// RFC 3339 UTC.
@@ -84,7 +87,7 @@ public enum NotificationRules {
                 trigger: trigger, account: silo.account, region: silo.region, silo: silo.name,
                 pipeline: outcome.pipeline, channel: previous?.channel, from: previous?.applied, to: outcome.target,
                 code: outcome.error?.code.description, resource: outcome.error?.resource, reason: outcome.error?.message,
-                consoleLink: consoleLink(region: silo.region, filter: outcome.error?.resource ?? silo.stackPrefix),
+                changes: outcome.changes, consoleLink: consoleLink(region: silo.region, filter: outcome.error?.resource ?? silo.stackPrefix),
                 time: Timestamp.format(now))
         }
     }
@@ -94,5 +97,41 @@ public enum NotificationRules {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
         let text = filter.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
         return "https://\(region).console.aws.amazon.com/cloudformation/home?region=\(region)#/stacks?filteringText=\(text)"
+    }
+}
+
+/// What a release's change sets change, by action: `stack/LogicalId (Type)`, sorted.
+public struct ChangeSummary: Sendable, Equatable, Codable {
+    public var added: [String]
+    public var modified: [String]
+    public var removed: [String]
+    /// Imports and dynamic changes, `stack/LogicalId (Type) Action`.
+    public var other: [String]
+
+    public init(added: [String] = [], modified: [String] = [], removed: [String] = [], other: [String] = []) {
+        self.added = added
+        self.modified = modified
+        self.removed = removed
+        self.other = other
+    }
+
+    /// The summary of each stack's changes.
+    public init(_ stacks: [String: [ResourceChange]]) {
+        self.init()
+        for (stack, changes) in stacks {
+            for change in changes {
+                let name = "\(stack)/\(change.logicalResourceId) (\(change.resourceType))"
+                switch change.action {
+                case "Add": added.append(name)
+                case "Modify": modified.append(name)
+                case "Remove": removed.append(name)
+                default: other.append(name + " " + change.action)
+                }
+            }
+        }
+        added.sort()
+        modified.sort()
+        removed.sort()
+        other.sort()
     }
 }

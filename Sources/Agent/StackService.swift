@@ -36,11 +36,27 @@ public protocol StackService {
     /// The stack's events not returned before, oldest first — on the first call, those of
     /// the operation running now. Only for the log, while the agent follows an operation.
     func recentEvents(stack: String) throws -> [StackEvent]
+    /// DetectStackDrift: starts a drift detection of the stack; returns its id.
+    func detectDrift(stack: String) throws -> String
+    /// DescribeStackDriftDetectionStatus of a detection `detectDrift` started.
+    func driftDetection(id: String) throws -> DriftDetection
+    /// DescribeStackResourceDrifts of the stack's last detection: its `MODIFIED` and
+    /// `DELETED` resources only.
+    func resourceDrifts(stack: String) throws -> [ResourceDrift]
 }
 
 extension StackService {
     /// No live events (a service that cannot page events cheaply).
     public func recentEvents(stack: String) throws -> [StackEvent] { [] }
+
+    /// A service without drift detection says so (`drift: off` needs none of these).
+    public func detectDrift(stack: String) throws -> String { throw Self.noDriftDetection }
+    public func driftDetection(id: String) throws -> DriftDetection { throw Self.noDriftDetection }
+    public func resourceDrifts(stack: String) throws -> [ResourceDrift] { throw Self.noDriftDetection }
+
+    private static var noDriftDetection: AgentError {
+        AgentError(.service, "this stack service cannot detect drift; set drift: off", next: .needsPerson)
+    }
 }
 
 /// A stack as DescribeStacks shows it.
@@ -82,6 +98,9 @@ public struct ObservedChangeSet: Equatable, Sendable {
     public var status: ChangeSetStatus
     public var executionStatus: ExecutionStatus
     public var statusReason: String?
+    /// The resources it adds, modifies or removes (DescribeChangeSet's `Changes`; empty
+    /// from ListChangeSets).
+    public var changes: [ResourceChange] = []
 
     public init(name: String, status: ChangeSetStatus, executionStatus: ExecutionStatus, statusReason: String? = nil) {
         self.name = name
@@ -96,6 +115,20 @@ public struct ObservedChangeSet: Equatable, Sendable {
     public var isNoChange: Bool {
         guard status == .failed, let reason = statusReason else { return false }
         return CloudFormation.isNoChangesMessage(reason)
+    }
+}
+
+/// One resource a change set changes.
+public struct ResourceChange: Codable, Equatable, Sendable {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
+    public var action: String
+    public var logicalResourceId: String
+    public var resourceType: String
+
+    public init(action: String, logicalResourceId: String, resourceType: String) {
+        self.action = action
+        self.logicalResourceId = logicalResourceId
+        self.resourceType = resourceType
     }
 }
 
@@ -158,6 +191,10 @@ public struct ChangeSetRequest: Equatable, Sendable {
     public var description: String
     /// CloudFormation's rollback triggers for this operation (the rollout's health gate), or nil.
     public var rollbackTriggers: RollbackTriggers?
+    /// A drift-aware change set (`DeploymentMode: REVERT_DRIFT`): CloudFormation compares
+    /// the template with the resources' actual state, so an unchanged template still
+    /// brings drifted resources back (`drift: revert`).
+    public var revertDrift = false
 
     public init(stackName: String, changeSetName: String, type: ChangeSetType, template: TemplateSource,
                 parameters: [String: String], tags: [String: String], capabilities: [String], description: String,

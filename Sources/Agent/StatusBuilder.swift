@@ -32,6 +32,8 @@ public struct StatusFacts: Sendable {
     /// The silo's health under the channel's health gate (`StatusReport.health`); reported
     /// only while it is about the release applied.
     public var health: SiloHealth?
+    /// The last drift detection (`StatusReport.drift`).
+    public var drift: StatusReport.Drift?
     /// `.stopping` or `.stopped`: the agent was asked to stop (SIGTERM/SIGINT).
     public var stop: StatusReport.State?
 
@@ -73,6 +75,7 @@ public enum StatusBuilder {
         var report = judge(facts)
         report.wave = facts.waveIndex
         if let health = facts.health, health.version == report.applied { report.health = health }
+        report.drift = facts.drift
         if let stop = facts.stop { report.state = stop }
         return report
     }

@@ -52,6 +52,9 @@ public final class StatusReporter {
     var waveIndex: [String: Int] = [:]
     /// Each pipeline's health under its channel's health gate (`Agent.watchHealth`).
     var health: [String: SiloHealth] = [:]
+    /// Each pipeline's last drift detection (`Agent.checkDriftIfDue`); until this process
+    /// has run one, the last report's is kept.
+    var drift: [String: StatusReport.Drift] = [:]
 
     /// Builds the report of `pipeline` with this tick's `refusals` and writes it if it
     /// changed. `stop` (`.stopping` or `.stopped`) overrides the state. Returns the
@@ -75,6 +78,7 @@ public final class StatusReporter {
         var withWave = facts
         withWave.waveIndex = waveIndex[pipeline]
         withWave.health = health[pipeline]
+        if let known = drift[pipeline] { withWave.drift = known } else { withWave.drift = try lastReport(pipeline)?.drift }
         let report = StatusBuilder.report(withWave)
         guard StatusBuilder.shouldWrite(report, last: try lastReport(pipeline)) else { return nil }
         do {

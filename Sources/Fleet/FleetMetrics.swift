@@ -27,6 +27,8 @@ public enum FleetMetrics {
         text.family("ferry_fleet_silo_report_age_seconds", type: "gauge", help: "Age of each silo's last report",
                     unit: "seconds")
         text.family("ferry_fleet_silo_stale", type: "gauge", help: "1 when the silo's report is overdue")
+        text.family("ferry_fleet_silo_drifted_resources", type: "gauge",
+                    help: "Resources the silo's last drift detection found drifted and not reverted (silos that detect drift)")
         for status in statuses {
             for head in status.channels {
                 let labels = ["pipeline": status.pipeline, "channel": head.channel]
@@ -46,6 +48,10 @@ public enum FleetMetrics {
                 text.sample("ferry_fleet_silo_report_age_seconds", labels, Double(row.ageSeconds),
                             in: "ferry_fleet_silo_report_age_seconds")
                 text.sample("ferry_fleet_silo_stale", labels, row.stale ? 1 : 0, in: "ferry_fleet_silo_stale")
+                if let drift = row.drift {
+                    text.sample("ferry_fleet_silo_drifted_resources", labels, Double(drift.isDrifted ? drift.resources.count : 0),
+                                in: "ferry_fleet_silo_drifted_resources")
+                }
             }
         }
         return text.finish()

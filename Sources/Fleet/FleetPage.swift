@@ -53,6 +53,7 @@ public enum FleetPage {
         return "<nav id=\"filters\">" + select("channel", "Channel", channels)
             + select("version", "Version", versions.map(\.description))
             + select("state", "State", SiloCondition.allCases.map(\.rawValue))
+            + select("drift", "Drift", ["drifted", "in-sync", "unchecked"])
             + "<label>Search <input id=\"f-q\" data-filter=\"q\" type=\"search\" placeholder=\"silo or account\"></label>"
             + "<span id=\"shown\"></span></nav>\n"
     }
@@ -77,7 +78,8 @@ public enum FleetPage {
         }
         html += "</tbody></table>\n"
         html += "<table class=\"silos\"><thead><tr><th>Silo</th><th>Account</th><th>Channel</th><th>Target</th>"
-            + "<th>Applied</th><th>State</th><th>Age</th><th>Flags</th><th>Last failure</th></tr></thead><tbody>\n"
+            + "<th>Applied</th><th>Wave</th><th>State</th><th>Age</th><th>Flags</th><th>Last failure</th><th>Drift</th>"
+            + "</tr></thead><tbody>\n"
         for row in status.silos { html += siloRow(row, expiring: expiring[row.channel] != nil) }
         html += "</tbody></table>\n"
         html += timeline(section.moves, names: names)
@@ -92,19 +94,41 @@ public enum FleetPage {
         if row.stale { flags.append("<span class=\"flag stale\">stale</span>") }
         if row.pinned { flags.append("<span class=\"flag pinned\">pinned</span>") }
         if expiring { flags.append("<span class=\"flag expiring\">channel expiring</span>") }
+        if row.drift?.isDrifted == true { flags.append("<span class=\"flag drifted\">drifted</span>") }
         var failure = ""
         if let error = row.error, row.reportedState != .inSync {
             failure = "<b>\(escape(error.code))</b>" + (error.resource.map { " <i>\(escape($0))</i>" } ?? "")
                 + ": \(escape(error.message))"
         }
         return "<tr class=\"silo\" data-channel=\"\(escape(row.channel))\" data-version=\"\(escape(versions.joined(separator: " ")))\" "
-            + "data-state=\"\(states)\" data-q=\"\(escape((row.silo + " " + (account ?? "")).lowercased()))\">"
+            + "data-state=\"\(states)\" data-drift=\"\(driftState(row))\" data-q=\"\(escape((row.silo + " " + (account ?? "")).lowercased()))\">"
             + "<td class=\"name\">\(escape(row.silo))</td><td>\(escape(account ?? "-"))</td>"
             + "<td>\(escape(row.channel))</td><td>\(escape(row.target?.description ?? "-"))</td>"
             + "<td>\(escape(row.applied?.description ?? "-"))</td>"
+            + "<td class=\"wave\">\(row.wave.map { String($0 + 1) } ?? "-")</td>"
             + "<td class=\"state s-\(row.reportedState.rawValue)\">\(row.reportedState.rawValue)</td>"
             + "<td>\(Age.format(seconds: row.ageSeconds))</td><td>\(flags.joined(separator: " "))</td>"
-            + "<td class=\"failure\">\(failure)</td></tr>\n"
+            + "<td class=\"failure\">\(failure)</td><td class=\"drift\">\(drift(row))</td></tr>\n"
+    }
+
+    /// What the drift filter matches: `drifted` (drift still there), `in-sync` (checked:
+    /// none, or reverted), `unchecked` (the agent does not detect drift).
+    static func driftState(_ row: SiloRow) -> String {
+        guard let drift = row.drift else { return "unchecked" }
+        return drift.isDrifted ? "drifted" : "in-sync"
+    }
+
+    /// The drift cell: a summary, each drifted resource with its difference in the tooltip.
+    static func drift(_ row: SiloRow) -> String {
+        guard let drift = row.drift, let summary = row.driftSummary else { return "-" }
+        let title = "checked \(drift.checkedAt)" + (drift.revertedAt.map { ", reverted \($0)" } ?? "")
+            + (drift.error.map { "; \($0)" } ?? "")
+        return "<span title=\"\(escape(title))\"\(drift.isDrifted ? " class=\"drifted\"" : "")>\(escape(summary))</span>"
+            + drift.resources.map { resource in
+                "<br><i title=\"\(escape((resource.properties ?? []).joined(separator: "\n")))\">"
+                    + "\(escape(resource.stack))/\(escape(resource.resource))</i> \(escape(resource.type)) "
+                    + "<b>\(escape(resource.difference))</b>"
+            }.joined()
     }
 
     static func timeline(_ moves: [PointerMove], names: [KeyID: String]) -> String {

@@ -13,10 +13,11 @@ enum FleetPageAssets {
     .flag{font-size:.85em;padding:0 4px;border-radius:3px;white-space:nowrap}.stale{background:#8e24aa;color:#fff}
     .pinned{background:#ffcc80}.expiring{background:#ffe082}td.expiring{font-weight:600}
     .failure{max-width:40em;word-break:break-word}.warning{background:#fff3cd;padding:4px 8px}
-    .unreadable{background:#fde0e0;padding:4px 8px}ol.timeline{padding-left:1.2em}.key{font-family:monospace}
+    .unreadable{background:#fde0e0;padding:4px 8px}.flag.drifted,span.drifted{background:#ef6c00;color:#fff}
+    .drift{font-size:.9em}.wave{text-align:center}ol.timeline{padding-left:1.2em}.key{font-family:monospace}
     """
 
-    /// Applies `#channel=…&version=…&state=…&q=…` (or the same as a query) on load, keeps
+    /// Applies `#channel=…&version=…&state=…&drift=…&q=…` (or the same as a query) on load, keeps
     /// the fragment in step with the controls, and hides the silo rows that do not match.
     static let script = """
     (function(){
@@ -29,6 +30,7 @@ enum FleetPageAssets {
         var ok=(!f.channel||d.channel.toLowerCase()===f.channel)
           &&(!f.version||d.version.split(' ').indexOf(f.version)>=0)
           &&(!f.state||d.state.split(' ').indexOf(f.state)>=0)
+          &&(!f.drift||d.drift===f.drift)
           &&(!f.q||d.q.indexOf(f.q)>=0);
         r.hidden=!ok;if(ok)shown++;}
       document.getElementById('shown').textContent=shown+' of '+rows.length+' silos shown';

@@ -27,6 +27,10 @@ public struct SiloRow: Sendable, Equatable, Codable {
     public var events: [StatusReport.Event]
     /// The silo's health under its channel's health gate (baking, healthy, unhealthy naming the alarms).
     public var health: SiloHealth?
+    /// The silo's wave in its channel's rollout, when the channel has one.
+    public var wave: Int?
+    /// The silo's last drift detection, when its agent detects drift.
+    public var drift: StatusReport.Drift?
 
     /// The row of `report` at `now`.
     public init(_ report: StatusReport, now: Date) {
@@ -49,6 +53,16 @@ public struct SiloRow: Sendable, Equatable, Codable {
         finishedAt = report.finishedAt
         events = report.events
         health = report.health
+        wave = report.wave
+        drift = report.drift
+    }
+
+    /// `2 drifted`, `reverted 2`, `in sync`, `error`; nil without drift detection.
+    public var driftSummary: String? {
+        guard let drift else { return nil }
+        if drift.error != nil, drift.resources.isEmpty { return "error" }
+        if drift.resources.isEmpty { return "in sync" }
+        return drift.revertedAt == nil ? "\(drift.resources.count) drifted" : "reverted \(drift.resources.count)"
     }
 
     /// What the table shows: `stale` wins over the state the silo last reported.

@@ -41,6 +41,8 @@ public enum SiloView {
             field("error", errorText(error, state: row.reportedState))
             if let resource = error.resource { field("at fault", resource) }
         }
+        if let wave = row.wave { field("wave", String(wave + 1)) }
+        if let drift = row.drift { field("drift", driftText(drift)) }
         if let link = consoleLink(row) { field("console", link) }
         lines.append("")
         if row.events.isEmpty {

@@ -43,11 +43,19 @@ public enum StatusView {
         })
     }
 
+    /// One row per silo; a WAVE column when a silo reports its wave, a DRIFT column when
+    /// one reports drift detection.
     static func siloTable(_ silos: [SiloRow]) -> TextTable {
-        TextTable(header: ["SILO", "CHANNEL", "PINNED", "TARGET", "APPLIED", "STATE", "AGE"], rows: silos.map {
-            [.init($0.silo), .init($0.channel), .init($0.pinned ? "yes" : "no", $0.pinned ? .yellow : .plain),
-             .init($0.target?.description ?? "-"), .init($0.applied?.description ?? "-"),
-             .init($0.condition.rawValue, style($0.condition)), .init(Age.format(seconds: $0.ageSeconds))]
+        let waves = silos.contains { $0.wave != nil }
+        let drift = silos.contains { $0.drift != nil }
+        return TextTable(header: ["SILO", "CHANNEL", "PINNED", "TARGET", "APPLIED", "STATE", "AGE"]
+                            + (waves ? ["WAVE"] : []) + (drift ? ["DRIFT"] : []), rows: silos.map { row in
+            [.init(row.silo), .init(row.channel), .init(row.pinned ? "yes" : "no", row.pinned ? .yellow : .plain),
+             .init(row.target?.description ?? "-"), .init(row.applied?.description ?? "-"),
+             .init(row.condition.rawValue, style(row.condition)), .init(Age.format(seconds: row.ageSeconds))]
+                + (waves ? [.init(row.wave.map { String($0 + 1) } ?? "-")] : [])
+                + (drift ? [.init(row.driftSummary ?? "-", row.drift?.isDrifted == true || row.drift?.error != nil
+                                  ? .red : .plain)] : [])
         })
     }
 
@@ -80,6 +88,9 @@ public enum StatusView {
         if let health = row.health, health.state == .unhealthy, health.version == row.applied {
             parts.append("unhealthy on \(health.version): " + oneLine(health.reason ?? health.alarms.joined(separator: ", ")))
         }
+        if let drift = row.drift, drift.isDrifted || drift.error != nil {
+            parts.append(driftText(drift))
+        }
         guard !parts.isEmpty else { return nil }
         return CellStyle.bold.apply(row.silo, color: color) + " "
             + row.condition.rawValue + ": " + parts.joined(separator: "; ")
@@ -92,6 +103,17 @@ public enum StatusView {
         return "\(total) silo\(total == 1 ? "" : "s")" + (counts.isEmpty ? "" : ": " + counts)
             + (status.unreadable.isEmpty ? "" : "; \(status.unreadable.count) unreadable")
     }
+}
+
+/// `drift (checked T): app/Queue MODIFIED, data/Topic DELETED`, with the revert's error.
+func driftText(_ drift: StatusReport.Drift) -> String {
+    let resources = drift.resources.map { "\($0.stack)/\($0.resource) \($0.difference)" }.joined(separator: ", ")
+    var text = "drift (checked \(drift.checkedAt))"
+    if !resources.isEmpty {
+        text += (drift.revertedAt.map { ", reverted \($0)" } ?? "") + ": " + resources
+    }
+    if let error = drift.error { text += "; " + oneLine(error) }
+    return text
 }
 
 /// `code: message`, without a code that only repeats the state (`refused: refused: ...`).

@@ -106,6 +106,9 @@ public struct StatusReport: FerryDocument, Equatable {
     /// (`rollout.health`): baking, healthy or unhealthy, naming the alarms. Absent without
     /// a gate, and in reports of agents that predate health gates.
     public var health: SiloHealth?
+    /// What the agent's last drift detection found (`drift: report | revert`); absent when
+    /// drift detection is off or has not run (`StatusReport+Drift.swift`).
+    public var drift: Drift?
 
     public init(pipeline: String, silo: String, channel: String, pinned: Bool = false, target: SemVer? = nil,
                 applied: SemVer? = nil, state: State, error: Failure? = nil, reportedAt: String,
@@ -146,6 +149,7 @@ public struct StatusReport: FerryDocument, Equatable {
             try Check.timestamp(health.bakeStartedAt, "health.bakeStartedAt")
             try Check.nonNegative(health.bakeSeconds, "health.bakeSeconds")
         }
+        try drift?.validate()
         if [.failed, .refused, .misconfigured, .expired].contains(state) && error == nil {
             throw ManifestError(.missingField, "a status report in the state \(state.rawValue) must say why in `error`",
                                 field: "error")

@@ -138,6 +138,15 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .customLong("parameter"), help: ArgumentHelp("This silo's value of a stack parameter; repeatable (FERRY_PARAMETERS).", valueName: "stack.key=value"))
     var parameters: [String] = []
 
+    @Option(help: ArgumentHelp("Drift detection of the applied stacks: off, report (in the status report) or revert (re-apply the release with a drift-aware change set). Default: off (FERRY_DRIFT).", valueName: "mode"))
+    var drift: String?
+
+    @Option(name: .customLong("drift-interval"), help: ArgumentHelp("Between drift detections: 30m, 1h. Default: 1h (FERRY_DRIFT_INTERVAL).", valueName: "duration"))
+    var driftInterval: String?
+
+    @Option(name: .customLong("drift-exclude"), help: ArgumentHelp("A resource type drift leaves out, e.g. AWS::IAM::* ; repeatable (FERRY_DRIFT_EXCLUDE).", valueName: "type"))
+    var driftExclude: [String] = []
+
     @Option(name: .customLong("max-entries"), help: ArgumentHelp("Unpack limit: entries in a bundle. Default: 10000.", valueName: "n"))
     var maxEntries: String?
 
@@ -175,6 +184,9 @@ struct AgentOptions: ParsableArguments {
         flags.artifactBucket = artifactBucket
         flags.stackPrefix = stackPrefix
         try flags.addParameters(parameters, from: "--parameter")
+        flags.drift = drift
+        flags.driftInterval = driftInterval
+        flags.driftExclude = driftExclude.isEmpty ? nil : driftExclude
         flags.maxEntries = maxEntries
         flags.maxUnpackedBytes = maxUnpackedBytes
         flags.maxRatio = maxRatio

@@ -1,3 +1,4 @@
+import AWS
 import ArgumentParser
 import Builder
 import Fleet
@@ -69,6 +70,10 @@ struct RolloutRun: ParsableCommand {
     @Option(help: ArgumentHelp("Why (recorded in the pointer).", valueName: "text"))
     var reason: String?
 
+    @Option(name: .customLong("notify-topic-arn"), help: ArgumentHelp(
+        "An SNS topic told when the rollout halts (FERRY_NOTIFY_TOPIC_ARN).", valueName: "arn"))
+    var notifyTopicArn: String?
+
     @OptionGroup var writer: WriterOptions
     @OptionGroup var bucket: BucketOptions
 
@@ -78,17 +83,46 @@ struct RolloutRun: ParsableCommand {
     func validate() throws {
         try checkReason(reason, required: force)
         guard every > 0 else { throw ValidationError("--every must be more than 0 seconds") }
+        if let topic = notifyTopicArn, !topic.hasPrefix("arn:") || topic.split(separator: ":").count < 6 {
+            throw ValidationError("--notify-topic-arn \(topic) is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)")
+        }
+    }
+
+    /// The topic of `--notify-topic-arn`, else FERRY_NOTIFY_TOPIC_ARN.
+    var topic: String? {
+        notifyTopicArn ?? ProcessInfo.processInfo.environment["FERRY_NOTIFY_TOPIC_ARN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Publishes the halt of `tick` to the topic; a failure is a warning on stderr (the
+    /// halt itself is signed and written already).
+    func notifyHalt(_ tick: RolloutController.Tick, before: Pointer?, onCall: OnCall) {
+        guard let topic else { return }
+        let reports = (try? onCall.statuses(pipeline: pipeline).reports) ?? []
+        guard let note = RolloutNotification.of(tick, pipeline: pipeline, channel: where_.channel, before: before,
+                                                reports: reports, now: Date()) else { return }
+        do {
+            _ = try SNS(config: try bucket.aws.config()).publish(topicArn: topic, message: note.json(), subject: note.subject)
+            Output.note("notified \(topic): \(note.subject)")
+        } catch {
+            Output.note("warning: cannot publish to \(topic): \(error); the halt is written (ferry rollout status)")
+        }
     }
 
     func run() throws {
         let policy = try where_.policy(pipeline: pipeline)
-        let controller = RolloutController(bucket: try bucket.open(.versioning), writer: try writer.signer(try KeyFiles.signingKey(key)))
+        let shared = try bucket.open(.versioning)
+        let controller = RolloutController(bucket: shared, writer: try writer.signer(try KeyFiles.signingKey(key)))
+        let onCall = OnCall(bucket: shared)
         while true {
+            // The pointer before the tick names the release a halt stops (read only to notify).
+            let before = topic == nil ? nil : try? onCall.pointer(pipeline: pipeline, channel: where_.channel)?.0
             let tick = try controller.tick(pipeline: pipeline, channel: where_.channel, policy: policy, now: Date(),
                                            force: force, reason: reason)
             try RolloutStatus.show(tick, json: json)
             switch tick.step {
-            case .halt: throw ExitCode(2)
+            case .halt:
+                notifyHalt(tick, before: before, onCall: onCall)
+                throw ExitCode(2)
             case .stopped where tick.pointer.rollout?.halted == true: throw ExitCode(2)
             case .done, .stopped: return
             case .open, .wait: if once { return }

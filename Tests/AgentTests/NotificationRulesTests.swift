@@ -50,4 +50,27 @@ struct NotificationRulesTests {
         #expect(NotificationRules.notifications([expired], before: before(applied: "1.1.0"), silo: Self.silo,
                                                 now: Self.now).map(\.code) == ["expired"])
     }
+
+    @Test func theMessageCarriesTheChangeSetSummary() throws {
+        var rollback = PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.0.0"))
+        rollback.changes = ChangeSummary([
+            "ferry-app": [ResourceChange(action: "Modify", logicalResourceId: "Queue", resourceType: "AWS::SQS::Queue"),
+                          ResourceChange(action: "Add", logicalResourceId: "Topic", resourceType: "AWS::SNS::Topic"),
+                          ResourceChange(action: "Dynamic", logicalResourceId: "Nested", resourceType: "AWS::CloudFormation::Stack")],
+            "ferry-data": [ResourceChange(action: "Remove", logicalResourceId: "Old", resourceType: "AWS::SQS::Queue"),
+                           ResourceChange(action: "Add", logicalResourceId: "Bucket", resourceType: "AWS::S3::Bucket")],
+        ])
+        let note = try #require(NotificationRules.notifications([rollback], before: before(applied: "1.1.0"),
+                                                                silo: Self.silo, now: Self.now).first)
+        #expect(note.changes == ChangeSummary(added: ["ferry-app/Topic (AWS::SNS::Topic)", "ferry-data/Bucket (AWS::S3::Bucket)"],
+                                              modified: ["ferry-app/Queue (AWS::SQS::Queue)"],
+                                              removed: ["ferry-data/Old (AWS::SQS::Queue)"],
+                                              other: ["ferry-app/Nested (AWS::CloudFormation::Stack) Dynamic"]))
+        #expect(note.json().contains("\"changes\":{\"added\":[\"ferry-app/Topic (AWS::SNS::Topic)\""))
+        // Without a summary (a deployment resumed after a restart) the field is left out.
+        rollback.changes = nil
+        let plain = try #require(NotificationRules.notifications([rollback], before: before(applied: "1.1.0"),
+                                                                 silo: Self.silo, now: Self.now).first)
+        #expect(!plain.json().contains("changes"))
+    }
 }

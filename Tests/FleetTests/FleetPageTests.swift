@@ -37,12 +37,12 @@ struct FleetPageTests {
         ]
         let html = FleetPage.render([section(reports)])
         #expect(html.contains("<tr class=\"silo\" data-channel=\"canary\" data-version=\"1.2.0 1.1.0\" "
-            + "data-state=\"failed stale\" data-q=\"111122223333-eu-west-1 111122223333\">"))
+            + "data-state=\"failed stale\" data-drift=\"unchecked\" data-q=\"111122223333-eu-west-1 111122223333\">"))
         #expect(html.contains("<td>111122223333</td>"))  // the account, from the agent's default silo name
         #expect(html.contains("<td class=\"state s-failed\">failed</td>"))
         #expect(html.contains("<span class=\"flag stale\">stale</span>"))
         #expect(html.contains("<tr class=\"silo\" data-channel=\"stable\" data-version=\"1.1.0 1.1.0\" "
-            + "data-state=\"in-sync\" data-q=\"silo-b \"><td class=\"name\">silo-b</td><td>-</td>"))
+            + "data-state=\"in-sync\" data-drift=\"unchecked\" data-q=\"silo-b \"><td class=\"name\">silo-b</td><td>-</td>"))
         #expect(html.contains("<span class=\"flag pinned\">pinned</span>"))
         #expect(html.contains("<b>UPDATE_ROLLBACK_COMPLETE</b> <i>ingest</i>: stack ingest failed"))
         // The filters offer what the fleet has.

@@ -19,7 +19,11 @@ import Testing
         var agent: Agent? = try silo.agent()
         #expect(agent?.silo == silo.silo)  // from GetCallerIdentity of the assumed role
         let first = try #require(agent).once()
-        #expect(first == [PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.0.0"))])
+        var created = PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.0.0"))
+        // What the change sets did (from DescribeChangeSet), for notifications.
+        created.changes = ChangeSummary(added: ["\(silo.stackPrefix)app/Queue (AWS::SQS::Queue)",
+                                                "\(silo.stackPrefix)data/Queue (AWS::SQS::Queue)"])
+        #expect(first == [created])
 
         let cloud = try silo.cloudFormation()
         for name in ["data", "app"] {
@@ -87,7 +91,9 @@ import Testing
         #expect(agent.once().map(\.kind) == [.applied])
         try silo.publish("1.1.0", [data, .init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v2"),
                                                 dependsOn: ["data"])])
-        #expect(agent.once() == [PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.1.0"))])
+        var updated = PipelineOutcome(pipeline: "webapp", kind: .applied, target: try SemVer("1.1.0"))
+        updated.changes = ChangeSummary(modified: ["\(silo.stackPrefix)app/Queue (AWS::SQS::Queue)"])  // only app moved
+        #expect(agent.once() == [updated])
 
         let calls = try proxy.calls().filter { $0.stack.hasPrefix(silo.stackPrefix) }
         let executed = calls.filter { $0.action == "ExecuteChangeSet" }.map(\.stack)

@@ -14,7 +14,13 @@ struct FleetPageBrowserTests {
         try world.publish("1.1.0", channel: "canary")
         try world.point("stable", to: "1.1.0")
         try world.publish("1.2.0", channel: "canary")
-        try world.report("111111111111-us-east-1", channel: "canary", target: "1.2.0", applied: "1.2.0")
+        try world.report("111111111111-us-east-1", channel: "canary", target: "1.2.0", applied: "1.2.0", wave: 0,
+                         drift: StatusReport.Drift(mode: "report", checkedAt: Timestamp.format(Date())))
+        try world.report("silo-drifted", channel: "canary", target: "1.2.0", applied: "1.2.0", wave: 1,
+                         drift: StatusReport.Drift(mode: "report", checkedAt: Timestamp.format(Date()), resources: [
+                             .init(stack: "ferry-app", resource: "Queue", type: "AWS::SQS::Queue", difference: "MODIFIED",
+                                   properties: ["/Properties/VisibilityTimeout NOT_EQUAL"]),
+                         ]))
         try world.report("silo-deploying", channel: "canary", state: .deploying, target: "1.2.0", applied: "1.1.0")
         try world.report("silo-failed", channel: "canary", state: .failed, target: "1.2.0", applied: "1.1.0",
                          error: StatusReport.Failure(code: "UPDATE_ROLLBACK_COMPLETE",
@@ -36,10 +42,10 @@ struct FleetPageBrowserTests {
         let url = URL(fileURLWithPath: page).absoluteString
         let all = try chromium.dumpDOM(url)
         let rows = FleetPageDOM.rows(all)
-        #expect(rows.map(\.silo) == ["111111111111-us-east-1", "silo-deploying", "silo-failed", "silo-pinned",
-                                     "silo-refused", "silo-stale"])
-        #expect(rows.filter(\.visible).count == 6)
-        #expect(FleetPageDOM.bodyAttribute("data-shown", in: all) == "6")
+        #expect(rows.map(\.silo) == ["111111111111-us-east-1", "silo-deploying", "silo-drifted", "silo-failed",
+                                     "silo-pinned", "silo-refused", "silo-stale"])
+        #expect(rows.filter(\.visible).count == 7)
+        #expect(FleetPageDOM.bodyAttribute("data-shown", in: all) == "7")
         // The injected script is text on the page, never run.
         #expect(all.contains("<title>Ferry fleet webapp</title>"))
         #expect(all.components(separatedBy: "<script").count == 2)
@@ -50,6 +56,14 @@ struct FleetPageBrowserTests {
         let stale = try #require(rows.first { $0.silo == "silo-stale" })
         #expect(stale.html.contains("<span class=\"flag stale\">stale</span>"))
         #expect(try #require(rows.first { $0.silo == "silo-pinned" }).html.contains("flag pinned"))
+        // Waves (1-based) and drift, from the reports.
+        let drifted = try #require(rows.first { $0.silo == "silo-drifted" })
+        #expect(drifted.html.contains("<td class=\"wave\">2</td>"))
+        #expect(drifted.html.contains("<span class=\"flag drifted\">drifted</span>"))
+        #expect(drifted.html.contains("<i title=\"/Properties/VisibilityTimeout NOT_EQUAL\">ferry-app/Queue</i> "
+            + "AWS::SQS::Queue <b>MODIFIED</b>"))
+        let checked = try #require(rows.first { $0.silo == "111111111111-us-east-1" })
+        #expect(checked.html.contains("<td class=\"wave\">1</td>") && checked.html.contains(">in sync</span>"))
         // The timeline: three moves, newest first, with the signer and the reason.
         let timeline = all.components(separatedBy: "<ol class=\"timeline\">").last ?? ""
         #expect(timeline.components(separatedBy: "<li").count == 4)
@@ -65,6 +79,8 @@ struct FleetPageBrowserTests {
         #expect(try visible("version=1.1.0&state=deploying") == ["silo-deploying"])
         #expect(try visible("q=111111111111") == ["111111111111-us-east-1"])
         #expect(try visible("state=misconfigured").isEmpty)
+        #expect(try visible("drift=drifted") == ["silo-drifted"])
+        #expect(try visible("drift=unchecked&channel=canary") == ["silo-deploying", "silo-failed", "silo-refused"])
 
         let screenshot = try HeadlessChromium.outputFolder() + "/fleet-page.png"
         try chromium.screenshot(url, to: screenshot, width: 1200, height: 560)

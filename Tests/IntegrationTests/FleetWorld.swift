@@ -49,7 +49,7 @@ final class FleetWorld {
     /// Writes a silo's status report, `age` seconds old.
     func report(_ silo: String, channel: String, state: StatusReport.State = .inSync, target: String?,
                 applied: String?, age: Double = 0, interval: Int = 30, pinned: Bool = false, serial: Int? = nil,
-                error: StatusReport.Failure? = nil) throws {
+                error: StatusReport.Failure? = nil, wave: Int? = nil, drift: StatusReport.Drift? = nil) throws {
         let failure = error ?? ((state == .failed || state == .refused)
             ? StatusReport.Failure(code: "UPDATE_ROLLBACK_COMPLETE", message: "stack app failed and was rolled back",
                                    resource: "app")
@@ -58,7 +58,7 @@ final class FleetWorld {
             pipeline: Self.pipeline, silo: silo, channel: channel, pinned: pinned, target: try target.map { try SemVer($0) },
             applied: try applied.map { try SemVer($0) }, state: state, error: failure,
             reportedAt: Timestamp.format(Date().addingTimeInterval(-age)), intervalSeconds: interval,
-            targetSerial: serial))
+            targetSerial: serial, wave: wave).with(drift: drift))
     }
 
     /// The channel's pointer, opened with the fixture's trust store (signature checked).
@@ -94,4 +94,13 @@ final class FleetWorld {
 
     /// Starts `ferry arguments...`; `wait()` collects it.
     func start(_ arguments: [String]) throws -> FerryProcess { try FerryProcess.start(arguments, environment: environment) }
+}
+
+extension StatusReport {
+    /// This report with a drift section.
+    func with(drift: StatusReport.Drift?) -> StatusReport {
+        var report = self
+        report.drift = drift
+        return report
+    }
 }

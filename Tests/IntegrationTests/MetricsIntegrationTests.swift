@@ -90,7 +90,11 @@ struct MetricsIntegrationTests {
         let world = try FleetWorld()
         try world.publish("1.0.0", channel: "canary")
         try world.publish("1.1.0", channel: "canary")
-        try world.report("silo-a", channel: "canary", target: "1.1.0", applied: "1.1.0")
+        try world.report("silo-a", channel: "canary", target: "1.1.0", applied: "1.1.0",
+                         drift: StatusReport.Drift(mode: "report", checkedAt: Timestamp.format(Date()), resources: [
+                             .init(stack: "ferry-app", resource: "Queue", type: "AWS::SQS::Queue", difference: "MODIFIED"),
+                             .init(stack: "ferry-app", resource: "Topic", type: "AWS::SNS::Topic", difference: "DELETED"),
+                         ]))
         try world.report("silo-b", channel: "canary", state: .failed, target: "1.1.0", applied: "1.0.0")
         try world.report("silo-c", channel: "canary", target: "1.0.0", applied: "1.0.0", age: 5 * 3600)
         let run = try world.ferry("status", "webapp", "--format", "openmetrics")
@@ -106,6 +110,9 @@ struct MetricsIntegrationTests {
         #expect(Self.value(families, "ferry_fleet_channel_serial", "ferry_fleet_channel_serial", ["channel": "canary"]) == 2)
         #expect(families["ferry_fleet_channel_expiry_timestamp_seconds"]?.samples.count == 1)
         #expect(Self.value(families, "ferry_fleet_silo_stale", "ferry_fleet_silo_stale", ["silo": "silo-c"]) == 1)
+        #expect(Self.value(families, "ferry_fleet_silo_drifted_resources", "ferry_fleet_silo_drifted_resources",
+                           ["silo": "silo-a"]) == 2)
+        #expect(families["ferry_fleet_silo_drifted_resources"]?.samples.count == 1)  // only silos that detect drift
         #expect(Self.value(families, "ferry_fleet_silo", "ferry_fleet_silo_info",
                            ["silo": "silo-b", "state": "failed", "applied": "1.0.0"]) == 1)
 

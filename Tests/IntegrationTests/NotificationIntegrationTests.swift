@@ -7,9 +7,41 @@ import Testing
 /// `ferry agent once --notify-topic-arn`: moto's SNS delivers to an SQS queue the test reads
 /// (Tests/Support/sns_sqs.py, boto3), in the silo's own account.
 struct NotificationIntegrationTests {
+    /// One message from the queue: its text fields, and the change-set summary.
     struct Delivered: Decodable {
         var subject: String?
         var message: [String: String]
+        var changes: Changes?
+
+        struct Changes: Decodable, Equatable {
+            var added: [String]
+            var modified: [String]
+            var removed: [String]
+        }
+
+        private enum Field: Decodable {
+            case text(String), changes(Changes), other
+            init(from decoder: Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let text = try? value.decode(String.self) {
+                    self = .text(text)
+                } else if let changes = try? value.decode(Changes.self) {
+                    self = .changes(changes)
+                } else {
+                    self = .other
+                }
+            }
+        }
+
+        private enum Keys: String, CodingKey { case subject, message }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            subject = try container.decodeIfPresent(String.self, forKey: .subject)
+            let fields = try container.decode([String: Field].self, forKey: .message)
+            message = fields.compactMapValues { if case .text(let text) = $0 { text } else { nil } }
+            changes = fields["changes"].flatMap { if case .changes(let changes) = $0 { changes } else { nil } }
+        }
     }
 
     @Test func aRollbackAndARefusalAreNotifiedAnAppliedReleaseIsNot() throws {
@@ -46,6 +78,9 @@ struct NotificationIntegrationTests {
             && note.message["channel"] == "canary")
         #expect(note.message["consoleLink"] == "https://us-east-1.console.aws.amazon.com/cloudformation/home"
             + "?region=us-east-1#/stacks?filteringText=\(silo.stackPrefix)")
+        // The change-set summary: what the rollback's change set did to the silo's stacks.
+        #expect(note.changes == .init(added: [], modified: ["\(silo.stackPrefix)app/Queue (AWS::SQS::Queue)"],
+                                      removed: []))
 
         // A bundle the manifest does not describe is refused: the message says why.
         try silo.publish("1.2.0", [.init(name: "app", template: queueTemplate("\(silo.stackPrefix)app-v3"))]) { entries in
@@ -92,5 +127,6 @@ struct NotificationIntegrationTests {
         #expect(note.message["resource"] == "\(prefix)app/Queue")
         #expect(note.message["reason"]?.contains(reason) == true)
         #expect(note.message["consoleLink"]?.hasSuffix("filteringText=\(prefix)app%2FQueue") == true)
+        #expect(note.changes == .init(added: [], modified: ["\(prefix)app/Queue (AWS::SQS::Queue)"], removed: []))
     }
 }

@@ -39,10 +39,31 @@ import Testing
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("\"step\":\"opened\"") && first.stdout.contains("\"open\":1"), "\(first.stdout)")
 
-        // silo-a fails 1.1.0: the next step halts, rolls back, quarantines; exit 2.
+        // silo-a fails 1.1.0: the next step halts, rolls back, quarantines; exit 2; and tells
+        // the topic (moto's SNS delivering to an SQS queue the test reads).
+        let script = TestEnvironment.packageRoot + "/Tests/Support/sns_sqs.py"
+        let name = "ferry-rollout-" + String(UUID().uuidString.prefix(8)).lowercased()
+        let setup = try FerryProcess.runPython([script, "setup", world.endpoint, "123456789012", name]).check()
+        let names = try #require(try JSONSerialization.jsonObject(with: Data(setup.stdout.utf8)) as? [String: String])
+        let topic = try #require(names["topic"]), queue = try #require(names["queue"])
         try world.report("silo-a", channel: "stable", state: .failed, target: "1.1.0", applied: "1.0.0")
-        let halt = try world.ferry("rollout", "webapp", "--channel", "stable", "--key", key, "--repo", repo, "--once")
+        let halt = try world.ferry("rollout", "webapp", "--channel", "stable", "--key", key, "--repo", repo, "--once",
+                                   "--notify-topic-arn", topic)
         #expect(halt.status == 2, "\(halt.stdout) \(halt.stderr)")
+        #expect(halt.stderr.contains("notified \(topic): ferry: webapp rollout-halted on channel stable (1.1.0 -> 1.0.0)"),
+                "\(halt.stderr)")
+        let received = try FerryProcess.runPython([script, "receive", world.endpoint, "123456789012", queue]).check()
+        let messages = try #require(try JSONSerialization.jsonObject(with: Data(received.stdout.utf8)) as? [[String: Any]])
+        #expect(messages.count == 1)
+        let message = try #require(messages.first?["message"] as? [String: Any])
+        #expect(messages.first?["subject"] as? String == "ferry: webapp rollout-halted on channel stable (1.1.0 -> 1.0.0)")
+        #expect(message["trigger"] as? String == "rollout-halted" && message["channel"] as? String == "stable")
+        #expect(message["from"] as? String == "1.1.0" && message["to"] as? String == "1.0.0")
+        #expect(message["quarantined"] as? String == "1.1.0")
+        #expect((message["reason"] as? String)?.hasPrefix("rollout halted: 1 of 1 silos of wave 'first' failed") == true)
+        let failed = try #require(message["failedSilos"] as? [[String: Any]])
+        #expect(failed.map { $0["silo"] as? String } == ["silo-a"])
+        #expect(failed.first?["resource"] as? String == "app")
         #expect(halt.stdout.hasPrefix("halted: rollout halted: 1 of 1 silos of wave 'first' failed 1.1.0 (tolerance 0); "
             + "rolled back to 1.0.0; 1.1.0 quarantined"), "\(halt.stdout)")
         let pointer = try world.pointer("stable")

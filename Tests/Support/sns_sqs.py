@@ -1,6 +1,7 @@
 """moto's SNS delivering to SQS, for the agent's notification test, in one silo account
 (credentials from STS AssumeRole into arn:aws:iam::ACCOUNT:role/ferry-agent).
-  sns_sqs.py setup ENDPOINT ACCOUNT          creates a topic, a queue and the subscription;
+  sns_sqs.py setup ENDPOINT ACCOUNT [NAME]   creates a topic, a queue (both NAME, default
+                                             ferry-notify) and the subscription;
                                              prints {"topic": ARN, "queue": URL}
   sns_sqs.py receive ENDPOINT ACCOUNT QUEUE  prints the SNS messages in the queue, as a JSON list"""
 import json
@@ -17,8 +18,9 @@ session = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id
 sns, sqs = boto3.client("sns", **session), boto3.client("sqs", **session)
 
 if command == "setup":
-    topic = sns.create_topic(Name="ferry-notify")["TopicArn"]
-    queue = sqs.create_queue(QueueName="ferry-notify")["QueueUrl"]
+    name = sys.argv[4] if len(sys.argv) > 4 else "ferry-notify"
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     print(json.dumps({"topic": topic, "queue": queue}))
