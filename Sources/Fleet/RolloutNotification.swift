@@ -37,10 +37,21 @@ public struct RolloutNotification: Sendable, Equatable, Codable {
                           reports: [StatusReport], now: Date) -> RolloutNotification? {
         guard case .halt(let why, _, let quarantine) = tick.step, let written = tick.written else { return nil }
         let halted = before?.release?.version
-        let failed = reports.filter { $0.channel == channel && $0.state == .failed && ($0.target == halted || halted == nil) }
+        // Failed on the release, or unhealthy on it (a counted alarm during its bake: code
+        // `unhealthy`, the alarms as the resource).
+        let failed = reports.filter { report in
+            report.channel == channel && (report.target == halted || halted == nil)
+                && (report.state == .failed || (report.health?.state == .unhealthy && report.health?.version == halted))
+        }
             .sorted { $0.silo < $1.silo }
-            .map { FailedSilo(silo: $0.silo, wave: $0.wave, code: $0.error?.code, resource: $0.error?.resource,
-                              reason: $0.error?.message) }
+            .map { report in
+                if report.state != .failed, let health = report.health {
+                    return FailedSilo(silo: report.silo, wave: report.wave, code: "unhealthy",
+                                      resource: health.alarms.joined(separator: ", "), reason: health.reason)
+                }
+                return FailedSilo(silo: report.silo, wave: report.wave, code: report.error?.code,
+                                  resource: report.error?.resource, reason: report.error?.message)
+            }
         return RolloutNotification(trigger: "rollout-halted", pipeline: pipeline, channel: channel, from: halted,
                                    to: written.release?.version, serial: written.serial,
                                    reason: written.reason.isEmpty ? why : written.reason, quarantined: quarantine,

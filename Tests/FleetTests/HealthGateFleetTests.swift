@@ -131,4 +131,33 @@ import Testing
         #expect(!text.contains("silo-a in-sync"))
         #expect(SiloRow(report, now: Fixture.now).health?.alarms == ["webapp-errors"])  // and in --json
     }
+
+    @Test func aHaltByAnAlarmNotifiesTheUnhealthySiloAndItsAlarms() throws {
+        let v1 = PointedRelease(version: try SemVer("1.0.0"), manifestSha256: String(repeating: "a", count: 64),
+                                bundleSha256: String(repeating: "b", count: 64))
+        let v2 = PointedRelease(version: try SemVer("1.1.0"), manifestSha256: String(repeating: "c", count: 64),
+                                bundleSha256: String(repeating: "d", count: 64))
+        func pointer(_ release: PointedRelease, serial: Int) -> Pointer {
+            Pointer(pipeline: "webapp", scope: .channel("stable"), serial: serial, release: release,
+                    issuedAt: "2026-12-01T12:00:00Z", expiresAt: nil, reason: "r", issuedBy: ReleaseFixture.releaseKey.id)
+        }
+        let halted = pointer(v1, serial: 8)
+        let tick = RolloutController.Tick(step: .halt(reason: "rollout halted", rollback: v1, quarantine: v2.version),
+                                          written: halted, pointer: halted)
+        var unhealthy = StatusReport(pipeline: "webapp", silo: "s2", channel: "stable", target: v2.version,
+                                     applied: v2.version, state: .inSync, reportedAt: "2026-12-01T12:00:00Z",
+                                     intervalSeconds: 30, wave: 1)
+        unhealthy.health = SiloHealth(state: .unhealthy, version: v2.version, bakeStartedAt: "2026-12-01T11:58:00Z",
+                                      bakeSeconds: 600, alarms: ["webapp-errors"], watched: 1,
+                                      reason: "webapp-errors is ALARM: Threshold Crossed")
+        var healthy = unhealthy
+        healthy.silo = "s1"
+        healthy.health?.state = .healthy
+        let note = try #require(RolloutNotification.of(tick, pipeline: "webapp", channel: "stable",
+                                                       before: pointer(v2, serial: 7), reports: [healthy, unhealthy],
+                                                       now: Self.t0))
+        #expect(note.failedSilos.map(\.silo) == ["s2"])
+        #expect(note.failedSilos.first?.code == "unhealthy" && note.failedSilos.first?.resource == "webapp-errors")
+        #expect(note.failedSilos.first?.reason == "webapp-errors is ALARM: Threshold Crossed")
+    }
 }
