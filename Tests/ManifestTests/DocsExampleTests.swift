@@ -31,7 +31,8 @@ import Testing
     static let trust = Fixture.trust([.builder, .release, .oncall])
 
     @Test func everyDocumentHasAnExample() throws {
-        #expect(Set(try Self.examples().keys) == ["manifest.json", "manifest.sig", "pointer", "rollout", "pin", "unpin", "status"])
+        #expect(Set(try Self.examples().keys) == ["manifest.json", "manifest.sig", "pointer", "rollout", "health", "pin", "unpin",
+                                                   "status"])
     }
 
     @Test func manifestExampleVerifies() throws {
@@ -59,6 +60,17 @@ import Testing
         #expect(rollout.waves[1] == WaveSelector(name: "eu", regions: ["eu-west-1"], percent: 50))
         #expect(rollout.open == 3 && rollout.halted)
         #expect(rollout.quarantined == [try SemVer("1.4.2")])
+        #expect(try sealPointer(pointer, with: Fixture.key) == bytes)
+    }
+
+    @Test func healthExampleIsAV2Point1PointerWithItsGate() throws {
+        let bytes = try Self.canonical("health")
+        let pointer = try openPointer(bytes: bytes, trust: Self.trust, now: Self.now)
+        #expect(pointer.schema == "ferry.pointer/v2.1" && pointer.schema == Pointer.schema(for: pointer.rollout))
+        #expect(pointer.rollout?.health == HealthGate(alarmNames: ["api-5xx"], alarmPrefixes: ["webapp-"], bakeSeconds: 1800,
+                                                      insufficientData: .healthy))
+        let previous = try SemVer("1.4.1")
+        #expect(pointer.rollout?.open == 2 && pointer.rollout?.previous?.version == previous)
         #expect(try sealPointer(pointer, with: Fixture.key) == bytes)
     }
 
