@@ -76,8 +76,9 @@ struct AgentLambdaCommand: ParsableCommand {
         let grace = environment["FERRY_LOCK_GRACE"].flatMap(Double.init) ?? 30
         let kill = AgentOptions.testKillHook(environment: environment)
         let stopAt = Self.testStopHook(environment: environment)
+        let hold = Self.testHoldHook(environment: environment, stateDirectory: settings.stateDirectory)
         return LambdaHost(runtime: runtime, state: state, lease: lease, logger: logger, lockGrace: grace,
-                          testKill: kill, testStop: stopAt) { stop, checkpoint throws(AgentError) in
+                          testKill: kill, testStop: stopAt, testHold: hold) { stop, checkpoint throws(AgentError) in
             try Agent.live(settings: settings, trust: trust, bucketConfig: config, logger: logger, stop: stop,
                            checkpoint: checkpoint)
         }
@@ -111,6 +112,24 @@ struct AgentLambdaCommand: ParsableCommand {
         return { name in box.point.reached(name) }
         #else
         return { _ in false }
+        #endif
+    }
+
+    /// `FERRY_TEST_HOLD_AT=<checkpoint>[#n]` (tests only, debug builds): the invocation waits
+    /// at the n-th time this process reaches the checkpoint (after the journal's upload)
+    /// until the file `<state-dir>/go-on` exists, at most two minutes: a test runs another
+    /// invocation meanwhile.
+    static func testHoldHook(environment: [String: String], stateDirectory: String) -> (String) -> Void {
+        #if FERRY_TEST_HOOKS
+        guard let text = environment["FERRY_TEST_HOLD_AT"], let point = KillPoint(text) else { return { _ in } }
+        let box = KillPointBox(point)
+        return { name in
+            guard box.point.reached(name) else { return }
+            let end = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: stateDirectory + "/go-on"), Date() < end { usleep(20_000) }
+        }
+        #else
+        return { _ in }
         #endif
     }
 }

@@ -1,0 +1,57 @@
+import Foundation
+
+extension Agent {
+    /// A tick that only reads: per pipeline the idle outcome, when every pipeline's tick
+    /// would end in `reconcile`'s idle branch without writing anything (no journal row, no
+    /// status report, no CloudFormation call); nil as soon as one would write or act, or
+    /// when this process has not reported yet, a heartbeat is due or something waits.
+    ///
+    /// `ferry agent lambda` asks this before it takes the silo's lock: an idle invocation
+    /// then costs the journal's and the pointer's conditional GETs (and the pin's, every
+    /// `pinInterval`), and no lock. It writes nothing, so it cannot run a deploy step: at
+    /// worst, racing a deploying environment, it reads an older journal and says `idle`
+    /// once more; anything that changed (a pointer, a pin, a deployment in flight, a
+    /// wave that opened, a refusal) makes it answer nil, and the caller takes the lock
+    /// and runs `once()`. The pin's read time is kept only when every pipeline is idle.
+    public func idleCheck() throws(AgentError) -> [PipelineOutcome]? {
+        var outcomes: [PipelineOutcome] = []
+        var pinsRead: [String: Date] = [:]
+        for pipeline in settings.pipelines {
+            guard try journal.inFlight(pipeline: pipeline) == nil, hasReported(pipeline),
+                  reporter.absence[pipeline] == nil else { return nil }
+            let now = clock.now()
+            guard try !reporter.heartbeatDue(pipeline: pipeline, now: now) else { return nil }
+            let accepted = try journal.acceptedDocuments(pipeline: pipeline, channel: settings.channel, silo: silo)
+            let readPin = pinReadAt[pipeline].map { now.timeIntervalSince($0) >= settings.pinInterval } ?? true
+            let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin,
+                                  now: now)
+            // A missing pointer is explained under the lock (`explainAbsence` may report).
+            guard polled.problems.isEmpty, !polled.pinUnreadable, !polled.pointer.isAbsent else { return nil }
+            let selection = selectTarget(SelectionInput(
+                pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
+                lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
+                failed: try journal.failedTargets(pipeline: pipeline),
+                applied: try journal.lastAppliedTarget(pipeline: pipeline), facts: facts))
+            guard selection.record.isEmpty, selection.refusals.isEmpty else { return nil }
+            switch selection.verdict {
+            case .deploy: return nil
+            case .unchanged, .alreadyFailed, .nothing: break
+            }
+            let rollout = accepted.pointer?.rollout
+            guard reporter.waveWait[pipeline] == selection.waiting,
+                  reporter.waveIndex[pipeline] == rollout.map({ $0.waveIndex(of: facts) }) else { return nil }
+            if readPin { pinsRead[pipeline] = now }
+            outcomes.append(selection.waiting.map { PipelineOutcome(pipeline: pipeline, kind: .waiting, error: $0) }
+                ?? PipelineOutcome(pipeline: pipeline, kind: .idle))
+        }
+        pinReadAt.merge(pinsRead) { $1 }
+        return outcomes
+    }
+}
+
+extension Observation {
+    /// Whether the document was not there (404).
+    var isAbsent: Bool {
+        if case .absent = self { true } else { false }
+    }
+}
