@@ -40,6 +40,9 @@ struct AgentLambdaCommand: ParsableCommand {
         let runtime = LambdaRuntimeClient(api: api)
         let host: LambdaHost
         do {
+            if let path = environment["FERRY_SSM_PATH"], !path.isEmpty {
+                try readSettings(under: path, into: &environment)
+            }
             try Self.writeTrustedKeys(&environment)
             host = try makeHost(runtime: runtime, environment: environment)
         } catch {
@@ -82,6 +85,33 @@ struct AgentLambdaCommand: ParsableCommand {
             try Agent.live(settings: settings, trust: trust, bucketConfig: config, logger: logger, stop: stop,
                            checkpoint: checkpoint)
         }
+    }
+
+    /// `FERRY_SSM_PATH=/ferry/agent/`: the settings stacksets/ferry-silo.yaml keeps in SSM
+    /// Parameter Store (`SSMSettings`), read once per execution environment (a changed
+    /// setting applies at the next cold start, as the instance runner's at its next
+    /// restart). A variable the function's environment sets wins over its parameter.
+    private func readSettings(under path: String, into environment: inout [String: String]) throws {
+        let parameters: [SSM.Parameter]
+        do {
+            let config = try AWSConfig.resolve(environment: environment, allowHTTP: options.aws.allowHTTP)
+            parameters = try SSM(config: config).parameters(under: path)
+        } catch {
+            throw AgentError(.configuration, "cannot read the agent's settings under \(path) from SSM "
+                + "(GetParametersByPath): \(error); let the function's role call ssm:GetParametersByPath on it, or "
+                + "unset FERRY_SSM_PATH and set FERRY_* in the function's environment", next: .needsPerson)
+        }
+        let (variables, unknown) = SSMSettings.variables(parameters, path: path)
+        guard !variables.isEmpty else {
+            throw AgentError(.configuration, "SSM has no agent settings under \(path) (FERRY_SSM_PATH): create them "
+                + "(stacksets/ferry-silo.yaml does: \(path)bucket, \(path)pipelines...), or unset FERRY_SSM_PATH",
+                next: .needsPerson)
+        }
+        if !unknown.isEmpty {
+            FileHandle.standardError.write(Data(("ferry agent lambda: SSM parameters under \(path) that name no "
+                + "setting are ignored: \(unknown.joined(separator: ", "))\n").utf8))
+        }
+        for (name, value) in variables where (environment[name] ?? "").isEmpty { environment[name] = value }
     }
 
     /// `FERRY_TRUST_BUILDER`, `FERRY_TRUST_RELEASE`, `FERRY_TRUST_ONCALL`: a public key's

@@ -243,6 +243,36 @@ import Testing
         try world.expectInSync("1.1.0", changeSets: 4)
     }
 
+    /// Settings from SSM, as the template writes them for either runner (FERRY_SSM_PATH):
+    /// the function's environment holds nothing else.
+    @Test func settingsComeFromSSM() throws {
+        let world = try World()
+        try world.publishTwoStacks()
+        let ssm = SSM(config: try world.silo.agentConfig())
+        var settings = ["bucket": world.silo.releases.name, "prefix": "ferry", "pipelines": world.silo.pipeline,
+                        "channel": "canary", "stack-prefix": world.silo.stackPrefix,
+                        "artifact-bucket": world.silo.artifactBucket]
+        for argument in try world.silo.trustArguments() {
+            let parts = argument.split(separator: "=").map(String.init)
+            settings["trust/" + parts[1]] = try String(contentsOfFile: parts[0], encoding: .utf8)
+        }
+        for (name, value) in settings { try ssm.putParameter(name: "/ferry/agent/" + name, value: value) }
+        var only = ["FERRY_SSM_PATH": "/ferry/agent/"]
+        for name in ["FERRY_BUCKET", "FERRY_PREFIX", "FERRY_PIPELINES", "FERRY_CHANNEL", "FERRY_TRUST",
+                     "FERRY_STACK_PREFIX", "FERRY_ARTIFACT_BUCKET"] { only[name] = "" }
+        try world.start("a", extra: only)
+        let applied = try world.invoke()
+        #expect(applied.outcomes["webapp"] == "applied", "\(applied)")
+        try world.expectInSync("1.0.0")
+
+        // A path with no settings is an init error that names it.
+        let empty = try world.start("b", extra: only.merging(["FERRY_SSM_PATH": "/ferry/nothing/"]) { $1 })
+        let run = try empty.wait()
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderr.contains("SSM has no agent settings under /ferry/nothing/"), "\(run.stderr)")
+        #expect(try world.runtime.initErrors().count == 1)
+    }
+
     @Test func withoutTheSiloBucketTheFunctionFailsToStartAndSaysWhy() throws {
         let world = try World()
         let process = try world.start("a", extra: ["FERRY_ARTIFACT_BUCKET": ""])

@@ -77,9 +77,11 @@ def timed_runs(ferry, api, work, endpoint, runs, prefix_command=None, name="time
     try:
         first = invoke(api)
         results = [invoke(api) for _ in range(runs)]
+        # Peak resident memory of the environment (the function's memory size bounds it).
+        peak = benchlib.process_status_kib(environment.process.pid, "VmHWM") if not prefix_command else None
     finally:
         environment.end()
-    return first, results
+    return first, results, peak
 
 
 def counted_runs(ferry, api, work, proxy, runs):
@@ -137,7 +139,7 @@ def main():
     api = "127.0.0.1:%d" % port
     proxy = "http://localhost:%d" % proxy_port
     try:
-        first, results = timed_runs(ferry, api, work, endpoint, runs)
+        first, results, peak = timed_runs(ferry, api, work, endpoint, runs)
         counted = counted_runs(ferry, api, work, proxy, 4)
         traced = None
         if profile:
@@ -162,15 +164,16 @@ def main():
              "| %d | %s | %s | %s | %s |" % (len(results), ",".join(sorted({r["outcome"] for r in results})),
                                            ",".join(sorted({r["lock"] for r in results})),
                                            benchlib.cell(billed, "%.1f"), benchlib.cell(inside, "%.0f")),
-             "", "First invocation (applies the release): billed %.0f ms, lock %s, outcome %s." %
-             (first["billed"], first["lock"], first["outcome"]), "",
+             "", "First invocation (applies the release): billed %.0f ms, lock %s, outcome %s. Peak resident "
+             "memory of the environment after them all: %.1f MiB." %
+             (first["billed"], first["lock"], first["outcome"], (peak or 0) / 1024), "",
              "S3 requests per invocation of a fresh environment (through a pass-through proxy):", "",
              "| invocation | outcome | lock | requests |", "|---|---|---|---|"]
     for index, (result, requests) in enumerate(counted, 1):
         lines.append("| %d | %s | %s | %d: %s |" % (index, result["outcome"], result["lock"], len(requests),
                                                   ", ".join(requests)))
     if traced:
-        (_, traced_results), summary = traced
+        (_, traced_results, _), summary = traced
         lines += ["", "Under `strace -f -r` (5 idle invocations, billed %s ms): wall time before each system "
                   "call, summed per call, all threads:" % benchlib.cell([r["billed"] for r in traced_results],
                                                                          "%.1f"), "",
