@@ -6,13 +6,18 @@ extension Agent {
     /// status report, no CloudFormation call); nil as soon as one would write or act, or
     /// when this process has not reported yet, a heartbeat is due or something waits.
     ///
-    /// `ferry agent lambda` asks this before it takes the silo's lock: an idle invocation
-    /// then costs the journal's and the pointer's conditional GETs (and the pin's, every
-    /// `pinInterval`), and no lock. It writes nothing, so it cannot run a deploy step: at
-    /// worst, racing a deploying environment, it reads an older journal and says `idle`
-    /// once more; anything that changed (a pointer, a pin, a deployment in flight, a
-    /// wave that opened, a refusal) makes it answer nil, and the caller takes the lock
-    /// and runs `once()`. The pin's read time is kept only when every pipeline is idle.
+    /// `ferry agent lambda` asks this before it takes the silo's lock, over the journal its
+    /// warm environment holds (not the bucket's): an idle invocation then costs the
+    /// pointer's conditional GET (and the pin's, every `pinInterval`), and no lock. It
+    /// writes nothing, so it cannot run a deploy step. Its journal may be older than the
+    /// bucket's (another environment wrote since); it then still answers what that
+    /// environment would: another environment starts from this one's last upload, so with
+    /// the pointer and the pin at the ETags this journal accepted, and no deployment in
+    /// flight here, it found the same idle silo (its writes there are heartbeats). Anything
+    /// that changed (a pointer, a pin, a deployment in flight, a wave that opened, a
+    /// refusal, a heartbeat due) makes it answer nil: the caller takes the lock, loads the
+    /// bucket's journal and runs `once()`. What a tick does on a timer must be due here
+    /// too. The pin's read time is kept only when every pipeline is idle.
     public func idleCheck() throws(AgentError) -> [PipelineOutcome]? {
         var outcomes: [PipelineOutcome] = []
         var pinsRead: [String: Date] = [:]

@@ -4,9 +4,10 @@ import Logging
 import Manifest
 
 /// `ferry agent lambda`: the agent as a Lambda function's own runtime. It asks the Runtime
-/// API for invocations and, per invocation: makes the local journal the bucket's
-/// (`StateStore.sync`, a conditional GET) and asks the agent for a tick that only reads
-/// (`Agent.idleCheck`). Idle: it answers, having written nothing and taken no lock. Else it
+/// API for invocations and, per invocation, asks the agent for a tick that only reads
+/// (`Agent.idleCheck`), over the journal it holds (a cold environment first makes its local
+/// journal the bucket's: `StateStore.sync`, a conditional GET). Idle: it answers, having
+/// written nothing and taken no lock. Else it
 /// takes the silo's lock (`StateLease`), syncs again (another environment may have written
 /// since), runs one reconcile (`Agent.once`: resume what is in flight, then one tick) that
 /// stops at a safe point before the invocation's deadline, uploads the journal after every
@@ -76,14 +77,15 @@ public final class LambdaHost {
     /// a safe point before the deadline, upload, unlock.
     public func handle(_ invocation: LambdaInvocation) -> Answer {
         let started = Date()
-        let looked: StateStore.Sync
+        // A warm agent looks at its own journal, without the bucket's (see `idleCheck`).
+        let looked: StateStore.Sync?
         do {
-            looked = try sync()
+            looked = warm == nil ? try sync() : nil
             let warm = try agent()
             warm.stop.reset()
             if let outcomes = try warm.agent.idleCheck() {
-                return .response(Self.body(lock: "none", holder: nil, state: "\(looked)", outcomes: outcomes,
-                                           started: started))
+                return .response(Self.body(lock: "none", holder: nil, state: looked.map { "\($0)" } ?? "warm",
+                                           outcomes: outcomes, started: started))
             }
         } catch {
             logger.error("\(error.message)", metadata: ["code": "\(error.code)"])
@@ -98,8 +100,8 @@ public final class LambdaHost {
             case .held(let holder, let until):
                 logger.warning("another environment holds the silo's lock: this invocation does nothing", metadata: [
                     "holder": "\(holder)", "until": "\(until.map { Timestamp.format($0) } ?? "unknown")"])
-                return .response(Self.body(lock: "busy", holder: holder, state: "\(looked)", outcomes: [],
-                                           started: started))
+                return .response(Self.body(lock: "busy", holder: holder, state: looked.map { "\($0)" } ?? "warm",
+                                           outcomes: [], started: started))
             }
         } catch {
             logger.error("\(error.message)", metadata: ["code": "\(error.code)"])
@@ -114,7 +116,7 @@ public final class LambdaHost {
             // Another environment may have written the journal since the look.
             let locked = try sync()
             let outcomes = try reconcile(invocation, warm: try agent())
-            return .response(Self.body(lock: "acquired", holder: nil, state: "\(locked == .unchanged ? looked : locked)",
+            return .response(Self.body(lock: "acquired", holder: nil, state: "\(locked == .unchanged ? looked ?? locked : locked)",
                                        outcomes: outcomes, started: started))
         } catch {
             warm = nil

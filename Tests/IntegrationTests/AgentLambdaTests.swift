@@ -152,10 +152,10 @@ import Testing
         #expect(resumed.outcomes["webapp"] == "applied", "\(resumed.outcomes) \(second.stderrSoFar.suffix(2000))")
         try world.expectInSync("1.0.0")
 
-        // Warm and idle: the journal is not downloaded again, nothing is deployed, no lock is taken.
+        // Warm and idle: the journal is not read again, nothing is deployed, no lock is taken.
         for _ in 1...3 {
             let result = try world.invoke()
-            #expect(result.state == "unchanged")
+            #expect(result.state == "warm")
             #expect(result.outcomes["webapp"] == "idle", "\(result.outcomes)")
             #expect(result.lock == "none", "\(result)")
         }
@@ -225,7 +225,10 @@ import Testing
 
         try world.publishTwoStacks("1.1.0")
         let deploying = try world.runtime.invoke()
-        for _ in 1...600 where !a.stderrSoFar.contains("deploying webapp") { usleep(100_000) }
+        // a holds the lock (b's look must meet it; a waits at `downloaded` until go-on).
+        let s3 = S3(config: try world.silo.agentConfig())
+        for _ in 1...600 where try s3.headObject(bucket: world.silo.artifactBucket, key: "ferry/agent/lock",
+                                                 versionId: nil) == nil { usleep(100_000) }
         let looked = try otherRuntime.result(try otherRuntime.invoke())
         #expect(looked.kind == "response", "\(looked)")
         #expect(looked.lock == "busy", "\(looked)")
