@@ -6,7 +6,8 @@ import HTTP
 import Logging
 
 /// `ferry agent lambda`: the agent as a Lambda function (`provided.al2023`, the package's
-/// `bootstrap` runs it). Settings as `agent once` reads them (flags, `--config`, FERRY_*);
+/// `bootstrap` runs it). Settings as `agent once` reads them (flags, `--config`, FERRY_*),
+/// and from SSM under `FERRY_SSM_PATH`;
 /// the state folder defaults to `$TMPDIR/ferry` (else /tmp/ferry), and the journal and the
 /// lock live in the silo's artifact bucket under `<prefix>agent/` (docs/agent.md).
 struct AgentLambdaCommand: ParsableCommand {
@@ -16,12 +17,15 @@ struct AgentLambdaCommand: ParsableCommand {
         discussion: """
         Needs the silo's artifact bucket (FERRY_ARTIFACT_BUCKET): the journal is kept there as \
         <prefix>agent/journal.sqlite (compare-and-swap) and the lock across environments as \
-        <prefix>agent/lock. FERRY_LOCK_GRACE (seconds, default 30): how long past an invocation's \
-        deadline its lock counts as held.
+        <prefix>agent/lock (taken only when an invocation finds something to do). FERRY_LOCK_GRACE \
+        (seconds, default 30): how long past an invocation's deadline its lock counts as held. \
+        FERRY_SSM_PATH=/ferry/agent/: read the settings from SSM Parameter Store once per \
+        execution environment (a FERRY_* variable that is set wins).
 
-        Example (the function's bootstrap; stacksets/ferry-silo.yaml sets the environment):
+        Examples (the function's bootstrap; stacksets/ferry-silo.yaml sets the second):
           FERRY_BUCKET=acme-ferry FERRY_PIPELINES=webapp FERRY_CHANNEL=stable \\
           FERRY_ARTIFACT_BUCKET=ferry-artifacts-111111111111-eu-west-1 ferry agent lambda
+          FERRY_SSM_PATH=/ferry/agent/ FERRY_INTERVAL=60 ferry agent lambda
         """)
 
     @OptionGroup var options: AgentOptions
