@@ -83,9 +83,14 @@ public final class LambdaHost {
             looked = warm == nil ? try sync() : nil
             let warm = try agent()
             warm.stop.reset()
-            if let outcomes = try warm.agent.idleCheck() {
-                return .response(Self.body(lock: "none", holder: nil, state: looked.map { "\($0)" } ?? "warm",
-                                           outcomes: outcomes, started: started))
+            do {
+                if let outcomes = try warm.agent.idleCheck() {
+                    return .response(Self.body(lock: "none", holder: nil, state: looked.map { "\($0)" } ?? "warm",
+                                               outcomes: outcomes, started: started))
+                }
+            } catch {
+                // A read that failed is the reconcile's to judge and report, under the lock.
+                logger.debug("the look failed: \(error.message)", metadata: ["code": "\(error.code)"])
             }
         } catch {
             logger.error("\(error.message)", metadata: ["code": "\(error.code)"])
