@@ -4,7 +4,8 @@ extension Agent {
     /// A tick that only reads: per pipeline the idle outcome, when every pipeline's tick
     /// would end in `reconcile`'s idle branch without writing anything (no journal row, no
     /// status report, no CloudFormation call); nil as soon as one would write or act, or
-    /// when this process has not reported yet, a heartbeat is due or something waits.
+    /// when this process has not reported yet or a heartbeat is due. A silo waiting for the
+    /// channel's first release is idle too (outcome `waiting`).
     ///
     /// `ferry agent lambda` asks this before it takes the silo's lock, over the journal its
     /// warm environment holds (not the bucket's): an idle invocation then costs the
@@ -22,16 +23,26 @@ extension Agent {
         var outcomes: [PipelineOutcome] = []
         var pinsRead: [String: Date] = [:]
         for pipeline in settings.pipelines {
-            guard try journal.inFlight(pipeline: pipeline) == nil, hasReported(pipeline),
-                  reporter.absence[pipeline] == nil else { return nil }
+            guard try journal.inFlight(pipeline: pipeline) == nil, hasReported(pipeline) else { return nil }
             let now = clock.now()
             guard try !reporter.heartbeatDue(pipeline: pipeline, now: now) else { return nil }
             let accepted = try journal.acceptedDocuments(pipeline: pipeline, channel: settings.channel, silo: silo)
             let readPin = pinReadAt[pipeline].map { now.timeIntervalSince($0) >= settings.pinInterval } ?? true
             let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin,
                                   now: now)
-            // A missing pointer is explained under the lock (`explainAbsence` may report).
-            guard polled.problems.isEmpty, !polled.pinUnreadable, !polled.pointer.isAbsent else { return nil }
+            guard polled.problems.isEmpty, !polled.pinUnreadable else { return nil }
+            // A missing pointer is explained under the lock (`explainAbsence` lists and may
+            // report), unless it is the channel's first release that this silo still waits
+            // for, judged less than a heartbeat ago: `explainAbsence` would keep that verdict.
+            var waitingFor: AgentError?
+            switch (polled.pointer.isAbsent, reporter.absence[pipeline]) {
+            case (false, nil): break
+            case (true, .waiting(let note)?) where accepted.pointer?.name != settings.channel:
+                guard let judged = absenceJudgedAt[pipeline], now.timeIntervalSince(judged) < settings.heartbeat
+                else { return nil }
+                waitingFor = note
+            default: return nil
+            }
             let selection = selectTarget(SelectionInput(
                 pipeline: pipeline, channel: settings.channel, silo: silo, lastPointer: accepted.pointer,
                 lastPin: accepted.pin, pointer: polled.pointer, pin: polled.pin, now: now,
@@ -46,8 +57,13 @@ extension Agent {
             guard reporter.waveWait[pipeline] == selection.waiting,
                   reporter.waveIndex[pipeline] == rollout.map({ $0.waveIndex(of: facts) }) else { return nil }
             if readPin { pinsRead[pipeline] = now }
-            outcomes.append(selection.waiting.map { PipelineOutcome(pipeline: pipeline, kind: .waiting, error: $0) }
-                ?? PipelineOutcome(pipeline: pipeline, kind: .idle))
+            if let wave = selection.waiting {
+                outcomes.append(PipelineOutcome(pipeline: pipeline, kind: .waiting, error: wave))
+            } else if case .nothing = selection.verdict, let waitingFor {
+                outcomes.append(PipelineOutcome(pipeline: pipeline, kind: .waiting, error: waitingFor))
+            } else {
+                outcomes.append(PipelineOutcome(pipeline: pipeline, kind: .idle))
+            }
         }
         pinReadAt.merge(pinsRead) { $1 }
         return outcomes

@@ -63,6 +63,30 @@ import Testing
         #expect(try agent.idleCheck()?.map(\.kind) == [.idle])
     }
 
+    @Test func aSiloWaitingForItsFirstReleaseIsIdleUntilItIsPublished() throws {
+        let world = try World()
+        let agent = try world.agent(channel: "beta")
+        #expect(agent.once().map(\.kind) == [.waiting])
+        world.store.resetCounts()
+        let outcomes = try #require(try agent.idleCheck())
+        #expect(outcomes.map(\.kind) == [.waiting])
+        #expect(outcomes.first?.error?.code == .noPointer)
+        let counts = world.store.requestCounts()
+        #expect(counts[.get] == 2 && counts[.list, default: 0] == 0 && counts[.put, default: 0] == 0, "\(counts)")
+        // Its verdict is judged again (by the tick, under the lock) a heartbeat later.
+        world.clock.advance(agent.settings.heartbeat + 1)
+        #expect(try agent.idleCheck() == nil)
+        #expect(agent.tick().map(\.kind) == [.waiting])
+        #expect(try agent.idleCheck()?.map(\.kind) == [.waiting])
+        _ = try ReleaseFixture.publish(to: world.bucket, pipeline: "webapp", version: "1.0.0", stacks: [
+            .init(name: "app", template: queueTemplate("app-v1")),
+        ], channel: "beta", in: world.directory.path)
+        world.store.resetCounts()
+        #expect(try agent.idleCheck() == nil)
+        #expect(world.store.requestCounts()[.put, default: 0] == 0)
+        #expect(agent.tick().map(\.kind) == [.applied])
+    }
+
     @Test func aRemovedChannelPointerIsNotIdle() throws {
         let world = try World()
         let agent = try settled(world)
