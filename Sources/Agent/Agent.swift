@@ -55,6 +55,10 @@ public final class Agent {
     /// Called after each reconcile of every pipeline with its outcomes, how long it took
     /// and when it ended (metrics: `AgentMetrics`).
     public var onReconcile: (_ outcomes: [PipelineOutcome], _ seconds: Double, _ end: Date) -> Void = { _, _, _ in }
+    /// A stop ends this run only, not the agent (`ferry agent lambda`: an invocation's
+    /// deadline). The report then keeps the deployment's own state (`deploying`), never
+    /// `stopping` or `stopped`: the next invocation resumes the deployment.
+    public var stopIsPause = false
 
     /// An agent over the collaborators it is given (the fleet simulator and tests give
     /// in-memory ones; `live` builds the real ones).
@@ -197,7 +201,7 @@ public final class Agent {
                 outcomes.insert(earlier, at: index)
             }
         }
-        if stop.isRequested { reportStopped() }
+        if stop.isRequested, !stopIsPause { reportStopped() }
         return outcomes
     }
 

@@ -246,7 +246,7 @@ extension Agent {
         } catch {
             logger.warning("release folders not pruned: \(error.message)", metadata: ["pipeline": "\(pipeline)"])
         }
-        if let reportError = report(pipeline, refusals: problems, stop: stopping ? .stopping : nil), !result.isProblem {
+        if let reportError = report(pipeline, refusals: problems, stop: stopping && !stopIsPause ? .stopping : nil), !result.isProblem {
             return PipelineOutcome(pipeline: pipeline, kind: .error, target: target?.version, error: reportError)
         }
         return result

@@ -4,14 +4,19 @@ import Logging
 import Manifest
 
 /// `ferry agent lambda`: the agent as a Lambda function's own runtime. It asks the Runtime
-/// API for invocations and, per invocation, takes the silo's lock (`StateLease`), makes the
-/// local journal the bucket's (`StateStore.sync`), runs one reconcile (`Agent.once`: resume
-/// what is in flight, then one tick) that stops at a safe point before the invocation's
-/// deadline, uploads the journal after every journalled step (before the next CloudFormation
-/// call) and at the end, releases the lock and answers. It stays warm between invocations.
+/// API for invocations and, per invocation, asks the agent for a tick that only reads
+/// (`Agent.idleCheck`), over the journal it holds (a cold environment first makes its local
+/// journal the bucket's: `StateStore.sync`, a conditional GET). Idle: it answers, having
+/// written nothing and taken no lock. Else it
+/// takes the silo's lock (`StateLease`), syncs again (another environment may have written
+/// since), runs one reconcile (`Agent.once`: resume what is in flight, then one tick) that
+/// stops at a safe point before the invocation's deadline, uploads the journal after every
+/// journalled step (before the next CloudFormation call) and at the end, releases the lock
+/// and answers. It stays warm between invocations, and so does its agent, as long as the
+/// local journal is the bucket's (its memory: the pin's read time, the reports written).
 public final class LambdaHost {
-    /// Builds the invocation's agent over the local journal: `stop` ends it at a safe point,
-    /// `checkpoint` is called after each journalled step (`<step>:<phase>`).
+    /// Builds the environment's agent over the local journal: `stop` ends a run at a safe
+    /// point, `checkpoint` is called after each journalled step (`<step>:<phase>`).
     public typealias AgentFactory = (_ stop: StopSignal, _ checkpoint: @escaping (String) -> Void) throws(AgentError) -> Agent
 
     let runtime: LambdaRuntimeClient
@@ -24,13 +29,18 @@ public final class LambdaHost {
     /// How long past the invocation's deadline the lock counts as held (clock skew between
     /// environments; a frozen or killed environment runs nothing after its deadline).
     let lockGrace: TimeInterval
-    /// Test hooks: asked at each checkpoint (kill the process, or ask for a stop there).
+    /// Test hooks: asked at each checkpoint (kill the process, ask for a stop there, or
+    /// hold there until the test lets it go).
     let testKill: (String) -> Void
     let testStop: (String) -> Bool
+    let testHold: (String) -> Void
+    /// The agent over the local journal, while that journal is the bucket's.
+    private var warm: Warm?
 
     public init(runtime: LambdaRuntimeClient, state: StateStore, lease: StateLease, logger: Logger,
                 lockGrace: TimeInterval = 30, testKill: @escaping (String) -> Void = { _ in },
-                testStop: @escaping (String) -> Bool = { _ in false }, makeAgent: @escaping AgentFactory) {
+                testStop: @escaping (String) -> Bool = { _ in false }, testHold: @escaping (String) -> Void = { _ in },
+                makeAgent: @escaping AgentFactory) {
         self.runtime = runtime
         self.state = state
         self.lease = lease
@@ -38,6 +48,7 @@ public final class LambdaHost {
         self.lockGrace = lockGrace
         self.testKill = testKill
         self.testStop = testStop
+        self.testHold = testHold
         self.makeAgent = makeAgent
         environmentId = String((0..<12).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
@@ -62,19 +73,40 @@ public final class LambdaHost {
         case failure(AgentError)
     }
 
-    /// One invocation: lock, sync, reconcile until a safe point before the deadline, upload, unlock.
+    /// One invocation: sync and look (read only); when not idle, lock, sync, reconcile until
+    /// a safe point before the deadline, upload, unlock.
     public func handle(_ invocation: LambdaInvocation) -> Answer {
         let started = Date()
+        // A warm agent looks at its own journal, without the bucket's (see `idleCheck`).
+        let looked: StateStore.Sync?
+        do {
+            looked = warm == nil ? try sync() : nil
+            let warm = try agent()
+            warm.stop.reset()
+            do {
+                if let outcomes = try warm.agent.idleCheck() {
+                    return .response(Self.body(lock: "none", holder: nil, state: looked.map { "\($0)" } ?? "warm",
+                                               outcomes: outcomes, started: started))
+                }
+            } catch {
+                // A read that failed is the reconcile's to judge and report, under the lock.
+                logger.debug("the look failed: \(error.message)", metadata: ["code": "\(error.code)"])
+            }
+        } catch {
+            logger.error("\(error.message)", metadata: ["code": "\(error.code)"])
+            return .failure(error)
+        }
         let owner = "\(environmentId)/\(invocation.requestId)"
         let etag: String
         do {
             switch try lease.acquire(owner: owner, expiresAt: invocation.deadline.addingTimeInterval(lockGrace),
-                                     now: started) {
+                                     now: Date()) {
             case .acquired(let taken): etag = taken
             case .held(let holder, let until):
                 logger.warning("another environment holds the silo's lock: this invocation does nothing", metadata: [
                     "holder": "\(holder)", "until": "\(until.map { Timestamp.format($0) } ?? "unknown")"])
-                return .response(Self.body(lock: "busy", holder: holder, state: nil, outcomes: [], started: started))
+                return .response(Self.body(lock: "busy", holder: holder, state: looked.map { "\($0)" } ?? "warm",
+                                           outcomes: [], started: started))
             }
         } catch {
             logger.error("\(error.message)", metadata: ["code": "\(error.code)"])
@@ -86,41 +118,67 @@ public final class LambdaHost {
             }
         }
         do {
-            let sync = try state.sync()
-            let outcomes = try reconcile(invocation, fresh: sync != .unchanged)
-            return .response(Self.body(lock: "acquired", holder: nil, state: "\(sync)", outcomes: outcomes,
-                                       started: started))
+            // Another environment may have written the journal since the look.
+            let locked = try sync()
+            let outcomes = try reconcile(invocation, warm: try agent())
+            return .response(Self.body(lock: "acquired", holder: nil, state: "\(locked == .unchanged ? looked ?? locked : locked)",
+                                       outcomes: outcomes, started: started))
         } catch {
+            warm = nil
             logger.error("\(error.message)", metadata: ["code": "\(error.code)"])
             return .failure(error)
         }
     }
 
-    /// The invocation's agent: one `once`, stopped at a safe point before the deadline or
-    /// when the bucket's journal turns out to be another environment's.
-    private func reconcile(_ invocation: LambdaInvocation, fresh: Bool) throws(AgentError) -> [PipelineOutcome] {
+    /// `StateStore.sync`, closing the warm agent first when the local journal is replaced.
+    private func sync() throws(AgentError) -> StateStore.Sync {
+        let result = try state.sync { warm = nil }
+        if result != .unchanged { warm = nil }
+        return result
+    }
+
+    /// The warm agent, or a new one over the local journal (which then came from the bucket:
+    /// its release folders are fetched again under the lock, `Agent.rehydrate`).
+    private func agent() throws(AgentError) -> Warm {
+        if let warm { return warm }
         let stop = StopSignal()
+        let uploads = Uploads(state: state, logger: logger)
+        let agent = try makeAgent(stop) { [testKill, testStop, testHold] name in
+            testKill(name)
+            if name.contains(":"), !uploads.push(), !stop.isRequested {
+                stop.request(because: "another environment wrote the journal")
+            }
+            testHold(name)
+            if testStop(name) { stop.request(because: "the test hook FERRY_TEST_STOP_AT") }
+        }
+        agent.stopIsPause = true
+        uploads.journal = agent.journal
+        let made = Warm(agent: agent, stop: stop, uploads: uploads, rehydrate: state.exists)
+        warm = made
+        return made
+    }
+
+    /// The invocation's reconcile: one `once`, stopped at a safe point before the deadline or
+    /// when the bucket's journal turns out to be another environment's.
+    private func reconcile(_ invocation: LambdaInvocation, warm: Warm) throws(AgentError) -> [PipelineOutcome] {
+        let stop = warm.stop
+        stop.reset()
+        warm.uploads.conflict = nil
         let remaining = invocation.deadline.timeIntervalSinceNow
         let margin = min(10, max(0, remaining) / 4)
         let deadline = DispatchWorkItem { stop.request(because: "the invocation's deadline") }
         DispatchQueue.global().asyncAfter(wallDeadline: .now() + max(0, remaining - margin), execute: deadline)
         defer { deadline.cancel() }
 
-        let uploads = Uploads(state: state, logger: logger)
-        let agent = try makeAgent(stop) { [testKill, testStop] name in
-            testKill(name)
-            if name.contains(":"), !uploads.push(), !stop.isRequested {
-                stop.request(because: "another environment wrote the journal")
-            }
-            if testStop(name) { stop.request(because: "the test hook FERRY_TEST_STOP_AT") }
+        if warm.rehydrate {
+            warm.agent.rehydrate()
+            warm.rehydrate = false
         }
-        uploads.journal = agent.journal
-        if fresh { agent.rehydrate() }
-        let outcomes = agent.once()
-        if !uploads.push() {
-            throw uploads.conflict ?? AgentError(.journal, "the journal could not be uploaded", next: .transient)
+        let outcomes = warm.agent.once()
+        if !warm.uploads.push() {
+            throw warm.uploads.conflict ?? AgentError(.journal, "the journal could not be uploaded", next: .transient)
         }
-        if let conflict = uploads.conflict { throw conflict }
+        if let conflict = warm.uploads.conflict { throw conflict }
         return outcomes
     }
 
@@ -138,14 +196,32 @@ public final class LambdaHost {
     }
 }
 
+/// The agent an execution environment keeps between invocations, with its stop signal
+/// (reset per invocation) and its uploads.
+private final class Warm {
+    let agent: Agent
+    let stop: StopSignal
+    let uploads: Uploads
+    /// The journal came from the bucket: fetch its release folders again before the next reconcile.
+    var rehydrate: Bool
+
+    init(agent: Agent, stop: StopSignal, uploads: Uploads, rehydrate: Bool) {
+        self.agent = agent
+        self.stop = stop
+        self.uploads = uploads
+        self.rehydrate = rehydrate
+    }
+}
+
 /// Uploads the journal when it changed since the last upload (`total_changes()` of the
-/// agent's connection); remembers a conflict (412) and refuses every later upload.
+/// agent's connection); remembers a conflict (412) and refuses every later upload of the
+/// invocation.
 private final class Uploads {
     let state: StateStore
     let logger: Logger
     weak var journal: Journal?
     private var uploadedAt: Int64 = 0
-    private(set) var conflict: AgentError?
+    var conflict: AgentError?
 
     init(state: StateStore, logger: Logger) {
         self.state = state

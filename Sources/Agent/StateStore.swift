@@ -40,8 +40,9 @@ public final class StateStore {
         self.path = path
     }
 
-    /// Makes the local journal the bucket's. Call with no connection open on `path`.
-    public func sync() throws(AgentError) -> Sync {
+    /// Makes the local journal the bucket's. `replacing` is called before the local file is
+    /// replaced or removed: close every connection open on `path` there (a `304` keeps them).
+    public func sync(replacing: () -> Void = {}) throws(AgentError) -> Sync {
         let local = FileManager.default.fileExists(atPath: path)
         let options = S3.GetOptions(ifNoneMatch: local && exists ? etag : nil)
         let incoming = path + ".download"
@@ -51,6 +52,7 @@ public final class StateStore {
             case .notModified:
                 return .unchanged
             case .object(let info, _):
+                replacing()
                 removeLocal()
                 guard rename(incoming, path) == 0 else {
                     throw AgentError(.journal, "cannot move the downloaded journal to \(path): "
@@ -61,6 +63,7 @@ public final class StateStore {
                 return .downloaded
             }
         } catch let error as AWSError where error.code == .noSuchKey {
+            replacing()
             removeLocal()
             etag = nil
             exists = false

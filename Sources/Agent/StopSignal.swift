@@ -38,6 +38,15 @@ public final class StopSignal: AgentClock, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Forgets a stop asked for: the next run of an agent that serves several (`LambdaHost`:
+    /// one per invocation) starts without it.
+    public func reset() {
+        condition.lock()
+        requested = false
+        reason = nil
+        condition.unlock()
+    }
+
     /// Whether a stop was asked for.
     public var isRequested: Bool {
         condition.lock()

@@ -6,7 +6,8 @@ import HTTP
 import Logging
 
 /// `ferry agent lambda`: the agent as a Lambda function (`provided.al2023`, the package's
-/// `bootstrap` runs it). Settings as `agent once` reads them (flags, `--config`, FERRY_*);
+/// `bootstrap` runs it). Settings as `agent once` reads them (flags, `--config`, FERRY_*),
+/// and from SSM under `FERRY_SSM_PATH`;
 /// the state folder defaults to `$TMPDIR/ferry` (else /tmp/ferry), and the journal and the
 /// lock live in the silo's artifact bucket under `<prefix>agent/` (docs/agent.md).
 struct AgentLambdaCommand: ParsableCommand {
@@ -16,12 +17,15 @@ struct AgentLambdaCommand: ParsableCommand {
         discussion: """
         Needs the silo's artifact bucket (FERRY_ARTIFACT_BUCKET): the journal is kept there as \
         <prefix>agent/journal.sqlite (compare-and-swap) and the lock across environments as \
-        <prefix>agent/lock. FERRY_LOCK_GRACE (seconds, default 30): how long past an invocation's \
-        deadline its lock counts as held.
+        <prefix>agent/lock (taken only when an invocation finds something to do). FERRY_LOCK_GRACE \
+        (seconds, default 30): how long past an invocation's deadline its lock counts as held. \
+        FERRY_SSM_PATH=/ferry/agent/: read the settings from SSM Parameter Store once per \
+        execution environment (a FERRY_* variable that is set wins).
 
-        Example (the function's bootstrap; stacksets/ferry-silo.yaml sets the environment):
+        Examples (the function's bootstrap; stacksets/ferry-silo.yaml sets the second):
           FERRY_BUCKET=acme-ferry FERRY_PIPELINES=webapp FERRY_CHANNEL=stable \\
           FERRY_ARTIFACT_BUCKET=ferry-artifacts-111111111111-eu-west-1 ferry agent lambda
+          FERRY_SSM_PATH=/ferry/agent/ FERRY_INTERVAL=60 ferry agent lambda
         """)
 
     @OptionGroup var options: AgentOptions
@@ -40,6 +44,9 @@ struct AgentLambdaCommand: ParsableCommand {
         let runtime = LambdaRuntimeClient(api: api)
         let host: LambdaHost
         do {
+            if let path = environment["FERRY_SSM_PATH"], !path.isEmpty {
+                try readSettings(under: path, into: &environment)
+            }
             try Self.writeTrustedKeys(&environment)
             host = try makeHost(runtime: runtime, environment: environment)
         } catch {
@@ -76,11 +83,39 @@ struct AgentLambdaCommand: ParsableCommand {
         let grace = environment["FERRY_LOCK_GRACE"].flatMap(Double.init) ?? 30
         let kill = AgentOptions.testKillHook(environment: environment)
         let stopAt = Self.testStopHook(environment: environment)
+        let hold = Self.testHoldHook(environment: environment, stateDirectory: settings.stateDirectory)
         return LambdaHost(runtime: runtime, state: state, lease: lease, logger: logger, lockGrace: grace,
-                          testKill: kill, testStop: stopAt) { stop, checkpoint throws(AgentError) in
+                          testKill: kill, testStop: stopAt, testHold: hold) { stop, checkpoint throws(AgentError) in
             try Agent.live(settings: settings, trust: trust, bucketConfig: config, logger: logger, stop: stop,
                            checkpoint: checkpoint)
         }
+    }
+
+    /// `FERRY_SSM_PATH=/ferry/agent/`: the settings stacksets/ferry-silo.yaml keeps in SSM
+    /// Parameter Store (`SSMSettings`), read once per execution environment (a changed
+    /// setting applies at the next cold start, as the instance runner's at its next
+    /// restart). A variable the function's environment sets wins over its parameter.
+    private func readSettings(under path: String, into environment: inout [String: String]) throws {
+        let parameters: [SSM.Parameter]
+        do {
+            let config = try AWSConfig.resolve(environment: environment, allowHTTP: options.aws.allowHTTP)
+            parameters = try SSM(config: config).parameters(under: path)
+        } catch {
+            throw AgentError(.configuration, "cannot read the agent's settings under \(path) from SSM "
+                + "(GetParametersByPath): \(error); let the function's role call ssm:GetParametersByPath on it, or "
+                + "unset FERRY_SSM_PATH and set FERRY_* in the function's environment", next: .needsPerson)
+        }
+        let (variables, unknown) = SSMSettings.variables(parameters, path: path)
+        guard !variables.isEmpty else {
+            throw AgentError(.configuration, "SSM has no agent settings under \(path) (FERRY_SSM_PATH): create them "
+                + "(stacksets/ferry-silo.yaml does: \(path)bucket, \(path)pipelines...), or unset FERRY_SSM_PATH",
+                next: .needsPerson)
+        }
+        if !unknown.isEmpty {
+            FileHandle.standardError.write(Data(("ferry agent lambda: SSM parameters under \(path) that name no "
+                + "setting are ignored: \(unknown.joined(separator: ", "))\n").utf8))
+        }
+        for (name, value) in variables where (environment[name] ?? "").isEmpty { environment[name] = value }
     }
 
     /// `FERRY_TRUST_BUILDER`, `FERRY_TRUST_RELEASE`, `FERRY_TRUST_ONCALL`: a public key's
@@ -111,6 +146,24 @@ struct AgentLambdaCommand: ParsableCommand {
         return { name in box.point.reached(name) }
         #else
         return { _ in false }
+        #endif
+    }
+
+    /// `FERRY_TEST_HOLD_AT=<checkpoint>[#n]` (tests only, debug builds): the invocation waits
+    /// at the n-th time this process reaches the checkpoint (after the journal's upload)
+    /// until the file `<state-dir>/go-on` exists, at most two minutes: a test runs another
+    /// invocation meanwhile.
+    static func testHoldHook(environment: [String: String], stateDirectory: String) -> (String) -> Void {
+        #if FERRY_TEST_HOOKS
+        guard let text = environment["FERRY_TEST_HOLD_AT"], let point = KillPoint(text) else { return { _ in } }
+        let box = KillPointBox(point)
+        return { name in
+            guard box.point.reached(name) else { return }
+            let end = Date().addingTimeInterval(120)
+            while !FileManager.default.fileExists(atPath: stateDirectory + "/go-on"), Date() < end { usleep(20_000) }
+        }
+        #else
+        return { _ in }
         #endif
     }
 }

@@ -16,6 +16,8 @@ import Testing
         let proxy: CloudFormationFailureStandIn
         let silo: SiloHarness
         let runtime: LambdaRuntimeStandIn
+        /// A second Runtime API, for a test that must say which environment takes an invocation.
+        private(set) lazy var otherRuntime = try? LambdaRuntimeStandIn()
         private(set) var processes: [FerryProcess] = []
 
         init() throws {
@@ -131,6 +133,16 @@ import Testing
         #expect(stopped.state == "absent")
         #expect(["interrupted", "suspended"].contains(stopped.outcomes["webapp"] ?? ""), "\(stopped.outcomes)")
         #expect(try world.proxy.executions(stackPrefix: world.silo.stackPrefix).count == 1)
+        // Between two invocations of one deploy the silo is deploying, not stopped.
+        let between = try #require(try world.silo.report())
+        #expect(between.state == .deploying, "\(between)")
+        #expect(between.target == (try SemVer("1.0.0")))
+        let status = try world.silo.ferry(["status", world.silo.pipeline, "--bucket", world.silo.releases.name,
+                                           "--prefix", "ferry/", "--json", "--fail-on", "none"],
+                                          environment: ["AWS_ENDPOINT_URL": world.silo.endpoint])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("\"deploying\""), "\(status.stdout)")
+        #expect(!status.stdout.contains("\"stopped\"") && !status.stdout.contains("\"stopping\""), "\(status.stdout)")
         _ = try world.end(first)
 
         // A fresh environment: its /tmp is empty; the journal comes from the silo bucket.
@@ -140,15 +152,13 @@ import Testing
         #expect(resumed.outcomes["webapp"] == "applied", "\(resumed.outcomes) \(second.stderrSoFar.suffix(2000))")
         try world.expectInSync("1.0.0")
 
-        // Warm and idle: the journal is not downloaded again, nothing is deployed.
-        var idle: [Int] = []
+        // Warm and idle: the journal is not read again, nothing is deployed, no lock is taken.
         for _ in 1...3 {
             let result = try world.invoke()
-            #expect(result.state == "unchanged")
+            #expect(result.state == "warm")
             #expect(result.outcomes["webapp"] == "idle", "\(result.outcomes)")
-            idle.append(result.millis ?? -1)
+            #expect(result.lock == "none", "\(result)")
         }
-        print("idle invocations (ms inside the runtime, debug build, moto): \(idle)")
         try world.expectInSync("1.0.0")
         let lock = try S3(config: try world.silo.agentConfig())
             .headObject(bucket: world.silo.artifactBucket, key: "ferry/agent/lock", versionId: nil)
@@ -193,6 +203,77 @@ import Testing
         let again = try world.invokeUntilLocked()
         #expect(["idle", "unchanged"].contains(again.outcomes["webapp"] ?? ""), "\(again.outcomes)")
         try world.expectInSync("1.1.0", changeSets: 4)
+    }
+
+    /// The race the lock-free idle check opens: environment b, warm and idle, looks while
+    /// environment a deploys a new release (a holds the lock and has not uploaded its
+    /// journal yet). b must find something new, meet the lock, and deploy nothing; after a
+    /// ends, b downloads a's journal and is idle again.
+    @Test func anIdleCheckDuringAnotherEnvironmentsDeployDeploysNothing() throws {
+        let world = try World()
+        let otherRuntime = try #require(world.otherRuntime)
+        try world.publishTwoStacks()
+        // `downloaded` #2: a holds after fetching 1.1.0, before its first journalled step.
+        let a = try world.start("a", extra: ["FERRY_TEST_HOLD_AT": "downloaded#2"])
+        try world.start("b", extra: ["AWS_LAMBDA_RUNTIME_API": otherRuntime.api])
+        #expect(try world.invoke().outcomes["webapp"] == "applied")
+        for runtime in [otherRuntime, world.runtime, otherRuntime] {
+            let settled = try runtime.result(try runtime.invoke())
+            #expect(["idle", "unchanged"].contains(settled.outcomes["webapp"] ?? ""), "\(settled)")
+        }
+        #expect(try otherRuntime.result(try otherRuntime.invoke()).lock == "none", "b is warm and idle")
+
+        try world.publishTwoStacks("1.1.0")
+        let deploying = try world.runtime.invoke()
+        // a holds the lock (b's look must meet it; a waits at `downloaded` until go-on).
+        let s3 = S3(config: try world.silo.agentConfig())
+        for _ in 1...600 where try s3.headObject(bucket: world.silo.artifactBucket, key: "ferry/agent/lock",
+                                                 versionId: nil) == nil { usleep(100_000) }
+        let looked = try otherRuntime.result(try otherRuntime.invoke())
+        #expect(looked.kind == "response", "\(looked)")
+        #expect(looked.lock == "busy", "\(looked)")
+        #expect(looked.outcomes.isEmpty, "\(looked)")
+        #expect(try world.proxy.executions(stackPrefix: world.silo.stackPrefix).count == 2, "b deployed nothing")
+
+        FileManager.default.createFile(atPath: world.silo.directory.url("env-a") + "/go-on", contents: Data())
+        let applied = try world.runtime.result(deploying)
+        #expect(applied.outcomes["webapp"] == "applied", "\(applied) \(a.stderrSoFar.suffix(2000))")
+        let caughtUp = try otherRuntime.result(try otherRuntime.invoke())
+        #expect(caughtUp.state == "downloaded", "\(caughtUp)")
+        #expect(["idle", "unchanged"].contains(caughtUp.outcomes["webapp"] ?? ""), "\(caughtUp)")
+        let idle = try otherRuntime.result(try otherRuntime.invoke())
+        #expect(idle.lock == "none" && idle.outcomes["webapp"] == "idle", "\(idle)")
+        try world.expectInSync("1.1.0", changeSets: 4)
+    }
+
+    /// Settings from SSM, as the template writes them for either runner (FERRY_SSM_PATH):
+    /// the function's environment holds nothing else.
+    @Test func settingsComeFromSSM() throws {
+        let world = try World()
+        try world.publishTwoStacks()
+        let ssm = SSM(config: try world.silo.agentConfig())
+        var settings = ["bucket": world.silo.releases.name, "prefix": "ferry", "pipelines": world.silo.pipeline,
+                        "channel": "canary", "stack-prefix": world.silo.stackPrefix,
+                        "artifact-bucket": world.silo.artifactBucket]
+        for argument in try world.silo.trustArguments() {
+            let parts = argument.split(separator: "=").map(String.init)
+            settings["trust/" + parts[1]] = try String(contentsOfFile: parts[0], encoding: .utf8)
+        }
+        for (name, value) in settings { try ssm.putParameter(name: "/ferry/agent/" + name, value: value) }
+        var only = ["FERRY_SSM_PATH": "/ferry/agent/"]
+        for name in ["FERRY_BUCKET", "FERRY_PREFIX", "FERRY_PIPELINES", "FERRY_CHANNEL", "FERRY_TRUST",
+                     "FERRY_STACK_PREFIX", "FERRY_ARTIFACT_BUCKET"] { only[name] = "" }
+        try world.start("a", extra: only)
+        let applied = try world.invoke()
+        #expect(applied.outcomes["webapp"] == "applied", "\(applied)")
+        try world.expectInSync("1.0.0")
+
+        // A path with no settings is an init error that names it.
+        let empty = try world.start("b", extra: only.merging(["FERRY_SSM_PATH": "/ferry/nothing/"]) { $1 })
+        let run = try empty.wait()
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderr.contains("SSM has no agent settings under /ferry/nothing/"), "\(run.stderr)")
+        #expect(try world.runtime.initErrors().count == 1)
     }
 
     @Test func withoutTheSiloBucketTheFunctionFailsToStartAndSaysWhy() throws {

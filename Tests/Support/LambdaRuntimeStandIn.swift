@@ -23,12 +23,15 @@ public final class LambdaRuntimeStandIn: Sendable {
         public let kind: String
         /// The outcomes of a response, `pipeline: outcome`.
         public let outcomes: [String: String]
-        /// The response's `lock`: `acquired` or `busy`.
+        /// The response's `lock`: `acquired`, `busy`, or `none` (idle: no lock was needed).
         public let lock: String?
         /// The response's `state`: what the journal sync did (`absent`, `downloaded`, `unchanged`).
         public let state: String?
         /// The response's `millis`: how long the invocation took inside the runtime.
         public let millis: Int?
+        /// The stand-in's `billedMillis`: from its answer to `next` to the answer's POST, as
+        /// Lambda bills an invocation.
+        public let billedMillis: Double?
         /// An error's `errorType` header and `errorMessage`.
         public let errorType: String?
         public let errorMessage: String?
@@ -46,6 +49,7 @@ public final class LambdaRuntimeStandIn: Sendable {
             lock = body?["lock"] as? String
             state = body?["state"] as? String
             millis = body?["millis"] as? Int
+            billedMillis = object["billedMillis"] as? Double
             errorType = object["errorType"] as? String
             errorMessage = body?["errorMessage"] as? String
             handedOut = object["handedOut"] as? Bool ?? false

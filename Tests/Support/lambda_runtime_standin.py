@@ -10,13 +10,16 @@ It serves what a custom runtime (`ferry agent lambda`) calls:
 
 `next` answers with Lambda's headers: Lambda-Runtime-Aws-Request-Id,
 Lambda-Runtime-Deadline-Ms, Lambda-Runtime-Invoked-Function-Arn, Lambda-Runtime-Trace-Id,
-and the body of a scheduled EventBridge event.
+and the body of a scheduled EventBridge event. Each answer carries `billedMillis`: the time
+from the moment `next` was answered to the moment the answer's POST arrived, which is what
+Lambda bills as the invocation's duration.
 
 Control, for the test:
     POST /__invoke__?timeout=SECONDS      queues one invocation (deadline = when it is handed
                                            out + SECONDS); answers {"id": ...}
     GET  /__result__/{id}?wait=SECONDS    waits up to SECONDS for its answer: {"kind":
-                                           "response"|"error"|"pending", "body": ..., "handedOut": bool}
+                                           "response"|"error"|"pending", "body": ..., "handedOut": bool,
+                                           "billedMillis": float}
     GET  /__init_errors__                 the init errors posted so far
 
 Prints its port on the first line of stdout, then serves until killed.
@@ -28,6 +31,7 @@ QUEUE = []        # ids waiting to be handed out
 TIMEOUTS = {}     # id -> seconds the invocation may run
 RESULTS = {}      # id -> {"kind", "body"}
 HANDED = set()    # ids handed out
+HANDED_AT = {}    # id -> time.monotonic() when `next` was answered with it
 INIT_ERRORS = []
 EVENT = {"version": "0", "id": "", "detail-type": "Scheduled Event", "source": "aws.events",
          "account": "123456789012", "region": "us-east-1", "resources": [], "detail": {}}
@@ -35,6 +39,9 @@ EVENT = {"version": "0", "id": "", "detail-type": "Scheduled Event", "source": "
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: the headers and the body go out in two writes; with Nagle's algorithm the
+    # body would wait for the runtime's delayed ACK (40 ms), which Lambda's own API does not add.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -78,6 +85,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 CONDITION.notify_all()
             deadline = int((time.time() + TIMEOUTS[request_id]) * 1000)
             event = dict(EVENT, id=request_id, time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            # Set before the answer is written: the runtime's POST may arrive before this
+            # thread runs again.
+            HANDED_AT[request_id] = time.monotonic()
             self.answer(200, event, {
                 "Lambda-Runtime-Aws-Request-Id": request_id,
                 "Lambda-Runtime-Deadline-Ms": str(deadline),
@@ -101,6 +111,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(404, {"errorMessage": "no such path"})
 
     def do_POST(self):
+        arrived = time.monotonic()
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
         body = self.body()
@@ -126,7 +137,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     decoded = json.loads(body.decode() or "null")
                 except ValueError:
                     decoded = body.decode(errors="replace")
-                RESULTS[request_id] = {"kind": kind, "body": decoded,
+                billed = (arrived - HANDED_AT[request_id]) * 1000 if request_id in HANDED_AT else None
+                RESULTS[request_id] = {"kind": kind, "body": decoded, "billedMillis": billed,
                                        "errorType": self.headers.get("Lambda-Runtime-Function-Error-Type")}
                 CONDITION.notify_all()
             self.answer(202, {"status": "OK"})
