@@ -16,7 +16,7 @@ extension Agent {
     /// the pointer and the pin at the ETags this journal accepted, and no deployment in
     /// flight here, it found the same idle silo (its writes there are heartbeats). Anything
     /// that changed (a pointer, a pin, a deployment in flight, a wave that opened, a
-    /// refusal, a heartbeat due) makes it answer nil: the caller takes the lock, loads the
+    /// refusal, a heartbeat due, a bake under way, a drift check due) makes it answer nil: the caller takes the lock, loads the
     /// bucket's journal and runs `once()`. What a tick does on a timer must be due here
     /// too. The pin's read time is kept only when every pipeline is idle.
     public func idleCheck() throws(AgentError) -> [PipelineOutcome]? {
@@ -26,6 +26,10 @@ extension Agent {
             guard try journal.inFlight(pipeline: pipeline) == nil, hasReported(pipeline) else { return nil }
             let now = clock.now()
             guard try !reporter.heartbeatDue(pipeline: pipeline, now: now) else { return nil }
+            // What a tick does on a timer: watch a baking release's alarms, check for drift.
+            guard reporter.health[pipeline]?.state != .baking,
+                  !DriftDecision.isDue(settings.drift, last: try? reporter.lastReport(pipeline), now: now)
+            else { return nil }
             let accepted = try journal.acceptedDocuments(pipeline: pipeline, channel: settings.channel, silo: silo)
             let readPin = pinReadAt[pipeline].map { now.timeIntervalSince($0) >= settings.pinInterval } ?? true
             let polled = try poll(pipeline, lastPointer: accepted.pointer, lastPin: accepted.pin, readPin: readPin,

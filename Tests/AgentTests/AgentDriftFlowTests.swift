@@ -142,6 +142,24 @@ import Testing
         #expect(world.stacks.driftAware.isEmpty)  // report never reverts
     }
 
+    /// `ferry agent lambda` runs a tick only when `idleCheck` says it is not idle: a drift
+    /// check that is due must make it say so, or a Lambda runner would check only at heartbeats.
+    @Test func aDueDriftCheckIsNotIdleForTheLambdaRunner() throws {
+        let world = try World()
+        let agent = try world.agent(drift: "report", interval: "10m")
+        #expect(agent.tick().map(\.kind) == [.applied])
+        #expect(world.stacks.detected.count == 2)
+        world.clock.advance(300)
+        #expect(try agent.idleCheck()?.map(\.kind) == [.idle])
+        world.clock.advance(300)
+        #expect(try agent.idleCheck() == nil)
+        #expect(agent.settings.heartbeat > 600, "the heartbeat is not what is due")
+        #expect(world.stacks.detected.count == 2, "the check itself detects nothing")
+        #expect(agent.tick().map(\.kind) == [.idle])
+        #expect(world.stacks.detected.count == 4)
+        #expect(try agent.idleCheck()?.map(\.kind) == [.idle])
+    }
+
     @Test func revertReappliesTheAppliedReleaseToTheDriftedStackOnly() throws {
         let world = try World()
         world.stacks.drift["ferry-app"] = [Self.queue]

@@ -101,12 +101,15 @@ import Testing
         #expect(baking.health?.state == .baking && baking.health?.watched == 2 && baking.health?.version == Self.v2)
 
         world.clock.advance(599)
+        // The Lambda runner's read-only check: a bake under way needs a tick (it watches the alarms).
+        #expect(try agent.idleCheck() == nil)
         #expect(agent.tick().map(\.kind) == [.idle])
         #expect(try world.report()?.health?.state == .baking)
         world.clock.advance(1)
         _ = agent.tick()
         let healthy = try #require(try world.report()?.health)
         #expect(healthy.state == .healthy && healthy.alarms.isEmpty)
+        #expect(try agent.idleCheck()?.map(\.kind) == [.idle], "a final verdict needs no tick")
         // A final verdict: later ticks ask CloudWatch nothing more, whatever the alarms do.
         let calls = world.alarms.describeCalls
         world.alarms.set("webapp-errors", .alarm)
