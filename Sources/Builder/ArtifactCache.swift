@@ -25,6 +25,8 @@ public struct StoredObject: Sendable, Hashable, Codable {
 /// objects/<sha256>          an artifact's bytes (a code zip, a file, a packaged template)
 /// trees/<format>-<tree id>  "<sha256> <size>": the zip a git tree (a code folder) gave
 /// tests/<key>               a test's passing record (`TestRecords`)
+/// marks/<hash>              what the last release from here saw of a channel pointer's
+///                           history (`SerialMark`, see SerialMarks.swift)
 /// tmp/                      files being written; renamed into objects/ when complete
 /// ```
 ///
@@ -44,7 +46,7 @@ public struct ArtifactCache: Sendable {
     public init(folder: String) throws(BuildError) {
         let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
         self.folder = PackagerPaths.normalize(absolute)
-        for sub in ["objects", "trees", "tests", "tmp"] {
+        for sub in ["objects", "trees", "tests", "marks", "tmp"] {
             do {
                 try FileManager.default.createDirectory(atPath: self.folder + "/" + sub, withIntermediateDirectories: true)
             } catch {
