@@ -90,7 +90,8 @@ public enum ReleaseBuilder {
         let files = try CommitFiles(repository: repository, commit: snapshot.commit, sourcePath: definition.source.path)
         progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
             + "\(files.entries.count) files and folders, read from the commit")
-        if let note = uncommittedNote(definition, snapshot: snapshot, repository: repository) { progress.note(note) }
+        let atHead = repository.workdir != nil && (try? repository.resolve("HEAD"))?.id == snapshot.commit.id
+        if atHead, let note = uncommittedNote(definition, snapshot: snapshot, repository: repository) { progress.note(note) }
 
         // Every template and path is checked before the tests: a typo fails in a second, not after them.
         let plan = try StackPackaging.plan(definition, files: files)
@@ -99,7 +100,7 @@ public enum ReleaseBuilder {
 
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
                                       cache: request.cache, files: files, repositoryPath: repository.path,
-                                      onArtifact: request.onArtifact)
+                                      workingTree: atHead, onArtifact: request.onArtifact)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
@@ -127,12 +128,12 @@ public enum ReleaseBuilder {
 }
 
 extension ReleaseBuilder {
-    /// When the commit built is the working tree's HEAD and the tree has uncommitted
-    /// changes to what the build reads (the source folder, the pipeline definition), a
-    /// note saying they are not in the build: the bundle is made from the commit alone.
+    /// When the commit built is the working tree's HEAD (the caller checks) and the tree
+    /// has uncommitted changes to what the build reads (the source folder, the pipeline
+    /// definition), a note saying they are not in the build: the bundle is made from the
+    /// commit alone.
     static func uncommittedNote(_ definition: PipelineDefinition, snapshot: SourceSnapshot,
                                 repository: Repository) -> String? {
-        guard repository.workdir != nil, (try? repository.resolve("HEAD"))?.id == snapshot.commit.id else { return nil }
         let read = [definition.source.path.isEmpty ? "." : definition.source.path, "pipelines/\(definition.name).yaml"]
         guard let paths = try? repository.uncommittedPaths(under: read), let first = paths.first else { return nil }
         let more = paths.count > 1 ? " and \(paths.count - 1) more" : ""
