@@ -1,6 +1,8 @@
+import Basics
 import Foundation
 import Git
 import Manifest
+import Synchronization
 
 /// What `ferry build` needs.
 public struct BuildRequest: Sendable {
@@ -91,7 +93,20 @@ public enum ReleaseBuilder {
         progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
             + "\(files.entries.count) files and folders, read from the commit")
         let atHead = repository.workdir != nil && (try? repository.resolve("HEAD"))?.id == snapshot.commit.id
-        if atHead, let note = uncommittedNote(definition, snapshot: snapshot, repository: repository) { progress.note(note) }
+        // The working tree's status (a stat of every file, more after a fresh copy) runs
+        // beside the packaging, on its own thread and repository handle; its note is
+        // given once the packaging is done.
+        let status = WorkerPool(width: 1)
+        defer { status.wait() }  // a failed build does not leave it running
+        let note = Mutex<String?>(nil)
+        if atHead {
+            let repositoryPath = repository.path
+            status.submit {
+                guard let repository = try? Repository.open(repositoryPath) else { return }
+                let text = uncommittedNote(definition, snapshot: snapshot, repository: repository)
+                note.withLock { $0 = text }
+            }
+        }
 
         // Every template and path is checked before the tests: a typo fails in a second, not after them.
         let plan = try StackPackaging.plan(definition, files: files)
@@ -102,6 +117,8 @@ public enum ReleaseBuilder {
                                       cache: request.cache, files: files, repositoryPath: repository.path,
                                       workingTree: atHead, onArtifact: request.onArtifact)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
+        status.wait()
+        if let text = note.withLock({ $0 }) { progress.note(text) }
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
 

@@ -27,7 +27,7 @@ extension ArtifactCache {
             try? FileManager.default.removeItem(atPath: path)
             return
         }
-        try? writeAtomically(Data("\(mark.highestSerial) \(mark.versionId)\n".utf8), to: path)
+        try? writeAtomically(Data("\(mark.highestSerial) \(mark.versionId)\n".utf8), to: path, durable: false)
     }
 
     private func markPath(bucket: String, key: String) -> String {
