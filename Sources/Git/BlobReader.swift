@@ -67,8 +67,9 @@ public final class BlobReader {
 
     /// Reads the regular file at `path` (never through a symbolic link) whole into the
     /// buffer; its size, or nil when it is not a regular file or cannot be read whole.
+    /// Opened non-blocking, so a FIFO there cannot stall the build.
     private func readFile(_ path: String) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
