@@ -94,8 +94,8 @@ public enum ReleaseBuilder {
             + "\(files.entries.count) files and folders, read from the commit")
         let atHead = repository.workdir != nil && (try? repository.resolve("HEAD"))?.id == snapshot.commit.id
         // The working tree's status (a stat of every file, more after a fresh copy) runs
-        // beside the packaging, on its own thread and repository handle; its note is
-        // given once the packaging is done.
+        // beside the packaging and the bundle, on its own thread and repository handle;
+        // its note is given once the bundle is written.
         let status = WorkerPool(width: 1)
         defer { status.wait() }  // a failed build does not leave it running
         let note = Mutex<String?>(nil)
@@ -117,8 +117,6 @@ public enum ReleaseBuilder {
                                       cache: request.cache, files: files, repositoryPath: repository.path,
                                       workingTree: atHead, onArtifact: request.onArtifact)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
-        status.wait()
-        if let text = note.withLock({ $0 }) { progress.note(text) }
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
 
@@ -139,6 +137,8 @@ public enum ReleaseBuilder {
             })
         try folder.write(bundle, artifacts: list, durable: !request.scratchOutput)
         progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")
+        status.wait()
+        if let text = note.withLock({ $0 }) { progress.note(text) }
         return BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
                            reusedFolders: sink.reusedFolders)
     }
