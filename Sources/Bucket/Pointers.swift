@@ -1,3 +1,5 @@
+import AWS
+import Basics
 import Foundation
 import Manifest
 
@@ -32,10 +34,14 @@ public struct MovePlan: Sendable, Equatable {
     public let rewrite: Bool
     /// The channel's rollout block the new document carries (nil: none).
     public let rollout: Rollout?
+    /// The object's history as read (its latest version and highest serial), for the
+    /// writer to keep; nil when the store gave no version id.
+    public let mark: SerialMark?
 
     public init(pipeline: String, scope: PointerScope, objectKey: String, current: Pointer?, etag: String?,
                 currentProblem: String? = nil, serial: Int, release: PointedRelease?, reason: String, signer: KeyID,
-                lifetime: TimeInterval = Pointer.defaultLifetime, rewrite: Bool = false, rollout: Rollout? = nil) {
+                lifetime: TimeInterval = Pointer.defaultLifetime, rewrite: Bool = false, rollout: Rollout? = nil,
+                mark: SerialMark? = nil) {
         self.pipeline = pipeline
         self.scope = scope
         self.objectKey = objectKey
@@ -49,6 +55,7 @@ public struct MovePlan: Sendable, Equatable {
         self.lifetime = lifetime
         self.rewrite = rewrite
         self.rollout = rollout
+        self.mark = mark
     }
 
     /// The one "unchanged" rule (`Pointer.isUnchanged`): same release, same signer; and
@@ -100,6 +107,32 @@ public struct PointerSigner: Sendable {
     }
 }
 
+/// What a writer learnt of a pointer object's history, to give to its next move of the
+/// same object (`planMove(known:)`): the object's latest version, and the highest serial
+/// of every version up to it.
+///
+/// A versioned bucket gives every write and every delete marker a new version id that
+/// is never reused. So while the object's latest version is still `versionId`, no
+/// version was added since; versions can only have been removed, which lowers the
+/// history's highest serial. `highestSerial` + 1 is then above every serial of the
+/// history, as listing and reading every version would find, without the listing.
+public struct SerialMark: Sendable, Equatable {
+    public let versionId: String
+    public let highestSerial: Int
+
+    public init(versionId: String, highestSerial: Int) {
+        self.versionId = versionId
+        self.highestSerial = highestSerial
+    }
+
+    /// A mark for the version `versionId`; nil without a usable id (an unversioned or
+    /// suspended bucket says `null` for every write).
+    init?(versionId: String?, highestSerial: Int) {
+        guard let versionId, !versionId.isEmpty, versionId != "null" else { return nil }
+        self.init(versionId: versionId, highestSerial: highestSerial)
+    }
+}
+
 /// What committing a move did.
 public enum MoveResult: Sendable, Equatable {
     /// A new document was written.
@@ -146,9 +179,13 @@ extension SharedBucket {
     /// promote, rollback and refresh keep the waves and the quarantine. A move of a
     /// channel to a version its rollout quarantines is refused unless `force` (the
     /// reason says why; it is recorded in the pointer).
+    ///
+    /// The next serial is one above every version of the object's history: the versions
+    /// are listed and read, unless `known` (this writer's mark of its last move or plan
+    /// of the object) names the object's latest version, so none was added since.
     public func planMove(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
                          by writer: PointerSigner, rollout: RolloutUpdate = .keep,
-                         force: Bool = false) throws(BucketError) -> MovePlan {
+                         force: Bool = false, known: SerialMark? = nil) throws(BucketError) -> MovePlan {
         let signer = writer.key.id, trust = writer.trust
         do {
             try trust.checkSigner(signer, for: scope)
@@ -159,9 +196,10 @@ extension SharedBucket {
             throw BucketError(.invalidDocument, "a channel pointer must name a release: only a pin can end")
         }
         let objectKey = try pointerKey(pipeline: pipeline, scope: scope)
-        var current: Pointer?, etag: String?, problem: String?
-        if case .found(let data, let tag) = try read(key: objectKey, cap: SizeCap.pointer) {
-            etag = tag
+        var current: Pointer?, etag: String?, versionId: String?, problem: String?
+        if let (data, info) = try readPointerObject(objectKey) {
+            etag = info.etag ?? ""
+            versionId = info.versionId
             do {
                 current = try verifyPointer(bytes: data, trust: trust)
             } catch {
@@ -188,7 +226,13 @@ extension SharedBucket {
             }
             release = current.release
         }
-        let serials = try historySerials(objectKey) + [current?.serial ?? 0]
+        let history: [Int]
+        if let known, versionId != nil, known.versionId == versionId {
+            history = [known.highestSerial]
+        } else {
+            history = try historySerials(objectKey)
+        }
+        let serials = history + [current?.serial ?? 0]
         let serial: Int
         do {
             serial = try Pointer.nextSerial(after: serials)
@@ -199,14 +243,42 @@ extension SharedBucket {
                         currentProblem: problem, serial: serial, release: release, reason: reason, signer: signer,
                         lifetime: writer.lifetime, rewrite: target == .refresh,
                         rollout: { if case .set(let block) = rollout { block } else {
-                            current?.rollout?.carried(from: current?.release, to: release) } }())
+                            current?.rollout?.carried(from: current?.release, to: release) } }(),
+                        mark: SerialMark(versionId: versionId, highestSerial: serials.max() ?? 0))
+    }
+
+    /// The pointer object's bytes and what the GET said of it (ETag, version id); nil
+    /// when there is none.
+    private func readPointerObject(_ objectKey: String) throws(BucketError) -> (Data, S3.ObjectInfo)? {
+        let result: S3.GetResult<Data>
+        do {
+            result = try store.getObject(bucket: name, key: objectKey, options: S3.GetOptions(), limit: SizeCap.pointer)
+        } catch where error.isNotFound {
+            return nil
+        } catch where error.cause?.code == .tooLarge {
+            throw BucketError(.tooLarge, "s3://\(name)/\(objectKey) is larger than the \(SizeCap.pointer) bytes Ferry reads "
+                + "for it: refused")
+        } catch {
+            throw BucketError(error, doing: "reading s3://\(name)/\(objectKey)")
+        }
+        guard case .object(let info, let body) = result else {
+            throw BucketError(.storage, "s3://\(name)/\(objectKey): S3 answered 304 to an unconditional GET")
+        }
+        return (body, info)
     }
 
     /// Writes the plan's document, signed by `key`, if the object is still as planned.
     /// A write in between throws `.channelMoved`; nothing is written.
     public func commit(_ plan: MovePlan, by writer: PointerSigner, now: Date) throws(BucketError) -> MoveResult {
+        try commitMarked(plan, by: writer, now: now).result
+    }
+
+    /// `commit`, and the object's mark after it (`SerialMark`): the version written and
+    /// its serial, or the plan's mark when nothing was written.
+    public func commitMarked(_ plan: MovePlan, by writer: PointerSigner,
+                             now: Date) throws(BucketError) -> (result: MoveResult, mark: SerialMark?) {
         let signer = writer.key
-        if plan.changesNothing, let current = plan.current { return .unchanged(current) }
+        if plan.changesNothing, let current = plan.current { return (.unchanged(current), plan.mark) }
         guard signer.id == plan.signer else {
             throw BucketError(.untrustedSigner, "the plan was checked for key \(plan.signer), not \(signer.id); "
                 + "nothing was written")
@@ -218,21 +290,26 @@ extension SharedBucket {
         } catch {
             throw BucketError(error, reading: "the new \(plan.scope) of \(plan.pipeline)")
         }
-        try swap(key: plan.objectKey, data: sealed, expecting: plan.etag)
-        return .moved(from: plan.current, to: document)
+        let written = try swapObject(key: plan.objectKey, data: sealed, expecting: plan.etag)
+        return (.moved(from: plan.current, to: document),
+                SerialMark(versionId: written.versionId, highestSerial: document.serial))
     }
 
     /// The serial of every readable version of `objectKey` (delete markers and documents
     /// that do not parse carry none). Signatures are not checked: a serial only has to be
     /// above every one an agent may have accepted, under any key ever trusted.
+    /// The versions are read 8 at a time, each distinct content (ETag) once: a document
+    /// written back is the same bytes as the version it copies.
     func historySerials(_ objectKey: String) throws(BucketError) -> [Int] {
-        var serials: [Int] = []
-        for version in try versions(of: objectKey) where !version.isDeleteMarker {
-            guard case .found(let data, _) = try read(key: objectKey, versionId: version.versionId, cap: SizeCap.pointer),
-                  let pointer = try? unverifiedContents(Pointer.self, ofEnvelope: data)
-            else { continue }
-            serials.append(pointer.serial)
+        var seen: Set<String> = []
+        let reads = try versions(of: objectKey).filter { version in
+            !version.isDeleteMarker && (version.etag.map { seen.insert($0).inserted } ?? true)
         }
-        return serials
+        let bucket = self
+        return try parallelMap(reads, width: 8) { (version) throws(BucketError) -> Int? in
+            guard case .found(let data, _) = try bucket.read(key: objectKey, versionId: version.versionId,
+                                                             cap: SizeCap.pointer) else { return nil }
+            return (try? unverifiedContents(Pointer.self, ofEnvelope: data))?.serial
+        }.compactMap { $0 }
     }
 }

@@ -193,11 +193,15 @@ public struct SharedBucket: Sendable {
     /// Returns the new ETag.
     @discardableResult
     public func swap(key: String, data: Data, expecting etag: String?) throws(BucketError) -> String {
+        try swapObject(key: key, data: data, expecting: etag).etag ?? ""
+    }
+
+    /// `swap`, returning what the PUT said (the new ETag and version id).
+    func swapObject(key: String, data: Data, expecting etag: String?) throws(BucketError) -> S3.PutResult {
         do {
             let condition: S3.WriteCondition = etag.map { .ifMatch($0) } ?? .ifAbsent
-            let result = try store.putObject(bucket: name, key: key, data: data,
-                                             options: S3.PutOptions(condition: condition, contentType: "application/json"))
-            return result.etag ?? ""
+            return try store.putObject(bucket: name, key: key, data: data,
+                                       options: S3.PutOptions(condition: condition, contentType: "application/json"))
         } catch where error.code == .preconditionFailed || (etag != nil && error.isNotFound) {
             throw BucketError(.channelMoved, "s3://\(name)/\(key) changed while this command ran (someone else moved "
                 + "it): nothing was written; run the command again to act on the new state")

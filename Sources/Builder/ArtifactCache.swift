@@ -25,6 +25,8 @@ public struct StoredObject: Sendable, Hashable, Codable {
 /// objects/<sha256>          an artifact's bytes (a code zip, a file, a packaged template)
 /// trees/<format>-<tree id>  "<sha256> <size>": the zip a git tree (a code folder) gave
 /// tests/<key>               a test's passing record (`TestRecords`)
+/// marks/<hash>              what the last release from here saw of a channel pointer's
+///                           history (`SerialMark`, see SerialMarks.swift)
 /// tmp/                      files being written; renamed into objects/ when complete
 /// ```
 ///
@@ -44,7 +46,7 @@ public struct ArtifactCache: Sendable {
     public init(folder: String) throws(BuildError) {
         let absolute = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
         self.folder = PackagerPaths.normalize(absolute)
-        for sub in ["objects", "trees", "tests", "tmp"] {
+        for sub in ["objects", "trees", "tests", "marks", "tmp"] {
             do {
                 try FileManager.default.createDirectory(atPath: self.folder + "/" + sub, withIntermediateDirectories: true)
             } catch {
@@ -79,9 +81,11 @@ public struct ArtifactCache: Sendable {
         return has(object) ? object : nil
     }
 
-    /// Records that the folder with tree id `treeId` zips to `object`.
+    /// Records that the folder with tree id `treeId` zips to `object`. Not flushed to
+    /// disk, like the zip itself: an entry a crash lost or emptied is not read
+    /// (`zipOfTree`), and the folder is zipped again.
     func recordTree(_ treeId: String, zip object: StoredObject) throws(BuildError) {
-        try writeAtomically(Data("\(object.sha256) \(object.size)\n".utf8), to: treeEntry(treeId))
+        try writeAtomically(Data("\(object.sha256) \(object.size)\n".utf8), to: treeEntry(treeId), durable: false)
     }
 
     /// A fresh path in `tmp/` to write a file that `adopt` will move into `objects/`;
@@ -113,10 +117,12 @@ public struct ArtifactCache: Sendable {
 
     private func treeEntry(_ treeId: String) -> String { folder + "/trees/\(Self.zipFormat)-\(treeId)" }
 
-    func writeAtomically(_ data: Data, to destination: String) throws(BuildError) {
-        try BuildFolder.writeAtomically(data, to: destination, via: temporaryPath(), code: .cache,
+    func writeAtomically(_ data: Data, to destination: String, durable: Bool = true) throws(BuildError) {
+        let temporary = temporaryPath()
+        defer { Interrupts.forget(temporary) }
+        try BuildFolder.writeAtomically(data, to: destination, via: temporary, code: .cache,
                                         unwritable: "cannot write into the artifact cache \(folder); check its permissions "
-                                            + "or use --cache-dir")
+                                            + "or use --cache-dir", durable: durable)
     }
 
     /// SHA-256 and size of a file, read in 1 MiB blocks.

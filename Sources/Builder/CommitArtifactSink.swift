@@ -22,6 +22,9 @@ final class CommitArtifactSink: ArtifactSink {
     let files: CommitFiles
     /// Where to open the repository again, for threads.
     let repositoryPath: String
+    /// The commit is the working tree's HEAD: a file there identical to its blob (by its
+    /// git id) is read instead of the blob (`BlobReader`).
+    let workingTree: Bool
     /// Told of each artifact the moment it exists (any thread), so it can be uploaded
     /// while the build goes on; and whether this build wrote and hashed its file (true),
     /// or found it in the cache (false: to be checked before an upload).
@@ -36,13 +39,15 @@ final class CommitArtifactSink: ArtifactSink {
     private var madeHere: Set<String> = []
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
-         repositoryPath: String, onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, Bool) -> Void)? = nil) {
+         repositoryPath: String, workingTree: Bool = false,
+         onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, Bool) -> Void)? = nil) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
         self.cache = cache
         self.files = files
         self.repositoryPath = repositoryPath
+        self.workingTree = workingTree
         self.onArtifact = onArtifact
     }
 
@@ -61,10 +66,12 @@ final class CommitArtifactSink: ArtifactSink {
         }
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
+        let workingTree = self.workingTree
         let zipFolder = { @Sendable (tree: String, items: [FolderZip.Item], threads: Int) throws(BuildError) -> StoredObject in
             let temporary = cache.temporaryPath()
             let object = try cache.adopt(temporary, as: try FolderZip.zip(items, repositoryPath: repositoryPath,
-                                                                         to: temporary, width: threads))
+                                                                         workingTree: workingTree, to: temporary,
+                                                                         width: threads))
             try cache.recordTree(tree, zip: object)
             if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache), true) }
             return object
@@ -98,8 +105,8 @@ final class CommitArtifactSink: ArtifactSink {
         let entry = try file(path)
         let temporary = cache.temporaryPath()
         let object = try FolderZip.zip([FolderZip.Item(name: PackagerPaths.name(path), executable: entry.kind == .executable,
-                                                       blob: entry.id)],
-                                       repositoryPath: repositoryPath, to: temporary, width: 1)
+                                                       blob: entry.id, path: entry.path)],
+                                       repositoryPath: repositoryPath, workingTree: workingTree, to: temporary, width: 1)
         madeHere.insert(object.sha256)
         return try location(try cache.adopt(temporary, as: object))
     }

@@ -86,7 +86,7 @@ final class CommitFiles: PackagerFiles {
         return entries.compactMap { entry in
             guard entry.kind != .folder, entry.path.hasPrefix(prefix) else { return nil }
             return FolderZip.Item(name: String(entry.path.dropFirst(prefix.count)), executable: entry.kind == .executable,
-                                  blob: entry.id)
+                                  blob: entry.id, path: entry.path)
         }
     }
 }

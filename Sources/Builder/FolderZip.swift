@@ -19,11 +19,13 @@ enum FolderZip {
     /// 1980-01-01T00:00:00Z: the fixed time of every entry of an artifact zip.
     static let mtime = Date(timeIntervalSince1970: 315_532_800)
 
-    /// One file of a zip: its name in the zip, mode, and git blob id.
+    /// One file of a zip: its name in the zip, mode, git blob id, and its path in the
+    /// repository (where a clean working tree holds the same bytes).
     struct Item: Sendable, Equatable {
         var name: String
         var executable: Bool
         var blob: String
+        var path: String
     }
 
     /// The fewest files worth a thread of their own.
@@ -31,15 +33,17 @@ enum FolderZip {
 
     /// Writes the zip of `items` (blobs of the repository at `repositoryPath`) to `path`.
     /// The files are read and compressed on up to `width` threads (each with its own
-    /// `Repository` and compressor, straight from libgit2's buffer: no copy), then
-    /// written in order; the zip is hashed as it is written.
-    static func zip(_ items: [Item], repositoryPath: String, to path: String, width: Int) throws(BuildError) -> StoredObject {
+    /// `BlobReader` and compressor, no copy), then written in order; the zip is hashed as
+    /// it is written. With `workingTree`, a blob whose working-tree file holds exactly its
+    /// bytes (its git id proves it) is read from there instead of inflated from git.
+    static func zip(_ items: [Item], repositoryPath: String, workingTree: Bool = false, to path: String,
+                    width: Int) throws(BuildError) -> StoredObject {
         let sorted = items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         let threads = max(1, min(width, sorted.count / filesPerThread))
         // Striped, not cut in runs: neighbours in a folder tend to be alike (text, binaries).
         let stripes = try parallelMap(Array(0..<threads), width: threads) { (stripe) throws(BuildError) -> [CompressedEntry] in
             try compress(Array(stride(from: stripe, to: sorted.count, by: threads).map { sorted[$0] }),
-                         repositoryPath: repositoryPath)
+                         repositoryPath: repositoryPath, workingTree: workingTree)
         }
         do throws(ArchiveError) {
             // Not flushed to disk: a zip a crash damaged is caught by the cache's readers
@@ -54,10 +58,11 @@ enum FolderZip {
     }
 
     /// Reads and compresses `items` on this thread.
-    private static func compress(_ items: [Item], repositoryPath: String) throws(BuildError) -> [CompressedEntry] {
-        let repository: Repository, compressor: ZipCompressor
+    private static func compress(_ items: [Item], repositoryPath: String,
+                                 workingTree: Bool) throws(BuildError) -> [CompressedEntry] {
+        let reader: BlobReader, compressor: ZipCompressor
         do throws(GitError) {
-            repository = try Repository.open(repositoryPath)
+            reader = BlobReader(repository: try Repository.open(repositoryPath), workingTree: workingTree)
         } catch {
             throw BuildError(error, doing: "opening the repository at \(repositoryPath)")
         }
@@ -71,7 +76,7 @@ enum FolderZip {
         for item in items {
             let made: Result<CompressedEntry, ArchiveError>
             do throws(GitError) {
-                made = try repository.withBlob(item.blob) { bytes in
+                made = try reader.withBlob(item.blob, at: item.path) { bytes in
                     Result { () throws(ArchiveError) in
                         try compressor.compress(name: item.name, bytes: bytes, executable: item.executable,
                                                 compression: compression(of: bytes))

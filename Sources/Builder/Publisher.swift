@@ -24,9 +24,13 @@ public struct PublishRequest: Sendable {
     /// Artifacts already checked or uploaded (by `ferry release` while it built): key →
     /// whether it was uploaded. They are not looked at again.
     public var handled: [String: Bool]
+    /// Where the channel pointer's `SerialMark` is kept from one release to the next
+    /// (`ferry release`: the artifact cache); nil lists the pointer's history every time.
+    public var marks: ArtifactCache?
 
     public init(folder: BuildFolder, bucket: SharedBucket, channel: String?, writer: PointerSigner, reason: String? = nil,
-                dryRun: Bool = false, now: Date = Date(), width: Int = 8, handled: [String: Bool] = [:]) {
+                dryRun: Bool = false, now: Date = Date(), width: Int = 8, handled: [String: Bool] = [:],
+                marks: ArtifactCache? = nil) {
         self.folder = folder
         self.bucket = bucket
         self.channel = channel
@@ -36,6 +40,7 @@ public struct PublishRequest: Sendable {
         self.now = now
         self.width = width
         self.handled = handled
+        self.marks = marks
     }
 }
 
@@ -78,8 +83,11 @@ public enum Publisher {
         // current pointer that cannot be read, stops the publish before anything is written.
         let move = try request.channel.map { (channel) throws(BuildError) -> MovePlan in
             do throws(BucketError) {
+                let known = try request.marks.map { (cache) throws(BucketError) in
+                    cache.serialMark(bucket: bucket.name, key: try bucket.pointerKey(pipeline: pipeline, scope: .channel(channel)))
+                } ?? nil
                 return try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(ref.pointed),
-                                           reason: request.reason ?? "publish \(version)", by: request.writer)
+                                           reason: request.reason ?? "publish \(version)", by: request.writer, known: known)
             } catch {
                 throw BuildError(error, doing: "planning the move of channel \(channel) of \(pipeline)")
             }
@@ -123,7 +131,8 @@ public enum Publisher {
                     progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
                         : "would move channel \(channel) from \(from ?? "nothing") to \(version) (serial \(move.serial))")
                 } else {
-                    let result = try bucket.commit(move, by: request.writer, now: request.now)
+                    let (result, mark) = try bucket.commitMarked(move, by: request.writer, now: request.now)
+                    request.marks?.keepSerialMark(mark, bucket: bucket.name, key: move.objectKey)
                     pointer = result
                     switch result {
                     case .moved(_, let document):

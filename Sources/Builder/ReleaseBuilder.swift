@@ -1,6 +1,8 @@
+import Basics
 import Foundation
 import Git
 import Manifest
+import Synchronization
 
 /// What `ferry build` needs.
 public struct BuildRequest: Sendable {
@@ -90,7 +92,21 @@ public enum ReleaseBuilder {
         let files = try CommitFiles(repository: repository, commit: snapshot.commit, sourcePath: definition.source.path)
         progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
             + "\(files.entries.count) files and folders, read from the commit")
-        if let note = uncommittedNote(definition, snapshot: snapshot, repository: repository) { progress.note(note) }
+        let atHead = repository.workdir != nil && (try? repository.resolve("HEAD"))?.id == snapshot.commit.id
+        // The working tree's status (a stat of every file, more after a fresh copy) runs
+        // beside the packaging and the bundle, on its own thread and repository handle;
+        // its note is given once the bundle is written.
+        let status = WorkerPool(width: 1)
+        defer { status.wait() }  // a failed build does not leave it running
+        let note = Mutex<String?>(nil)
+        if atHead {
+            let repositoryPath = repository.path
+            status.submit {
+                guard let repository = try? Repository.open(repositoryPath) else { return }
+                let text = uncommittedNote(definition, snapshot: snapshot, repository: repository)
+                note.withLock { $0 = text }
+            }
+        }
 
         // Every template and path is checked before the tests: a typo fails in a second, not after them.
         let plan = try StackPackaging.plan(definition, files: files)
@@ -99,7 +115,7 @@ public enum ReleaseBuilder {
 
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
                                       cache: request.cache, files: files, repositoryPath: repository.path,
-                                      onArtifact: request.onArtifact)
+                                      workingTree: atHead, onArtifact: request.onArtifact)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
@@ -121,18 +137,20 @@ public enum ReleaseBuilder {
             })
         try folder.write(bundle, artifacts: list, durable: !request.scratchOutput)
         progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")
+        status.wait()
+        if let text = note.withLock({ $0 }) { progress.note(text) }
         return BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
                            reusedFolders: sink.reusedFolders)
     }
 }
 
 extension ReleaseBuilder {
-    /// When the commit built is the working tree's HEAD and the tree has uncommitted
-    /// changes to what the build reads (the source folder, the pipeline definition), a
-    /// note saying they are not in the build: the bundle is made from the commit alone.
+    /// When the commit built is the working tree's HEAD (the caller checks) and the tree
+    /// has uncommitted changes to what the build reads (the source folder, the pipeline
+    /// definition), a note saying they are not in the build: the bundle is made from the
+    /// commit alone.
     static func uncommittedNote(_ definition: PipelineDefinition, snapshot: SourceSnapshot,
                                 repository: Repository) -> String? {
-        guard repository.workdir != nil, (try? repository.resolve("HEAD"))?.id == snapshot.commit.id else { return nil }
         let read = [definition.source.path.isEmpty ? "." : definition.source.path, "pipelines/\(definition.name).yaml"]
         guard let paths = try? repository.uncommittedPaths(under: read), let first = paths.first else { return nil }
         let more = paths.count > 1 ? " and \(paths.count - 1) more" : ""

@@ -88,7 +88,7 @@ public enum Releaser {
         do {
             published = try Publisher.publish(
                 PublishRequest(folder: built.folder, bucket: bucket, channel: channel, writer: writer, reason: reason,
-                               dryRun: dryRun, now: now, handled: handled),
+                               dryRun: dryRun, now: now, handled: handled, marks: build.cache),
                 progress: progress)
         } catch where !dryRun {
             throw BuildError(error.code, error.message + ". Nothing an agent reads was changed, but " + finish,

@@ -278,13 +278,24 @@ final class LibGit2Repository {
         try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init",
                   .library, "could not prepare a status query")
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
-        options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
+        let flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
         var strings = pathspecs.map { strdup($0) }
         defer { strings.forEach { free($0) } }
         var list: OpaquePointer?
-        let result: Int32 = strings.withUnsafeMutableBufferPointer { buffer in
-            options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
-            return git_status_list_new(&list, pointer, &options)
+        // A file whose stat data differ from the index's (a copied or restored working
+        // tree, or one checked out in the same second as the index was written) is read
+        // and hashed to tell. As `git status` does, the index's stat cache is refreshed
+        // and written back, so only the first status after such a checkout pays that;
+        // when the index cannot be written (locked by another git, read-only), the
+        // status is read without it.
+        var result: Int32 = 0
+        for refresh in [true, false] {
+            options.flags = flags | (refresh ? GIT_STATUS_OPT_UPDATE_INDEX.rawValue : 0)
+            result = strings.withUnsafeMutableBufferPointer { buffer in
+                options.pathspec = git_strarray(strings: buffer.baseAddress, count: buffer.count)
+                return git_status_list_new(&list, pointer, &options)
+            }
+            if result >= 0 { break }
         }
         try check(result, "git_status_list_new", .library, "could not read the working tree's status")
         defer { git_status_list_free(list) }

@@ -114,6 +114,41 @@ struct SharedBucketTests {
         #expect(next.pointer.serial == 5)
     }
 
+    @Test func aWritersMarkSparesTheHistoryOnlyWhileThePointersLatestVersionIsTheOneItNames() throws {
+        let channel = PointerScope.channel("stable")
+        let key = try bucket.pointerKey(pipeline: "webapp", scope: channel)
+        func plan(_ version: String, known: SerialMark?) throws -> MovePlan {
+            try bucket.planMove(pipeline: "webapp", scope: channel, to: .release(release(version).pointed), reason: "r",
+                                by: writer, known: known)
+        }
+        let first = try bucket.commitMarked(try plan("1.0.0", known: nil), by: writer, now: Date())
+        let mark = try #require(first.mark)
+        // The mark names the version written and its serial.
+        let latest = try #require(try bucket.store.headObject(bucket: bucket.name, key: key, versionId: nil))
+        #expect(mark == SerialMark(versionId: try #require(latest.versionId), highestSerial: 1))
+        #expect(try plan("1.1.0", known: nil).mark == mark)
+
+        // While the latest version is the marked one, the mark stands for the history (not
+        // listed: a mark claiming serial 41 gives 42).
+        let claimed = SerialMark(versionId: mark.versionId, highestSerial: 41)
+        #expect(try plan("1.1.0", known: claimed).serial == 42)
+        // Another write, then the old document written back: the latest version is no
+        // longer the marked one, so the whole history is read (serial 3 above 2).
+        let replay = try bucket.require(key: key, cap: SizeCap.pointer, what: "pointer")
+        try move(channel, to: .release(release("1.2.0").pointed))
+        try bucket.put(key: key, data: replay)
+        let after = try plan("1.3.0", known: mark)
+        #expect(after.serial == 3)
+        #expect(after.mark?.highestSerial == 2 && after.mark?.versionId != mark.versionId)
+        // Deleted: no latest version, the history decides.
+        try bucket.delete(key: key)
+        #expect(try plan("1.3.0", known: after.mark).serial == 3)
+        // Nothing written (the same release): the plan's mark is returned.
+        let again = try bucket.commitMarked(try plan("1.3.0", known: nil), by: writer, now: Date())
+        let same = try bucket.commitMarked(try plan("1.3.0", known: again.mark), by: writer, now: Date())
+        #expect(same.result == .unchanged(again.result.pointer) && same.mark == again.mark)
+    }
+
     @Test func aKeyTheAgentsRefuseIsRefusedBeforeAnythingIsWritten() throws {
         let channel = PointerScope.channel("stable")
         let builderOnly = PointerSigner(key: key, trust: TrustStore([(key.publicKey, [.builder])]))
