@@ -78,7 +78,7 @@ public enum FleetPage {
         }
         html += "</tbody></table>\n"
         html += "<table class=\"silos\"><thead><tr><th>Silo</th><th>Account</th><th>Channel</th><th>Target</th>"
-            + "<th>Applied</th><th>Wave</th><th>State</th><th>Age</th><th>Flags</th><th>Last failure</th><th>Drift</th>"
+            + "<th>Applied</th><th>Wave</th><th>Health</th><th>State</th><th>Age</th><th>Flags</th><th>Last failure</th><th>Drift</th>"
             + "</tr></thead><tbody>\n"
         for row in status.silos { html += siloRow(row, expiring: expiring[row.channel] != nil) }
         html += "</tbody></table>\n"
@@ -95,6 +95,7 @@ public enum FleetPage {
         if row.pinned { flags.append("<span class=\"flag pinned\">pinned</span>") }
         if expiring { flags.append("<span class=\"flag expiring\">channel expiring</span>") }
         if row.drift?.isDrifted == true { flags.append("<span class=\"flag drifted\">drifted</span>") }
+        if row.health?.state == .unhealthy { flags.append("<span class=\"flag unhealthy\">unhealthy</span>") }
         var failure = ""
         if let error = row.error, row.reportedState != .inSync {
             failure = "<b>\(escape(error.code))</b>" + (error.resource.map { " <i>\(escape($0))</i>" } ?? "")
@@ -105,10 +106,20 @@ public enum FleetPage {
             + "<td class=\"name\">\(escape(row.silo))</td><td>\(escape(account ?? "-"))</td>"
             + "<td>\(escape(row.channel))</td><td>\(escape(row.target?.description ?? "-"))</td>"
             + "<td>\(escape(row.applied?.description ?? "-"))</td>"
-            + "<td class=\"wave\">\(row.wave.map { String($0 + 1) } ?? "-")</td>"
+            + "<td class=\"wave\">\(row.wave.map { String($0 + 1) } ?? "-")</td><td class=\"health\">\(health(row))</td>"
             + "<td class=\"state s-\(row.reportedState.rawValue)\">\(row.reportedState.rawValue)</td>"
             + "<td>\(Age.format(seconds: row.ageSeconds))</td><td>\(flags.joined(separator: " "))</td>"
             + "<td class=\"failure\">\(failure)</td><td class=\"drift\">\(drift(row))</td></tr>\n"
+    }
+
+    /// The health cell under a channel's health gate: the state of the release it judged,
+    /// the bake in the tooltip, and the alarms that made it unhealthy (or that it waits for).
+    static func health(_ row: SiloRow) -> String {
+        guard let health = row.health else { return "-" }
+        let title = "\(health.version): bake \(Age.format(seconds: health.bakeSeconds)) from \(health.bakeStartedAt), "
+            + "\(health.watched) alarms watched" + (health.reason.map { "; \($0)" } ?? "")
+        return "<span class=\"h-\(health.state.rawValue)\" title=\"\(escape(title))\">\(health.state.rawValue)</span>"
+            + (health.alarms.isEmpty ? "" : " " + health.alarms.map { "<i>\(escape($0))</i>" }.joined(separator: ", "))
     }
 
     /// What the drift filter matches: `drifted` (drift still there), `in-sync` (checked:

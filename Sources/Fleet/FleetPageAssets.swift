@@ -13,7 +13,7 @@ enum FleetPageAssets {
     .flag{font-size:.85em;padding:0 4px;border-radius:3px;white-space:nowrap}.stale{background:#8e24aa;color:#fff}
     .pinned{background:#ffcc80}.expiring{background:#ffe082}td.expiring{font-weight:600}
     .failure{max-width:40em;word-break:break-word}.warning{background:#fff3cd;padding:4px 8px}
-    .unreadable{background:#fde0e0;padding:4px 8px}.flag.drifted,span.drifted{background:#ef6c00;color:#fff}
+    .unreadable{background:#fde0e0;padding:4px 8px}.flag.drifted,span.drifted{background:#ef6c00;color:#fff}.flag.unhealthy,.h-unhealthy{background:#c62828;color:#fff}.h-baking{background:#fff3c4}.h-healthy{color:#1b5e20}
     .drift{font-size:.9em}.wave{text-align:center}ol.timeline{padding-left:1.2em}.key{font-family:monospace}
     """
 

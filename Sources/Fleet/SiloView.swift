@@ -43,6 +43,12 @@ public enum SiloView {
         }
         if let wave = row.wave { field("wave", String(wave + 1)) }
         if let drift = row.drift { field("drift", driftText(drift)) }
+        if let health = row.health {
+            field("health", "\(health.state.rawValue) on \(health.version) (bake \(Age.format(seconds: health.bakeSeconds)) "
+                + "from \(health.bakeStartedAt), \(health.watched) alarms watched)"
+                + (health.alarms.isEmpty ? "" : ": " + health.alarms.joined(separator: ", "))
+                + (health.reason.map { "; " + oneLine($0) } ?? ""))
+        }
         if let link = consoleLink(row) { field("console", link) }
         lines.append("")
         if row.events.isEmpty {

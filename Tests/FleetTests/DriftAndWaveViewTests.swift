@@ -3,7 +3,7 @@ import Foundation
 import Manifest
 import Testing
 
-/// Drift and waves in `ferry status` (table, one-silo view, JSON) and on the fleet page.
+/// Drift, waves and health in `ferry status` (table, one-silo view, JSON) and on the fleet page.
 struct DriftAndWaveViewTests {
     static let checked = "2027-01-15T07:00:00Z"
 
@@ -70,5 +70,25 @@ struct DriftAndWaveViewTests {
         #expect(html.contains("data-state=\"in-sync\" data-drift=\"unchecked\" data-q=\"silo-c \""))
         #expect(html.contains("<select id=\"f-drift\" data-filter=\"drift\"><option value=\"\">all</option>"
             + "<option value=\"drifted\">drifted</option>"))
+    }
+
+    @Test func thePageAndTheOneSiloViewShowHealth() throws {
+        var reports = Self.reports()
+        reports[0].health = SiloHealth(state: .unhealthy, version: try SemVer("1.2.0"), bakeStartedAt: Self.checked,
+                                       bakeSeconds: 600, alarms: ["webapp-errors"], watched: 2,
+                                       reason: "webapp-errors is ALARM: Threshold Crossed")
+        reports[1].health = SiloHealth(state: .baking, version: try SemVer("1.2.0"), bakeStartedAt: Self.checked,
+                                       bakeSeconds: 600, watched: 2)
+        let html = FleetPage.render([FleetPageSection(status: Self.status(reports), moves: [])])
+        #expect(html.contains("<th>Wave</th><th>Health</th><th>State</th>"))
+        #expect(html.contains("<td class=\"health\"><span class=\"h-unhealthy\" title=\"1.2.0: bake 10m from \(Self.checked), "
+            + "2 alarms watched; webapp-errors is ALARM: Threshold Crossed\">unhealthy</span> <i>webapp-errors</i></td>"))
+        #expect(html.contains("<td class=\"health\"><span class=\"h-baking\""))
+        #expect(html.contains("<td class=\"health\">-</td>"))  // silo-c: no gate
+        #expect(html.components(separatedBy: "flag unhealthy\"").count == 2)  // only silo-a
+        let rows = Self.status(reports).silos
+        let view = SiloView.render(try #require(rows.first { $0.silo == "silo-a" }), pipeline: "webapp", color: false)
+        #expect(view.contains("  health    unhealthy on 1.2.0 (bake 10m from \(Self.checked), 2 alarms watched): "
+            + "webapp-errors; webapp-errors is ALARM: Threshold Crossed\n"))
     }
 }
