@@ -82,7 +82,7 @@ let package = Package(
         ]),
         // The fleet simulator: N real agents over MemoryStore and MemoryStacks on simulated time.
         .target(name: "Simulator", dependencies: [
-            "Agent", "Archive", "Basics", "Bucket", "Fleet", "Manifest", "MemoryStacks", "MemoryStore",
+            "Agent", "Archive", "AWS", "Basics", "Bucket", "Fleet", "HTTP", "Manifest", "MemoryStacks", "MemoryStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "ferry-sim", dependencies: [

@@ -152,7 +152,7 @@ public final class Simulation {
 }
 
 /// A simulation that could not finish, with what went wrong.
-public struct SimulationError: Error, CustomStringConvertible {
+public struct SimulationError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }

@@ -35,6 +35,19 @@ struct FerrySim: ParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
+    @Flag(help: "Rollouts with brakes instead: seeded random schedules of one rollout each (see --schedules).")
+    var rollout = false
+
+    @Option(help: "With --rollout: how many seeded schedules to run.")
+    var schedules = 20
+
+    @Option(help: "With --rollout: bucket (the real RolloutController over SharedBucket, racing a rival) or memory (RolloutDecision on the pointer and reports in memory).")
+    var mode: RolloutSimulation.Mode = .bucket
+
+    @Option(name: .customLong("controller-every"),
+            help: "With --rollout: simulated seconds between controller ticks, a multiple of 30 (ferry rollout --every).")
+    var controllerEvery = 30
+
     func validate() throws {
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 1 && $0 <= 100_000 }) else {
             throw ValidationError("--silos takes sizes from 1 to 100000, comma-separated, e.g. 1000,10000")
@@ -42,11 +55,16 @@ struct FerrySim: ParsableCommand {
         guard ticks >= 1, threads >= 1, interval >= 0.1, pinInterval >= 0 else {
             throw ValidationError("--ticks and --threads must be at least 1, --interval at least 0.1")
         }
+        guard !rollout || (schedules >= 1 && sizes.count == 1 && controllerEvery >= 30 && controllerEvery % 30 == 0) else {
+            throw ValidationError("--rollout takes one fleet size (--silos 1000), --schedules of at least 1 and "
+                + "--controller-every a multiple of 30")
+        }
     }
 
     var sizes: [Int] { silos.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func run() throws {
+        if rollout { return try runRollouts() }
         let base = root ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
         var results: [Simulation.Result] = []
         for size in sizes {
@@ -79,3 +97,41 @@ struct FerrySim: ParsableCommand {
         }
     }
 }
+
+extension FerrySim {
+    /// `--rollout`: the schedules of `RolloutSimulation`; exits 1 on any violation.
+    func runRollouts() throws {
+        let size = sizes[0]
+        let simulation = RolloutSimulation(silos: size, schedules: schedules, seed: seed, threads: threads,
+                                           controllerInterval: controllerEvery, mode: mode)
+        let step = max(schedules / 20, 1)
+        let started = Date()
+        let result = try simulation.run { sofar in
+            if sofar.schedules % step == 0 || sofar.schedules == schedules {
+                let line = String(format: "ferry-sim: %.0f s: ", Date().timeIntervalSince(started))
+                    + RolloutSimulation.summary(sofar, silos: size) + "\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            struct Output: Encodable {
+                var silos: Int
+                var mode: RolloutSimulation.Mode
+                var controllerEvery: Int
+                var wallSeconds: Double
+                var result: RolloutSimulation.Result
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(Output(silos: size, mode: mode, controllerEvery: controllerEvery, wallSeconds: seconds, result: result)), as: UTF8.self))
+        } else {
+            print(RolloutSimulation.summary(result, silos: size)
+                + "; \(mode.rawValue) mode" + String(format: "; controller every %d s; %.0f s wall", controllerEvery, seconds))
+            for violation in result.violations.prefix(20) { print("violation: \(violation)") }
+        }
+        if !result.violations.isEmpty { throw ExitCode(1) }
+    }
+}
+
+extension RolloutSimulation.Mode: ExpressibleByArgument {}

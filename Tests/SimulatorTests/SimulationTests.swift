@@ -76,22 +76,51 @@ final class SimulationTests: XCTestCase {
     }
 }
 
-/// Rollouts with brakes over seeded random schedules (issue 14): bounded by default;
-/// FERRY_ROLLOUT_SILOS and FERRY_ROLLOUT_SCHEDULES run the full 1,000 x 1,000.
+/// Rollouts with brakes over seeded random schedules (issue 14), bounded: 40 silos x 12
+/// schedules with the real controller over the bucket. The full 1,000 x 1,000 is
+/// `scripts/simulate --rollout --silos 1000 --schedules 1000` (docs/benchmarks.md);
+/// FERRY_ROLLOUT_SILOS and FERRY_ROLLOUT_SCHEDULES size this test instead.
 final class RolloutSimulationTests: XCTestCase {
     func testNoScheduleBreaksTheBrakes() throws {
         let environment = ProcessInfo.processInfo.environment
-        let silos = environment["FERRY_ROLLOUT_SILOS"].flatMap(Int.init) ?? 100
-        let schedules = environment["FERRY_ROLLOUT_SCHEDULES"].flatMap(Int.init) ?? 30
-        let result = try RolloutSimulation(silos: silos, schedules: schedules, seed: 14).run()
-        print("rollout simulation: \(silos) silos, \(result.schedules) schedules, \(result.checks) checks, "
-            + "\(result.halted) halted, \(result.completed) completed, \(result.violations.count) violations; "
-            + "completed in \(result.completedSeconds.sorted().map { "\(Int($0))s" }.joined(separator: ", ")) simulated")
+        let silos = environment["FERRY_ROLLOUT_SILOS"].flatMap(Int.init) ?? 40
+        let schedules = environment["FERRY_ROLLOUT_SCHEDULES"].flatMap(Int.init) ?? 12
+        let result = try RolloutSimulation(silos: silos, schedules: schedules, seed: 14, threads: 2).run()
+        print(RolloutSimulation.summary(result, silos: silos))
         XCTAssertEqual(result.schedules, schedules)
         XCTAssertEqual(result.violations, [])
-        // Both outcomes happen: bad releases halt, good ones complete.
+        // Both outcomes happen: bad releases halt, good ones complete; the controller
+        // restarted, and a rival controller won some races.
         XCTAssertGreaterThan(result.halted, 0)
         XCTAssertGreaterThan(result.completed, 0)
+        XCTAssertEqual(result.halts, result.halted)
+        XCTAssertEqual(result.halted + result.completed + result.held, schedules)
+        XCTAssertGreaterThan(result.restarts, 0)
+        XCTAssertGreaterThan(result.races, 0)
         XCTAssertGreaterThan(result.checks, schedules * silos)
+    }
+
+    /// The memory mode (`RolloutDecision` on the pointer and the reports in memory) takes
+    /// the same steps as the real controller over the bucket: same halts, same
+    /// completions at the same simulated times, same controller ticks.
+    func testTheMemoryModeTakesTheRealControllersSteps() throws {
+        let bucket = try RolloutSimulation(silos: 30, schedules: 6, seed: 5, threads: 2).run()
+        let memory = try RolloutSimulation(silos: 30, schedules: 6, seed: 5, threads: 2, mode: .memory).run()
+        XCTAssertEqual(bucket.violations, [])
+        XCTAssertEqual(memory.violations, [])
+        XCTAssertEqual(memory.halted, bucket.halted)
+        XCTAssertEqual(memory.completed, bucket.completed)
+        XCTAssertEqual(memory.held, bucket.held)
+        XCTAssertEqual(memory.completedSeconds, bucket.completedSeconds)
+        XCTAssertEqual(memory.controllerTicks, bucket.controllerTicks)
+        XCTAssertEqual(memory.races, 0)
+        XCTAssertGreaterThan(bucket.halted + bucket.completed, 0)
+    }
+
+    /// The same seed gives the same result, whatever the threads.
+    func testTheSameSeedGivesTheSameResult() throws {
+        let one = try RolloutSimulation(silos: 20, schedules: 4, seed: 3, threads: 1).run()
+        XCTAssertEqual(try RolloutSimulation(silos: 20, schedules: 4, seed: 3, threads: 2).run(), one)
+        XCTAssertEqual(one.schedules, 4)
     }
 }
