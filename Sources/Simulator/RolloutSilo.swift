@@ -136,7 +136,7 @@ struct RolloutSilo {
             try report(.deploying, target: target, context)
             return .started(target, accepted: lastPointer?.rollout)
         case .alreadyFailed:
-            try heartbeat(context)  // no health: the channel's release is not the one applied  // the failure stands until the channel moves on
+            try heartbeat(context)  // the failure stands until the channel moves on (no health: not applied)
         case .unchanged, .nothing:
             let waiting = selection.waiting ?? selection.refusals.first
             try report(waiting == nil ? .inSync : .waiting, target: applied, context,
