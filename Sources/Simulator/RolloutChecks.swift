@@ -46,11 +46,14 @@ extension RolloutSchedule {
         let step = RolloutDecision(policy: policy, pointer: before, reports: silos.compactMap(\.written), now: now).decide()
         stats.controllerTicks += 1
         if let block = before.rollout {
+            // Every block the controller writes carries the policy's health gate.
+            var after = block.after(step)
+            after.health = HealthGate(policy: policy)
             switch step {
             case .open(_, let why):
-                pointer = next(release: before.release, rollout: block.after(step), reason: why)
+                pointer = next(release: before.release, rollout: after, reason: why)
             case .halt(let why, let rollback, _):
-                pointer = next(release: rollback ?? before.release, rollout: block.after(step), reason: why)
+                pointer = next(release: rollback ?? before.release, rollout: after, reason: why)
             case .wait, .done, .stopped:
                 break
             }
@@ -75,7 +78,25 @@ extension RolloutSchedule {
         if crossed, pointer.rollout?.halted != true {
             fail("tolerance crossed, but the controller chose \(step) and the pointer is not halted")
         }
-        if before.rollout?.halted != true, pointer.rollout?.halted == true { stats.halts += 1 }
+        if before.rollout?.halted != true, pointer.rollout?.halted == true {
+            stats.halts += 1
+            if silos.contains(where: { $0.written.map { isUnhealthy($0, on: bad.version) } == true }) { stats.healthHalts += 1 }
+        }
+        // Under a health gate, no wave opens past a silo of the open waves in sync at the
+        // release that has not reported itself healthy on it: still baking, or no health
+        // at all (an old agent). An unhealthy one is a failure: the tolerance's business.
+        stats.checks += 1
+        if let block = before.rollout, block.health != nil, let version = before.release?.version,
+           pointer.rollout?.halted != true, (pointer.rollout?.open ?? 0) > block.open,
+           let silo = silos.first(where: { silo in
+               guard silo.wave < block.open, let report = silo.written, report.state == .inSync,
+                     report.applied == version, !isUnhealthy(report, on: version) else { return false }
+               return report.health?.version != version || report.health?.state != .healthy
+           }) {
+            let health = silo.written?.health.flatMap { $0.version == version ? $0.state.rawValue : nil } ?? "no health"
+            fail("wave \(block.open + 1) opened while \(silo.facts.name) of wave \(silo.wave + 1) reports \(health) "
+                + "on \(version) under the health gate")
+        }
         // No wave opens inside a change freeze (a halt's rollback opens every wave).
         stats.checks += 1
         if frozen, pointer.rollout?.halted != true, (pointer.rollout?.open ?? 0) > (before.rollout?.open ?? 0) {
@@ -112,8 +133,8 @@ extension RolloutSchedule {
     }
 
     /// The tolerance rule written out again from the policy, over the reports as the silos
-    /// wrote them to the bucket: failures of the release per open wave, and over every
-    /// silo that reported.
+    /// wrote them to the bucket: failures of the release (failed, refused, or unhealthy on
+    /// it) per open wave, and over every silo that reported.
     func toleranceCrossed(_ block: Rollout) -> Bool {
         guard let version = pointer.release?.version else { return false }
         var seen = [Int](repeating: 0, count: block.waves.count)
@@ -124,13 +145,19 @@ extension RolloutSchedule {
             reported += 1
             let wave = min(report.wave ?? 0, block.waves.count - 1)
             seen[wave] += 1
-            if (report.state == .failed || report.state == .refused) && report.target == version { failures[wave] += 1 }
+            if (report.state == .failed || report.state == .refused) && report.target == version
+                || isUnhealthy(report, on: version) { failures[wave] += 1 }
         }
         for wave in 0..<block.open where failures[wave] > 0 {
             if policy.maxFailures.wave.isExceeded(failures: failures[wave], of: seen[wave]) { return true }
         }
         let total = failures.reduce(0, +)
         return total > 0 && policy.maxFailures.total.isExceeded(failures: total, of: reported)
+    }
+
+    /// The silo reported itself unhealthy on `version` (a counted alarm during its bake).
+    func isUnhealthy(_ report: StatusReport, on version: SemVer) -> Bool {
+        report.health.map { $0.state == .unhealthy && $0.version == version } ?? false
     }
 
     mutating func fail(_ message: String) {

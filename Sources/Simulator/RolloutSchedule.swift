@@ -68,18 +68,37 @@ struct RolloutSchedule {
         let failRate = Double.random(in: 0..<1, using: &rng) < 0.4 ? Double.random(in: 0.05...0.5, using: &rng)
             : Double.random(in: 0...0.01, using: &rng)
         let silentRate = Double.random(in: 0...0.05, using: &rng)
+        // Under a health gate: some releases trip an alarm in many silos' accounts (at a
+        // random tick of their bake), most in a few; in 1 schedule of 8 an alarm has no
+        // data in up to 2 % of the silos; in 1 of 5 one or two silos run an old agent.
+        let gated = !policy.alarms.isEmpty
+        let alarmRate = !gated ? 0 : Double.random(in: 0..<1, using: &rng) < 0.4
+            ? Double.random(in: 0.05...0.4, using: &rng) : Double.random(in: 0...0.01, using: &rng)
+        let noDataRate = gated && Int.random(in: 0..<8, using: &rng) == 0 ? Double.random(in: 0...0.02, using: &rng) : 0
+        let oldAgents: Set<Int> = gated && Int.random(in: 0..<5, using: &rng) == 0
+            ? Set((0..<Int.random(in: 1...2, using: &rng)).map { _ in Int.random(in: 0..<count, using: &rng) }) : []
         for index in 0..<count {
             let facts = SiloFacts(name: String(format: "silo-%04d", index), account: String(format: "%012d", index + 1),
                                   region: Self.regions[index % Self.regions.count])
             let silent = Double.random(in: 0..<1, using: &rng) < silentRate
-            silos.append(RolloutSilo(
-                facts: facts, wave: Rollout.waveIndex(of: facts, in: Self.waves),
-                failsBadRelease: Double.random(in: 0..<1, using: &rng) < failRate,
-                silentFrom: silent ? Self.start.addingTimeInterval(Double.random(in: 0...7200, using: &rng)) : nil))
+            let failsBadRelease = Double.random(in: 0..<1, using: &rng) < failRate
+            let silentFrom = silent ? Self.start.addingTimeInterval(Double.random(in: 0...7200, using: &rng)) : nil
+            var alarms = RolloutSilo.Alarms()
+            if Double.random(in: 0..<1, using: &rng) < alarmRate {
+                alarms.fires = RolloutSilo.Alarms.names.randomElement(using: &rng)
+                alarms.fireAfter = Int.random(in: 0..<max(policy.bake / 30, 1), using: &rng) * 30
+            }
+            if Double.random(in: 0..<1, using: &rng) < noDataRate { alarms.noData = "sim-latency" }
+            silos.append(RolloutSilo(facts: facts, wave: Rollout.waveIndex(of: facts, in: Self.waves),
+                                     failsBadRelease: failsBadRelease, silentFrom: silentFrom, alarms: alarms,
+                                     oldAgent: oldAgents.contains(index)))
         }
-        // The fleet runs 1.0.0 with every wave open; then 1.1.0 is promoted, and the
-        // carried block starts its rollout at wave 0 (what `ferry promote` writes).
-        let first = Rollout(waves: Self.waves, open: Self.waves.count)
+        stats.gated = gated ? 1 : 0
+        stats.oldAgents = oldAgents.count
+        // The fleet runs 1.0.0 with every wave open (and the policy's health gate, as the
+        // controller adopted it); then 1.1.0 is promoted, and the carried block starts its
+        // rollout at wave 0 (what `ferry promote` writes).
+        let first = Rollout(waves: Self.waves, open: Self.waves.count, health: HealthGate(policy: policy))
         switch mode {
         case .bucket:
             _ = try bucket.commit(try bucket.planMove(
@@ -119,11 +138,18 @@ struct RolloutSchedule {
             freezes.append(.init(from: from, until: from.addingTimeInterval(Double(Int.random(in: 30...120, using: &rng)) * 30),
                                  reason: "simulated freeze"))
         }
-        return RolloutPolicy(waves: waves, bake: [0, 300, 900].randomElement(using: &rng)!,
-                             maxFailures: .init(wave: wave, total: .percent(Int.random(in: 2...15, using: &rng))),
-                             unreported: Bool.random(using: &rng) ? .wait : .skipAfter(1800),
-                             rollbackOnHalt: Int.random(in: 0..<4, using: &rng) != 0,
-                             quarantineOnHalt: Int.random(in: 0..<4, using: &rng) != 0, freezes: freezes)
+        let bake = [0, 300, 900].randomElement(using: &rng)!
+        let total = RolloutPolicy.Tolerance.percent(Int.random(in: 2...15, using: &rng))
+        let unreported: RolloutPolicy.Unreported = Bool.random(using: &rng) ? .wait : .skipAfter(1800)
+        let rollback = Int.random(in: 0..<4, using: &rng) != 0
+        let quarantine = Int.random(in: 0..<4, using: &rng) != 0
+        // One schedule in two has a health gate: an alarm by name and others by prefix,
+        // judged by each silo over the bake, and a random rule for an alarm without data.
+        let alarms: [RolloutPolicy.AlarmMatch] = Bool.random(using: &rng) ? [.name("webapp-errors"), .prefix("sim-")] : []
+        let insufficientData = RolloutPolicy.InsufficientData.allCases.randomElement(using: &rng)!
+        return RolloutPolicy(waves: waves, bake: bake, maxFailures: .init(wave: wave, total: total), alarms: alarms,
+                             insufficientData: insufficientData, unreported: unreported, rollbackOnHalt: rollback,
+                             quarantineOnHalt: quarantine, freezes: freezes)
     }
 
     static func release(_ version: String) -> PointedRelease {
@@ -176,6 +202,7 @@ struct RolloutSchedule {
         } else if isHeld {
             stats.held = 1
         }
+        stats.unhealthy = silos.reduce(0) { $0 + ($1.wentUnhealthy ? 1 : 0) }
         return stats
     }
 
@@ -196,10 +223,15 @@ struct RolloutSchedule {
         return true
     }
 
-    /// Every wave open, and every silo that can runs the new release.
+    /// Every wave open, and every silo that can runs the new release (under a health gate:
+    /// and has judged its health on it, but for old agents, which never do).
     var isFinished: Bool {
-        pointer.rollout?.open == Self.waves.count && pointer.release?.version == bad.version
-            && silos.allSatisfy { $0.applied?.version == bad.version || $0.isSilent(at: now) || $0.failsBadRelease }
+        let gated = pointer.rollout?.health != nil
+        return pointer.rollout?.open == Self.waves.count && pointer.release?.version == bad.version
+            && silos.allSatisfy { silo in
+                silo.isSilent(at: now) || silo.failsBadRelease || silo.applied?.version == bad.version
+                    && (!gated || silo.oldAgent || silo.health.map { $0.version == bad.version && $0.state != .baking } == true)
+            }
     }
 }
 

@@ -1,3 +1,4 @@
+import AWS
 import Agent
 import Basics
 import Bucket
@@ -11,12 +12,23 @@ import Manifest
 /// time changed, or a heartbeat is due (`StatusBuilder.shouldWrite`). Its CloudFormation
 /// is a timer: an update takes one to four ticks and fails the bad release on silos
 /// chosen to fail it. A silent silo stops at `silentFrom`: it neither applies nor reports.
+/// Under the channel's health gate (`rollout.health`) it judges its health after each
+/// update as the agent does (`HealthJudge`, on its account's alarms: see `Alarms`) and
+/// reports it, unless it runs an agent older than health gates.
 struct RolloutSilo {
     let facts: SiloFacts
     /// Its wave in the policy, as the agent computes it (`Rollout.waveIndex`).
     let wave: Int
     let failsBadRelease: Bool
     let silentFrom: Date?
+    /// The CloudWatch alarms in its account.
+    let alarms: Alarms
+    /// It runs an agent that predates health gates: it applies, but never reports health.
+    let oldAgent: Bool
+    /// Its health under the gate, as its agent last judged it (nil: no gate, or about no release).
+    var health: SiloHealth?
+    /// It judged itself unhealthy on the new release at some point.
+    var wentUnhealthy = false
     var lastPointer: AcceptedDocument?
     var applied: Target?
     var failed: Set<TargetKey> = []
@@ -51,11 +63,40 @@ struct RolloutSilo {
         case started(Target, accepted: Rollout?)
     }
 
-    init(facts: SiloFacts, wave: Int, failsBadRelease: Bool, silentFrom: Date?) {
+    /// The alarms of the silo's account, named as a gated policy counts them (one by name,
+    /// the others by a prefix): all `OK`, but one that fires on the new release `fireAfter`
+    /// seconds into its bake, and one that has no data at all (`INSUFFICIENT_DATA`).
+    struct Alarms {
+        static let names = ["webapp-errors", "sim-latency", "sim-5xx"]
+        var fires: String?
+        var fireAfter = 0
+        var noData: String?
+
+        func states(of applied: SemVer, bakeStartedAt: Date, now: Date, bad: SemVer,
+                    facts: SiloFacts) -> [CloudWatch.Alarm] {
+            Self.names.map { name in
+                var state = CloudWatch.AlarmState.ok
+                var reason: String?
+                if name == fires, applied == bad, now.timeIntervalSince(bakeStartedAt) >= Double(fireAfter) {
+                    state = .alarm
+                    reason = "Threshold Crossed: 1 datapoint was greater than the threshold"
+                } else if name == noData {
+                    state = .insufficientData
+                }
+                return CloudWatch.Alarm(name: name, arn: "arn:aws:cloudwatch:\(facts.region):\(facts.account):alarm:\(name)",
+                                        kind: .metric, state: state, stateReason: reason)
+            }
+        }
+    }
+
+    init(facts: SiloFacts, wave: Int, failsBadRelease: Bool, silentFrom: Date?, alarms: Alarms = Alarms(),
+         oldAgent: Bool = false) {
         self.facts = facts
         self.wave = wave
         self.failsBadRelease = failsBadRelease
         self.silentFrom = silentFrom
+        self.alarms = alarms
+        self.oldAgent = oldAgent
     }
 
     func isSilent(at now: Date) -> Bool { silentFrom.map { $0 <= now } ?? false }
@@ -72,6 +113,8 @@ struct RolloutSilo {
             } else {
                 applied = target
                 finishedAt = context.now
+                health = nil
+                watchHealth(context)
                 try report(.inSync, target: target, context)
             }
             return .quiet
@@ -82,6 +125,7 @@ struct RolloutSilo {
             lastPointer: lastPointer, lastPin: nil, pointer: observation, pin: .absent, now: context.now,
             failed: failed, applied: applied, facts: facts))
         if let accepted = selection.record.last { lastPointer = accepted }
+        watchHealth(context)
         switch selection.verdict {
         case .deploy(let target) where target.version == applied?.version:
             applied = target  // the same release under a new serial: nothing moves
@@ -92,13 +136,30 @@ struct RolloutSilo {
             try report(.deploying, target: target, context)
             return .started(target, accepted: lastPointer?.rollout)
         case .alreadyFailed:
-            try heartbeat(context)  // the failure stands until the channel moves on
+            try heartbeat(context)  // the failure stands until the channel moves on (no health: not applied)
         case .unchanged, .nothing:
             let waiting = selection.waiting ?? selection.refusals.first
             try report(waiting == nil ? .inSync : .waiting, target: applied, context,
                        note: waiting.map { .init(code: $0.code.description, message: $0.message) })
         }
         return .quiet
+    }
+
+    /// The agent's health watch (`Agent.watchHealth`): under the accepted pointer's gate,
+    /// about the release applied from it, judged by `HealthJudge` on the account's alarms
+    /// (no CloudWatch read once a verdict is final). An old agent judges nothing.
+    private mutating func watchHealth(_ context: Context) {
+        guard !oldAgent, let gate = lastPointer?.rollout?.health, let applied, let finishedAt,
+              lastPointer?.version == applied.version else {
+            health = nil
+            return
+        }
+        if let health, health.version == applied.version, health.state != .baking { return }
+        health = HealthJudge.judge(gate: gate, version: applied.version, bakeStartedAt: finishedAt, now: context.now,
+                                   alarms: alarms.states(of: applied.version, bakeStartedAt: finishedAt, now: context.now,
+                                                         bad: context.bad, facts: facts),
+                                   earlier: health)
+        if health?.state == .unhealthy, applied.version == context.bad { wentUnhealthy = true }
     }
 
     /// The agent's poll of the channel pointer.
@@ -135,7 +196,8 @@ struct RolloutSilo {
             target: target?.version, applied: applied?.version, state: state,
             error: state == .failed ? .init(code: "stackFailed", message: "the update failed") : note,
             reportedAt: Timestamp.format(context.now), finishedAt: finishedAt.map(Timestamp.format), intervalSeconds: 30,
-            targetSerial: target?.serial, heartbeatSeconds: context.heartbeat, wave: wave)
+            targetSerial: target?.serial, heartbeatSeconds: context.heartbeat, wave: wave,
+            health: health?.version == applied?.version ? health : nil)
         guard StatusBuilder.shouldWrite(report, last: written) else { return }
         var previous = written
         previous?.reportedAt = report.reportedAt

@@ -4,9 +4,10 @@ import Synchronization
 
 /// Rollouts with brakes, checked at scale over seeded random schedules (issue 14). Each
 /// schedule (`RolloutSchedule`) runs a fleet through one rollout of a release that may be
-/// bad: silos that fail it, silos that go silent (stale reports), a controller that is
-/// down one tick in ten and restarts with no memory, and a second controller that races
-/// it. The controller is the real `RolloutController` writing signed pointers by
+/// bad: silos that fail it, silos whose alarms fire during their bake under a health
+/// gate (and old agents that never report health), silos that go silent (stale
+/// reports), a controller that is down one tick in ten and restarts with no memory, and
+/// a second controller that races it. The controller is the real `RolloutController` writing signed pointers by
 /// compare-and-swap through `SharedBucket` on a `MemoryStore`; the silos read those
 /// pointers as agents do (conditional GET, `openPointer`, the agent's `selectTarget`)
 /// and write `StatusReport`s the controller reads back. On every step it checks:
@@ -14,8 +15,11 @@ import Synchronization
 /// - no silo of an unopened wave starts applying the release (in the block it accepted
 ///   and in the pointer in the bucket);
 /// - never more silos move to the release at once than its open waves hold;
-/// - the halt comes on the first controller tick at which the tolerance is crossed;
+/// - the halt comes on the first controller tick at which the tolerance is crossed
+///   (a silo unhealthy on the release counts as a failure);
 /// - no silo applies a quarantined version;
+/// - under a health gate, no wave opens while a silo of the open waves in sync at the
+///   release bakes or has reported no health on it (an agent older than health gates);
 /// - two racing controllers write one pointer, never two; no wave opens in a freeze.
 ///
 /// Schedules are independent and run `threads` at a time; each is seeded by its index,
@@ -65,6 +69,13 @@ public struct RolloutSimulation: Sendable {
         public var restarts = 0
         public var halts = 0
         public var races = 0
+        /// Schedules under a health gate, silos in them that ran an agent older than health
+        /// gates, silos that reported themselves unhealthy on the new release, and halts
+        /// signed while one did.
+        public var gated = 0
+        public var oldAgents = 0
+        public var unhealthy = 0
+        public var healthHalts = 0
         /// Simulated seconds from the promote to the last wave in sync, per completed schedule.
         public var completedSeconds: [Double] = []
         public var violations: [String] = []
@@ -79,6 +90,10 @@ public struct RolloutSimulation: Sendable {
             restarts += other.restarts
             halts += other.halts
             races += other.races
+            gated += other.gated
+            oldAgents += other.oldAgents
+            unhealthy += other.unhealthy
+            healthHalts += other.healthHalts
             completedSeconds += other.completedSeconds
             violations += other.violations.map { "schedule \(schedule): \($0)" }
         }
@@ -113,6 +128,7 @@ public struct RolloutSimulation: Sendable {
         return "rollout simulation: \(silos) silos, \(result.schedules) schedules, \(result.checks) checks, "
             + "\(result.halted) halted, \(result.completed) completed (median \(median) simulated), \(result.held) held, "
             + "\(result.controllerTicks) controller ticks, \(result.restarts) restarts, \(result.races) races the rival won, "
-            + "\(result.violations.count) violations"
+            + "\(result.gated) under a health gate (\(result.unhealthy) silos unhealthy, \(result.healthHalts) halts with one, "
+            + "\(result.oldAgents) old agents), \(result.violations.count) violations"
     }
 }

@@ -77,7 +77,7 @@ final class SimulationTests: XCTestCase {
 }
 
 /// Rollouts with brakes over seeded random schedules (issue 14), bounded: 40 silos x 12
-/// schedules with the real controller over the bucket. The full 1,000 x 1,000 is
+/// schedules with the real controller over the bucket (about half under a health gate). The full 1,000 x 1,000 is
 /// `scripts/simulate --rollout --silos 1000 --schedules 1000` (docs/benchmarks.md);
 /// FERRY_ROLLOUT_SILOS and FERRY_ROLLOUT_SCHEDULES size this test instead.
 final class RolloutSimulationTests: XCTestCase {
@@ -98,6 +98,25 @@ final class RolloutSimulationTests: XCTestCase {
         XCTAssertGreaterThan(result.restarts, 0)
         XCTAssertGreaterThan(result.races, 0)
         XCTAssertGreaterThan(result.checks, schedules * silos)
+        // Some schedules ran under a health gate, and an alarm in a silo's bake halted one.
+        XCTAssertGreaterThan(result.gated, 0)
+        XCTAssertGreaterThan(result.unhealthy, 0)
+        XCTAssertGreaterThan(result.healthHalts, 0)
+    }
+
+    /// Health gates, in memory mode over more schedules: silos whose alarm fires during
+    /// their bake go unhealthy and halt rollouts, old agents that never report health hold
+    /// theirs, and no wave opens past a silo that bakes or reports no health.
+    func testHealthGatesHaltOnAlarmsAndWaitForOldAgents() throws {
+        let result = try RolloutSimulation(silos: 40, schedules: 40, seed: 14, threads: 2, mode: .memory).run()
+        XCTAssertEqual(result.violations, [])
+        XCTAssertGreaterThan(result.gated, 0)
+        XCTAssertLessThan(result.gated, result.schedules)
+        XCTAssertGreaterThan(result.unhealthy, 0)
+        XCTAssertGreaterThan(result.healthHalts, 0)
+        XCTAssertLessThanOrEqual(result.healthHalts, result.halted)
+        XCTAssertGreaterThan(result.oldAgents, 0)
+        XCTAssertGreaterThan(result.held, 0)
     }
 
     /// The memory mode (`RolloutDecision` on the pointer and the reports in memory) takes
@@ -113,8 +132,11 @@ final class RolloutSimulationTests: XCTestCase {
         XCTAssertEqual(memory.held, bucket.held)
         XCTAssertEqual(memory.completedSeconds, bucket.completedSeconds)
         XCTAssertEqual(memory.controllerTicks, bucket.controllerTicks)
+        XCTAssertEqual(memory.unhealthy, bucket.unhealthy)
+        XCTAssertEqual(memory.healthHalts, bucket.healthHalts)
         XCTAssertEqual(memory.races, 0)
         XCTAssertGreaterThan(bucket.halted + bucket.completed, 0)
+        XCTAssertGreaterThan(bucket.gated, 0)
     }
 
     /// The same seed gives the same result, whatever the threads.
