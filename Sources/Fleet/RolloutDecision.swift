@@ -79,6 +79,18 @@ public struct RolloutDecision: Sendable {
         }
     }
 
+    /// Under `unreported: skipAfter`, a silo that reported `baking` on `version` and then
+    /// went silent: its verdict was due when its bake ended, and it has said nothing for the
+    /// limit since then (nor since its last report). It is left out of the wave, as a silo
+    /// silent before it was in sync is; without this it would hold the rollout for ever.
+    func silentPastBake(_ report: StatusReport, version: SemVer) -> Bool {
+        guard case .skipAfter(let limit) = policy.unreported, let health = report.health, health.version == version,
+              health.state == .baking, let started = Timestamp.parse(health.bakeStartedAt),
+              let written = Timestamp.parse(report.reportedAt) else { return false }
+        let due = max(started.addingTimeInterval(Double(health.bakeSeconds)), written)
+        return now.timeIntervalSince(due) >= Double(limit)
+    }
+
     public func decide() -> RolloutStep {
         guard let rollout = pointer.rollout, let release = pointer.release else {
             return .stopped("channel \(pointer.scope.name) has no rollout: every silo applies at once")
@@ -115,7 +127,8 @@ public struct RolloutDecision: Sendable {
             for report in byWave[wave] ?? [] where !Self.isFailure(report, version: version) {
                 if Self.syncedSince(report, version: version) != nil, let gate = rollout.health {
                     // The silo judges its own bake against its alarms: only its `healthy` counts.
-                    if let why = Self.healthWait(report, version: version, gate: gate, now: now) {
+                    if let why = Self.healthWait(report, version: version, gate: gate, now: now),
+                       !silentPastBake(report, version: version) {
                         return .wait("\(report.silo) (wave '\(rollout.waves[wave].name)') \(why)")
                     }
                     continue

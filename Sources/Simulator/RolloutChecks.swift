@@ -91,6 +91,12 @@ extension RolloutSchedule {
            let silo = silos.first(where: { silo in
                guard silo.wave < block.open, let report = silo.written, report.state == .inSync,
                      report.applied == version, !isUnhealthy(report, on: version) else { return false }
+               // `unreported: skipAfter` leaves out a silo that is silent (in truth, as the
+               // schedule made it) and has not reported for the limit.
+               if case .skipAfter(let limit) = policy.unreported, silo.isSilent(at: now),
+                  let written = Timestamp.parse(report.reportedAt), now.timeIntervalSince(written) >= Double(limit) {
+                   return false
+               }
                return report.health?.version != version || report.health?.state != .healthy
            }) {
             let health = silo.written?.health.flatMap { $0.version == version ? $0.state.rawValue : nil } ?? "no health"

@@ -154,6 +154,29 @@ import Testing
         #expect(Self.decideGated(open: 1, [a]) == .open(wave: 1, reason: "rollout 1.1.0: open wave 2 of 3 'two'"))
     }
 
+    /// A silo that reported `baking` and went silent: under `unreported: wait` it holds the
+    /// wave; under `skipAfter` it is left out once its bake ended the limit ago and it has
+    /// said nothing since, never before (a live silo reports its verdict when its bake ends).
+    @Test func aSiloSilentInItsBakeIsSkippedOnlyUnderSkipAfterAndOnlyPastItsBake() {
+        var a = Self.report("a", wave: 0, reportedMinutesAgo: 90)
+        a.health = Self.health(.baking, startedMinutesAgo: 90)  // the bake (30 min) ended 60 min ago
+        #expect(Self.decideGated(open: 1, [a]) == .wait("a (wave 'one') bakes: 5400s of 1800s, watching 1 alarms"))
+        let opened = RolloutStep.open(wave: 1, reason: "rollout 1.1.0: open wave 2 of 3 'two'")
+        #expect(Self.decideGated(open: 1, [a], policy: Self.policy(unreported: .skipAfter(3600))) == opened)
+        #expect(Self.decideGated(open: 1, [a], policy: Self.policy(unreported: .skipAfter(3601))).isWait)
+        // Still within its bake: waits, however long the limit since the last report.
+        a.health = Self.health(.baking, startedMinutesAgo: 20)
+        #expect(Self.decideGated(open: 1, [a], policy: Self.policy(unreported: .skipAfter(60))).isWait)
+        // Reported lately (a heartbeat): not silent.
+        var b = Self.report("b", wave: 0, reportedMinutesAgo: 5)
+        b.health = Self.health(.baking, startedMinutesAgo: 90)
+        #expect(Self.decideGated(open: 1, [b], policy: Self.policy(unreported: .skipAfter(600))).isWait)
+        // Never an unhealthy or a healthless silo.
+        b.reportedAt = a.reportedAt
+        b.health = nil
+        #expect(Self.decideGated(open: 1, [b], policy: Self.policy(unreported: .skipAfter(60))).isWait)
+    }
+
     @Test func anUnhealthySiloIsAFailureThatHaltsNamingTheAlarm() {
         var b = Self.report("b", wave: 1)
         b.health = Self.health(.unhealthy, alarms: ["webapp-errors"])
