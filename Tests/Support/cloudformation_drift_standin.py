@@ -66,17 +66,7 @@ def drift_member(stack_id, resource, when):
 
 
 class Handler(base.Handler):
-    def serve(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        if self.path.startswith("/__"):
-            return self.control(body)
-        params = {}
-        if self.command == "POST" and b"Action=" in body[:4096] and b"Version=2010-05-15" in body:
-            params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
-        action = params.get("Action")
-        if not action:
-            return self.reply(*self.forward(body))
+    def handle(self, action, params, body):
         stack = params.get("StackName", "")
         name = params.get("ChangeSetName", "")
         answer = self.answer(action, params, stack, name)

@@ -94,16 +94,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_DELETE(self): self.serve()
 
     def serve(self):
+        """Reads the request: the control paths (`/__…`) go to `control`, a CloudFormation
+        Query call to `handle`, anything else to moto as it is."""
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if self.path.startswith("/__"):
-            return self.control()
+            return self.control(body)
         params = {}
         if self.command == "POST" and b"Action=" in body[:4096] and b"Version=2010-05-15" in body:
             params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
         action = params.get("Action")
         if not action:
             return self.reply(*self.forward(body))
+        self.handle(action, params, body)
+
+    def handle(self, action, params, body):
         stack = params.get("StackName", "")
         change_set = params.get("ChangeSetName", "")
         with LOCK:
@@ -206,7 +211,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def control(self):
+    def control(self, body=b""):
         global LOG
         with LOCK:
             if self.path.startswith("/__log__"):
