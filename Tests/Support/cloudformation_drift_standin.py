@@ -66,7 +66,7 @@ def drift_member(stack_id, resource, when):
 
 
 class Handler(base.Handler):
-    def handle(self, action, params, body):
+    def handle_call(self, action, params, body):
         stack = params.get("StackName", "")
         name = params.get("ChangeSetName", "")
         answer = self.answer(action, params, stack, name)

@@ -106,9 +106,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         action = params.get("Action")
         if not action:
             return self.reply(*self.forward(body))
-        self.handle(action, params, body)
+        self.handle_call(action, params, body)
 
-    def handle(self, action, params, body):
+    def handle_call(self, action, params, body):
         stack = params.get("StackName", "")
         change_set = params.get("ChangeSetName", "")
         with LOCK:
