@@ -95,7 +95,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def serve(self):
         """Reads the request: the control paths (`/__…`) go to `control`, a CloudFormation
-        Query call to `handle`, anything else to moto as it is."""
+        Query call to `handle_call`, anything else to moto as it is."""
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if self.path.startswith("/__"):
