@@ -11,7 +11,9 @@ import HTTP
 ///   stale `ifMatch` it throws `PreconditionFailed` (412).
 /// - A body over the limit throws `.network` with an `HTTPError` cause `.tooLarge`.
 /// - A missing key throws `NoSuchKey` (404), a missing bucket `NoSuchBucket` (404), a
-///   refused request `AccessDenied` (403). HEAD answers nil for a missing key or bucket.
+///   refused request `AccessDenied` (403). HEAD answers nil for a missing key or bucket;
+///   `headLatest` tells a key whose latest version is a delete marker from one with no
+///   version at all.
 /// - PUT `.ifAbsent` on an existing key throws 412; `.ifMatch` with a stale ETag throws
 ///   412 and on a missing key `NoSuchKey` (404, as moto and S3 answer).
 /// - DELETE in a versioned bucket adds a delete marker; the versions stay listed.
@@ -20,6 +22,8 @@ import HTTP
 ///   Use `isLatest` and `lastModified`, not the position.
 public protocol ObjectStore: Sendable {
     func headObject(bucket: String, key: String, versionId: String?) throws(AWSError) -> S3.ObjectInfo?
+    /// The latest version of `key`: an object, a delete marker, or none at all.
+    func headLatest(bucket: String, key: String) throws(AWSError) -> S3.Latest
     func getObject(bucket: String, key: String, options: S3.GetOptions, limit: Int) throws(AWSError) -> S3.GetResult<Data>
     /// Streams the body into `path` (created or replaced) with its SHA-256; on failure
     /// nothing is left at `path`.

@@ -102,6 +102,15 @@ public struct S3: Sendable {
         }
     }
 
+    /// What a HEAD of a key's latest version finds.
+    public enum Latest: Sendable, Equatable {
+        case object(ObjectInfo)
+        /// The latest version is a delete marker: the key has a history.
+        case deleteMarker
+        /// No version at all: the key was never written (or every version was removed).
+        case absent
+    }
+
     /// `HeadObject`: the object's info, or nil when there is no such object (404).
     public func headObject(bucket: String, key: String, versionId: String? = nil) throws(AWSError) -> ObjectInfo? {
         var request = objectRequest("HeadObject", .head, bucket: bucket, key: key)
@@ -109,6 +118,17 @@ public struct S3: Sendable {
         request.accepted = [404]
         let response = try transport.send(request)
         return response.status == 404 ? nil : Self.info(response.headers, size: nil)
+    }
+
+    /// `HeadObject` of the latest version, telling a deleted key from one never written:
+    /// S3 (and moto) answer a HEAD whose latest version is a delete marker with 404 and
+    /// `x-amz-delete-marker: true`. (moto's GET leaves that header out; its HEAD sends it.)
+    public func headLatest(bucket: String, key: String) throws(AWSError) -> Latest {
+        var request = objectRequest("HeadObject", .head, bucket: bucket, key: key)
+        request.accepted = [404]
+        let response = try transport.send(request)
+        guard response.status == 404 else { return .object(Self.info(response.headers, size: nil)) }
+        return response.headers["x-amz-delete-marker"]?.lowercased() == "true" ? .deleteMarker : .absent
     }
 
     /// `GetObject` into memory, refusing bodies over `limit` bytes. A 304 for

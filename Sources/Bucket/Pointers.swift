@@ -182,7 +182,9 @@ extension SharedBucket {
     ///
     /// The next serial is one above every version of the object's history: the versions
     /// are listed and read, unless `known` (this writer's mark of its last move or plan
-    /// of the object) names the object's latest version, so none was added since.
+    /// of the object) names the object's latest version, so none was added since, or
+    /// the object has no version at all (a HEAD finds neither an object nor a delete
+    /// marker: a channel or pin never set has no history to list).
     public func planMove(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
                          by writer: PointerSigner, rollout: RolloutUpdate = .keep,
                          force: Bool = false, known: SerialMark? = nil) throws(BucketError) -> MovePlan {
@@ -229,6 +231,8 @@ extension SharedBucket {
         let history: [Int]
         if let known, versionId != nil, known.versionId == versionId {
             history = [known.highestSerial]
+        } else if etag == nil, try neverWritten(objectKey) {
+            history = []
         } else {
             history = try historySerials(objectKey)
         }
@@ -245,6 +249,17 @@ extension SharedBucket {
                         rollout: { if case .set(let block) = rollout { block } else {
                             current?.rollout?.carried(from: current?.release, to: release) } }(),
                         mark: SerialMark(versionId: versionId, highestSerial: serials.max() ?? 0))
+    }
+
+    /// Whether `objectKey` has no version at all, neither a document nor a delete marker
+    /// (HEAD: 404 without `x-amz-delete-marker`). One short request instead of a listing,
+    /// which on moto copies every version of the whole bucket.
+    private func neverWritten(_ objectKey: String) throws(BucketError) -> Bool {
+        do {
+            return try store.headLatest(bucket: name, key: objectKey) == .absent
+        } catch {
+            throw BucketError(error, doing: "reading s3://\(name)/\(objectKey)")
+        }
     }
 
     /// The pointer object's bytes and what the GET said of it (ETag, version id); nil

@@ -107,6 +107,16 @@ public final class MemoryStore: ObjectStore, Sendable {
         return found.map { $0.info(versioned: $0.id != "null") }
     }
 
+    public func headLatest(bucket: String, key: String) throws(AWSError) -> S3.Latest {
+        try state.withLock { (world) throws(AWSError) -> S3.Latest in
+            world.count(.head)
+            guard let stored = world.buckets[bucket] else { return .absent }
+            try stored.checkAccess(key, "S3.HeadObject")
+            guard let latest = stored.objects[key]?.last else { return .absent }
+            return latest.isDeleteMarker ? .deleteMarker : .object(latest.info(versioned: latest.id != "null"))
+        }
+    }
+
     public func getObject(bucket: String, key: String, options: S3.GetOptions = S3.GetOptions(),
                           limit: Int = 16 << 20) throws(AWSError) -> S3.GetResult<Data> {
         guard let version = try read(bucket: bucket, key: key, options: options) else { return .notModified }

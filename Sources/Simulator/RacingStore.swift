@@ -38,6 +38,10 @@ final class RacingStore: ObjectStore, Sendable {
         try inner.headObject(bucket: bucket, key: key, versionId: versionId)
     }
 
+    func headLatest(bucket: String, key: String) throws(AWSError) -> S3.Latest {
+        try inner.headLatest(bucket: bucket, key: key)
+    }
+
     func getObject(bucket: String, key: String, options: S3.GetOptions, limit: Int) throws(AWSError) -> S3.GetResult<Data> {
         try inner.getObject(bucket: bucket, key: key, options: options, limit: limit)
     }

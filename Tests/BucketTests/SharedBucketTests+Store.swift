@@ -41,4 +41,23 @@ extension SharedBucketTests {
         #expect(store.totalRequests == 1 && store.requestCounts()[.get] == 1)
         #expect(marked.serial == 4 && listed.serial == 4 && marked.mark == listed.mark)
     }
+
+    @Test func aPointerNeverSetIsPlannedWithoutAListingADeletedOneWithIt() throws {
+        let store = MemoryStore()
+        let bucket = ReleaseFixture.makeBucket(store)
+        func plan(_ version: String) throws -> MovePlan {
+            try bucket.planMove(pipeline: "webapp", scope: .channel("stable"), to: .release(try pointed(version)),
+                                reason: "r", by: writer)
+        }
+        let first = try plan("1.0.0")
+        // The GET (404) and a HEAD that finds no version at all: nothing to list.
+        #expect(store.requestCounts()[.get] == 1 && store.requestCounts()[.head] == 1)
+        #expect(store.requestCounts()[.listVersions] == 0 && first.serial == 1)
+        for version in ["1.0.0", "1.1.0"] { _ = try bucket.commit(try plan(version), by: writer, now: Date()) }
+        try bucket.delete(key: first.objectKey)
+        store.resetCounts()
+        // Deleted: the HEAD finds the delete marker, the history is listed and read.
+        let after = try plan("1.2.0")
+        #expect(store.requestCounts()[.listVersions] == 1 && after.serial == 3)
+    }
 }

@@ -195,6 +195,25 @@ extension StoreBehaviour {
             let listed = try world.store.listObjects(bucket: bucket, prefix: nil, delimiter: nil, pageSize: nil).objects.count
             return "\(read) | \(kinds) | \(head == nil ? "nil" : "found") | listed \(listed)"
         },
+        StoreBehaviour(name: "HEAD of the latest version tells a delete marker from a key never written",
+                       expected: "object 5 | deleteMarker | absent | absent") { world in
+            let bucket = try world.bucket()
+            _ = try put(world, bucket, "h", "hello")
+            func latest(_ key: String, in bucket: String) throws -> String {
+                switch try world.store.headLatest(bucket: bucket, key: key) {
+                case .object(let info): "object \(info.size)"
+                case .deleteMarker: "deleteMarker"
+                case .absent: "absent"
+                }
+            }
+            let found = try latest("h", in: bucket)
+            try world.store.deleteObject(bucket: bucket, key: "h", versionId: nil)
+            let unversioned = try world.bucket(versioned: false)
+            _ = try put(world, unversioned, "u", "one")
+            try world.store.deleteObject(bucket: unversioned, key: "u", versionId: nil)
+            return [found, try latest("h", in: bucket), try latest("never", in: bucket), try latest("u", in: unversioned)]
+                .joined(separator: " | ")
+        },
         StoreBehaviour(name: "PUT If-None-Match * after a delete marker writes", expected: "ok again") { world in
             let bucket = try world.bucket()
             _ = try put(world, bucket, "k", "first")
