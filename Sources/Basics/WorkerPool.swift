@@ -95,3 +95,22 @@ private final class Shared<Value: Sendable>: Sendable {
     let value: Mutex<Value>
     init(_ initial: Value) { value = Mutex(initial) }
 }
+
+/// A value computed on a thread of its own while the caller goes on (a request beside
+/// local work); `value()` waits for it and returns it, or throws its error.
+public final class Pending<R: Sendable, E: Error>: Sendable {
+    private let pool = WorkerPool(width: 1)
+    private let result = Shared<Result<R, E>?>(nil)
+
+    public init(_ work: @escaping @Sendable () throws(E) -> R) {
+        pool.submit { [result] in
+            let outcome = Result<R, E> { () throws(E) -> R in try work() }
+            result.value.withLock { $0 = outcome }
+        }
+    }
+
+    public func value() throws(E) -> R {
+        pool.wait()
+        return try result.value.withLock { $0 }!.get()
+    }
+}

@@ -2,7 +2,6 @@ import Basics
 import Foundation
 import Git
 import Manifest
-import Synchronization
 
 /// What `ferry build` needs.
 public struct BuildRequest: Sendable {
@@ -72,14 +71,26 @@ public struct BuildResult: Sendable {
     /// Code folders zipped in this build, and those whose zip the cache already had.
     public var zippedFolders: Int
     public var reusedFolders: Int
+    /// The working tree's status, still running when the build was asked to leave it
+    /// (`build(deferringNote: true)`); `noteUncommitted` waits for it.
+    let uncommitted: Pending<String?, Never>?
+
+    /// Waits for the working tree's status, if the build left it running, and gives its
+    /// note (uncommitted changes that are not in the build).
+    public func noteUncommitted(_ progress: BuildProgress) {
+        if let text = uncommitted?.value() { progress.note(text) }
+    }
 }
 
 /// The master leg up to a local, signed bundle: resolve the commit, read its pipeline
 /// definition, run the tests gate, package the templates, write the bundle.
 public enum ReleaseBuilder {
     /// Builds `request.ref`. Nothing is written to the bucket. Throws `.testFailed`
-    /// when a test fails (nothing is written to `output` then).
-    public static func build(_ request: BuildRequest, progress: BuildProgress = .silent) throws(BuildError) -> BuildResult {
+    /// when a test fails (nothing is written to `output` then). With `deferringNote`, the
+    /// working tree's status (a stat of every file) may still run when the build returns:
+    /// the caller goes on (a release uploads) and calls `noteUncommitted` at its end.
+    public static func build(_ request: BuildRequest, progress: BuildProgress = .silent,
+                             deferringNote: Bool = false) throws(BuildError) -> BuildResult {
         var clock = PhaseClock()
         let repository: Repository
         do {
@@ -96,17 +107,13 @@ public enum ReleaseBuilder {
         // The working tree's status (a stat of every file, more after a fresh copy) runs
         // beside the packaging and the bundle, on its own thread and repository handle;
         // its note is given once the bundle is written.
-        let status = WorkerPool(width: 1)
-        defer { status.wait() }  // a failed build does not leave it running
-        let note = Mutex<String?>(nil)
-        if atHead {
-            let repositoryPath = repository.path
-            status.submit {
-                guard let repository = try? Repository.open(repositoryPath) else { return }
-                let text = uncommittedNote(definition, snapshot: snapshot, repository: repository)
-                note.withLock { $0 = text }
-            }
-        }
+        let repositoryPath = repository.path
+        let status = atHead ? Pending { () -> String? in
+            guard let repository = try? Repository.open(repositoryPath) else { return nil }
+            return uncommittedNote(definition, snapshot: snapshot, repository: repository)
+        } : nil
+        var handedOver = false
+        defer { if !handedOver { _ = status?.value() } }  // a failed build does not leave it running
 
         // Every template and path is checked before the tests: a typo fails in a second, not after them.
         let plan = try StackPackaging.plan(definition, files: files)
@@ -137,10 +144,11 @@ public enum ReleaseBuilder {
             })
         try folder.write(bundle, artifacts: list, durable: !request.scratchOutput)
         progress.phase("bundle", clock.lap(), "\(definition.name) \(snapshot.version): bundle sha256 \(bundle.bundleSha256)")
-        status.wait()
-        if let text = note.withLock({ $0 }) { progress.note(text) }
-        return BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
-                           reusedFolders: sink.reusedFolders)
+        handedOver = true
+        let result = BuildResult(snapshot: snapshot, bundle: bundle, folder: folder, zippedFolders: sink.zippedFolders,
+                                 reusedFolders: sink.reusedFolders, uncommitted: status)
+        if !deferringNote { result.noteUncommitted(progress) }
+        return result
     }
 }
 

@@ -57,11 +57,14 @@ public enum Releaser {
         if let uploader { request.onArtifact = { uploader.submit($0, hashedHere: $1) } }
         let built: BuildResult
         do {
-            built = try ReleaseBuilder.build(request, progress: progress)
+            built = try ReleaseBuilder.build(request, progress: progress, deferringNote: true)
         } catch {
             _ = try? uploader?.finish()
             throw error
         }
+        // The working tree's status still runs beside the uploads and the publish; its
+        // note comes last, whatever happens.
+        defer { built.noteUncommitted(progress) }
         let handled = try uploader?.finish() ?? [:]
 
         var createdTag: String?
@@ -106,7 +109,12 @@ public enum Releaser {
         } catch {
             throw BuildError(error, doing: "opening the repository at \(build.repository)")
         }
-        let snapshot = try SourceSnapshot.resolve(build.ref, in: repository)
-        return try Checkout.definition(build.pipeline, commit: snapshot.commit, repository: repository).channels
+        let commit: Commit
+        do {
+            commit = try repository.resolve(build.ref)
+        } catch {
+            throw BuildError(error, doing: "resolving '\(build.ref)'")
+        }
+        return try Checkout.definition(build.pipeline, commit: commit, repository: repository).channels
     }
 }

@@ -31,9 +31,14 @@ struct BucketOptions: ParsableArguments {
     /// request for what the command needs (`SharedBucket.check`): a wrong name says "no
     /// such bucket", an unversioned bucket is refused by the commands that need history.
     func open(_ need: SharedBucket.Need) throws -> SharedBucket {
-        let bucket = SharedBucket(s3: S3(config: try aws.config()), name: try bucketName(), layout: layout)
+        let bucket = try unchecked()
         if let warning = try bucket.check(need) { Output.note("warning: " + warning) }
         return bucket
+    }
+
+    /// The shared bucket, not checked yet: the caller runs `check` itself (beside other work).
+    func unchecked() throws -> SharedBucket {
+        SharedBucket(s3: S3(config: try aws.config()), name: try bucketName(), layout: layout)
     }
 }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Basics
+import Bucket
 import Builder
 import Fleet
 import Foundation
@@ -79,8 +81,12 @@ struct ReleaseCommand: ParsableCommand {
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
         request.scratchOutput = temporary != nil
-        let shared = try bucket.open(.versioning)
-        let declared = try Releaser.declaredChannels(request)
+        // The bucket's check (a request) runs beside the reading of the pipeline's channels.
+        let shared = try bucket.unchecked()
+        let checking = Pending { () throws(BucketError) -> String? in try shared.check(.versioning) }
+        let channels = Result { () throws(BuildError) -> [String] in try Releaser.declaredChannels(request) }
+        if let warning = try checking.value() { Output.note("warning: " + warning) }
+        let declared = try channels.get()
         if let channel {
             try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline, declared: declared,
                                                     allowNew: newChannel, creating: "--new-channel")

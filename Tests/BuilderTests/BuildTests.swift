@@ -74,6 +74,19 @@ import Testing
         #expect(dirty.bundle.manifest.stacks[0].parameters == ["Stage": "prod"])
     }
 
+    @Test func aBuildThatLeavesTheStatusRunningGivesItsNoteWhenAsked() throws {
+        let fixture = try PipelineFixture()
+        let build = try LocalBuild(fixture)
+        try fixture.git.write("app/src/fn/handler.py", "raise SystemExit('uncommitted')\n")
+        let notes = CollectedNotes()
+        // As `ferry release` builds: the status runs on beside the uploads and the publish.
+        let result = try ReleaseBuilder.build(build.request(out: "deferred"), progress: notes.progress, deferringNote: true)
+        #expect(!notes.all.contains { $0.hasPrefix("uncommitted changes") }, "\(notes.all)")
+        result.noteUncommitted(notes.progress)
+        let note = try #require(notes.all.first { $0.hasPrefix("uncommitted changes are not in this build") })
+        #expect(note.contains("app/src/fn/handler.py"), "\(note)")
+    }
+
     @Test func aRebuildZipsNothingAndGivesTheSameBytes() throws {
         let fixture = try PipelineFixture()
         let build = try LocalBuild(fixture)

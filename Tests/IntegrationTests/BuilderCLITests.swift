@@ -137,6 +137,8 @@ import Testing
         #expect(builderOnly.status != 0 && builderOnly.stderr.contains("trusted only as builder"), "\(builderOnly.stderr)")
         #expect(try moto.keys().isEmpty)
         #expect(try moto.tags().isEmpty)
+        // An untracked file is not shipped, and the release says so once it is done.
+        try fixture.git.write("app/src/fn/untracked.py", "x = 1\n")
         let release = try Self.ferry(["release", "webapp", "2.0.0", "--channel", "canary", "--key", key, "--trust",
                                       pub + "=builder,release", "--repo", fixture.path, "--cache-dir",
                                       files.url("cache")] + common)
@@ -148,6 +150,10 @@ import Testing
             #expect(release.stderr.contains("ferry: \(phase)"), "no \(phase) line")
         }
         #expect(release.stderr.contains("  unit | testing-output"))
+        let pointerLine = try #require(release.stderr.range(of: "ferry: pointer"))
+        let note = try #require(release.stderr.range(of: "uncommitted changes are not in this build (app/src/fn/untracked.py)"),
+                                "\(release.stderr)")
+        #expect(note.lowerBound > pointerLine.lowerBound)
         #expect(try moto.tags() == ["v2.0.0"])
 
         let uri = "s3://\(moto.bucket.name)/ferry/releases/webapp/2.0.0"
