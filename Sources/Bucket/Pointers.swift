@@ -133,6 +133,22 @@ public struct SerialMark: Sendable, Equatable {
     }
 }
 
+/// What a writer read of a pointer object to plan a move (`SharedBucket.readPointer`).
+public struct PointerReading: Sendable, Equatable {
+    public let pipeline: String
+    public let scope: PointerScope
+    public let objectKey: String
+    /// The current document when its signature verified against the writer's trust set.
+    let current: Pointer?
+    /// The object's ETag and version id as read; nil when there is no object.
+    let etag: String?
+    let versionId: String?
+    /// Why the current object is not built on (it did not verify).
+    let problem: String?
+    /// Serials of the object's history (or the writer's mark of it).
+    let history: [Int]
+}
+
 /// What committing a move did.
 public enum MoveResult: Sendable, Equatable {
     /// A new document was written.
@@ -188,27 +204,18 @@ extension SharedBucket {
     public func planMove(pipeline: String, scope: PointerScope, to target: MoveTarget, reason: String,
                          by writer: PointerSigner, rollout: RolloutUpdate = .keep,
                          force: Bool = false, known: SerialMark? = nil) throws(BucketError) -> MovePlan {
-        let signer = writer.key.id, trust = writer.trust
-        do {
-            try trust.checkSigner(signer, for: scope)
-        } catch {
-            throw BucketError(.untrustedSigner, error.message + "; nothing was written")
-        }
-        if target == .end, case .channel = scope {
-            throw BucketError(.invalidDocument, "a channel pointer must name a release: only a pin can end")
-        }
-        let objectKey = try pointerKey(pipeline: pipeline, scope: scope)
-        var current: Pointer?, etag: String?, versionId: String?, problem: String?
-        if let (data, info) = try readPointerObject(objectKey) {
-            etag = info.etag ?? ""
-            versionId = info.versionId
-            do {
-                current = try verifyPointer(bytes: data, trust: trust)
-            } catch {
-                problem = "the current \(scope) of \(pipeline) does not verify against the trusted keys "
-                    + "(\(error.message)); it is replaced, not built on"
-            }
-        }
+        try checkMove(scope: scope, to: target, by: writer)
+        let reading = try readPointer(pipeline: pipeline, scope: scope, trust: writer.trust, known: known)
+        return try planMove(reading, to: target, reason: reason, by: writer, rollout: rollout, force: force)
+    }
+
+    /// `planMove` from a `PointerReading` made earlier (`readPointer`), with no request:
+    /// `ferry release` reads the channel's pointer beside its build. A plan from a reading
+    /// that is no longer the object's state fails its commit with `.channelMoved`.
+    public func planMove(_ reading: PointerReading, to target: MoveTarget, reason: String, by writer: PointerSigner,
+                         rollout: RolloutUpdate = .keep, force: Bool = false) throws(BucketError) -> MovePlan {
+        let (pipeline, scope, current) = (reading.pipeline, reading.scope, reading.current)
+        try checkMove(scope: scope, to: target, by: writer)
         var reason = reason
         if case .release(let named) = target, let block = current?.rollout, block.isQuarantined(named.version) {
             guard force else {
@@ -223,10 +230,54 @@ extension SharedBucket {
         case .end: release = nil
         case .refresh:
             guard let current else {
-                throw BucketError(.notFound, problem.map { "cannot refresh: \($0)" }
+                throw BucketError(.notFound, reading.problem.map { "cannot refresh: \($0)" }
                     ?? "\(scope) of \(pipeline) has never been set: there is nothing to refresh")
             }
             release = current.release
+        }
+        let serials = reading.history + [current?.serial ?? 0]
+        let serial: Int
+        do {
+            serial = try Pointer.nextSerial(after: serials)
+        } catch {
+            throw BucketError(error, reading: "the history of \(scope) of \(pipeline)")
+        }
+        return MovePlan(pipeline: pipeline, scope: scope, objectKey: reading.objectKey, current: current,
+                        etag: reading.etag, currentProblem: reading.problem, serial: serial, release: release,
+                        reason: reason, signer: writer.key.id, lifetime: writer.lifetime, rewrite: target == .refresh,
+                        rollout: { if case .set(let block) = rollout { block } else {
+                            current?.rollout?.carried(from: current?.release, to: release) } }(),
+                        mark: SerialMark(versionId: reading.versionId, highestSerial: serials.max() ?? 0))
+    }
+
+    /// Refuses, before anything is read or written, a signer the agents would not accept
+    /// for `scope`, and the end of a channel.
+    private func checkMove(scope: PointerScope, to target: MoveTarget, by writer: PointerSigner) throws(BucketError) {
+        do {
+            try writer.trust.checkSigner(writer.key.id, for: scope)
+        } catch {
+            throw BucketError(.untrustedSigner, error.message + "; nothing was written")
+        }
+        if target == .end, case .channel = scope {
+            throw BucketError(.invalidDocument, "a channel pointer must name a release: only a pin can end")
+        }
+    }
+
+    /// Reads what a move of `scope` builds on: the current document (checked against
+    /// `trust`), its ETag and version, and the serials of its history (see `planMove`).
+    public func readPointer(pipeline: String, scope: PointerScope, trust: TrustStore,
+                            known: SerialMark? = nil) throws(BucketError) -> PointerReading {
+        let objectKey = try pointerKey(pipeline: pipeline, scope: scope)
+        var current: Pointer?, etag: String?, versionId: String?, problem: String?
+        if let (data, info) = try readPointerObject(objectKey) {
+            etag = info.etag ?? ""
+            versionId = info.versionId
+            do {
+                current = try verifyPointer(bytes: data, trust: trust)
+            } catch {
+                problem = "the current \(scope) of \(pipeline) does not verify against the trusted keys "
+                    + "(\(error.message)); it is replaced, not built on"
+            }
         }
         let history: [Int]
         if let known, versionId != nil, known.versionId == versionId {
@@ -236,19 +287,8 @@ extension SharedBucket {
         } else {
             history = try historySerials(objectKey)
         }
-        let serials = history + [current?.serial ?? 0]
-        let serial: Int
-        do {
-            serial = try Pointer.nextSerial(after: serials)
-        } catch {
-            throw BucketError(error, reading: "the history of \(scope) of \(pipeline)")
-        }
-        return MovePlan(pipeline: pipeline, scope: scope, objectKey: objectKey, current: current, etag: etag,
-                        currentProblem: problem, serial: serial, release: release, reason: reason, signer: signer,
-                        lifetime: writer.lifetime, rewrite: target == .refresh,
-                        rollout: { if case .set(let block) = rollout { block } else {
-                            current?.rollout?.carried(from: current?.release, to: release) } }(),
-                        mark: SerialMark(versionId: versionId, highestSerial: serials.max() ?? 0))
+        return PointerReading(pipeline: pipeline, scope: scope, objectKey: objectKey, current: current, etag: etag,
+                              versionId: versionId, problem: problem, history: history)
     }
 
     /// Whether `objectKey` has no version at all, neither a document nor a delete marker

@@ -27,10 +27,13 @@ public struct PublishRequest: Sendable {
     /// Where the channel pointer's `SerialMark` is kept from one release to the next
     /// (`ferry release`: the artifact cache); nil lists the pointer's history every time.
     public var marks: ArtifactCache?
+    /// The channel's pointer as read beside the build (`ferry release`); a plan from it
+    /// whose commit meets a moved channel is made again from a new reading, once.
+    public var reading: Pending<PointerReading, BucketError>?
 
     public init(folder: BuildFolder, bucket: SharedBucket, channel: String?, writer: PointerSigner, reason: String? = nil,
                 dryRun: Bool = false, now: Date = Date(), width: Int = 8, handled: [String: Bool] = [:],
-                marks: ArtifactCache? = nil) {
+                marks: ArtifactCache? = nil, reading: Pending<PointerReading, BucketError>? = nil) {
         self.folder = folder
         self.bucket = bucket
         self.channel = channel
@@ -41,6 +44,7 @@ public struct PublishRequest: Sendable {
         self.width = width
         self.handled = handled
         self.marks = marks
+        self.reading = reading
     }
 }
 
@@ -81,16 +85,9 @@ public enum Publisher {
 
         // 0. The pointer's move is planned first: a key the agents would refuse, or a
         // current pointer that cannot be read, stops the publish before anything is written.
+        let early = request.reading
         let move = try request.channel.map { (channel) throws(BuildError) -> MovePlan in
-            do throws(BucketError) {
-                let known = try request.marks.map { (cache) throws(BucketError) in
-                    cache.serialMark(bucket: bucket.name, key: try bucket.pointerKey(pipeline: pipeline, scope: .channel(channel)))
-                } ?? nil
-                return try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(ref.pointed),
-                                           reason: request.reason ?? "publish \(version)", by: request.writer, known: known)
-            } catch {
-                throw BuildError(error, doing: "planning the move of channel \(channel) of \(pipeline)")
-            }
+            try planChannel(channel, of: ref, request: request, early: early)
         }
         if let problem = move?.currentProblem { progress.note("warning: " + problem) }
 
@@ -123,35 +120,69 @@ public enum Publisher {
         var pointer: MoveResult?
         var wouldMoveTo: Int?
         if let move, let channel = request.channel {
-            do throws(BucketError) {
-                if request.dryRun {
-                    let same = move.changesNothing
-                    wouldMoveTo = same ? nil : move.serial
-                    let from = move.current.flatMap { current in current.release.map { "\($0.version) (serial \(current.serial))" } }
-                    progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
-                        : "would move channel \(channel) from \(from ?? "nothing") to \(version) (serial \(move.serial))")
-                } else {
-                    let (result, mark) = try bucket.commitMarked(move, by: request.writer, now: request.now)
-                    request.marks?.keepSerialMark(mark, bucket: bucket.name, key: move.objectKey)
-                    pointer = result
-                    switch result {
-                    case .moved(_, let document):
-                        progress.phase("pointer", clock.lap(), "channel \(channel) -> \(version) (serial \(document.serial))")
-                    case .unchanged(let document):
-                        progress.phase("pointer", clock.lap(), "channel \(channel) already at \(version) (serial \(document.serial))")
-                    }
+            if request.dryRun {
+                let same = move.changesNothing
+                wouldMoveTo = same ? nil : move.serial
+                let from = move.current.flatMap { current in current.release.map { "\($0.version) (serial \(current.serial))" } }
+                progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
+                    : "would move channel \(channel) from \(from ?? "nothing") to \(version) (serial \(move.serial))")
+            } else {
+                let result = try commitChannel(move, channel, of: ref, request: request, early: early)
+                pointer = result
+                switch result {
+                case .moved(_, let document):
+                    progress.phase("pointer", clock.lap(), "channel \(channel) -> \(version) (serial \(document.serial))")
+                case .unchanged(let document):
+                    progress.phase("pointer", clock.lap(), "channel \(channel) already at \(version) (serial \(document.serial))")
                 }
-            } catch where error.code == .channelMoved {
-                throw BuildError(.channelMoved, "channel \(channel) of \(pipeline) moved while this publish ran (someone "
-                    + "else moved it at the same moment): nothing of the pointer was written and the release objects are "
-                    + "in place. Run ferry publish again to retry; it will build on the new pointer")
-            } catch {
-                throw BuildError(error, doing: "moving channel \(channel) of \(pipeline)")
             }
         }
         return PublishResult(release: ref, releaseKey: release.keys.folder, uploaded: upload.uploaded,
                              uploadedBytes: upload.bytes, present: upload.present, written: written,
                              alreadyThere: alreadyThere, pointer: pointer, wouldMoveTo: wouldMoveTo, dryRun: request.dryRun)
+    }
+
+    /// The move of `channel` to `ref`: planned from `early` (the reading `ferry release`
+    /// started beside its build) when it is of this channel's object, else read now.
+    static func planChannel(_ channel: String, of ref: ReleaseRef, request: PublishRequest,
+                            early: Pending<PointerReading, BucketError>?) throws(BuildError) -> MovePlan {
+        let bucket = request.bucket, pipeline = ref.pipeline
+        let reason = request.reason ?? "publish \(ref.version)"
+        do throws(BucketError) {
+            let key = try bucket.pointerKey(pipeline: pipeline, scope: .channel(channel))
+            if let reading = try? early?.value(), reading.objectKey == key {
+                return try bucket.planMove(reading, to: .release(ref.pointed), reason: reason, by: request.writer)
+            }
+            return try bucket.planMove(pipeline: pipeline, scope: .channel(channel), to: .release(ref.pointed),
+                                       reason: reason, by: request.writer,
+                                       known: request.marks?.serialMark(bucket: bucket.name, key: key))
+        } catch {
+            throw BuildError(error, doing: "planning the move of channel \(channel) of \(pipeline)")
+        }
+    }
+
+    /// Writes the planned move of `channel` (compare-and-swap) and keeps its mark. A plan
+    /// made from `early` that meets a moved channel is made again from a new reading and
+    /// written, once: the early reading only saved a request.
+    static func commitChannel(_ planned: MovePlan, _ channel: String, of ref: ReleaseRef, request: PublishRequest,
+                              early: Pending<PointerReading, BucketError>?) throws(BuildError) -> MoveResult {
+        var plan = planned, again = early != nil
+        while true {
+            do throws(BucketError) {
+                let (result, mark) = try request.bucket.commitMarked(plan, by: request.writer, now: request.now)
+                request.marks?.keepSerialMark(mark, bucket: request.bucket.name, key: plan.objectKey)
+                return result
+            } catch where error.code == .channelMoved && again {
+                again = false
+                plan = try planChannel(channel, of: ref, request: request, early: nil)
+            } catch where error.code == .channelMoved {
+                throw BuildError(.channelMoved, "channel \(channel) of \(ref.pipeline) moved while this publish ran (someone "
+                    + "else moved it at the same moment): nothing of the pointer was written and the release objects are "
+                    + "in place. Run ferry publish again to retry; it will build on the new pointer")
+            } catch {
+                throw BuildError(error, doing: "moving channel \(channel) of \(ref.pipeline)")
+            }
+        }
     }
 
     /// HEADs every artifact not yet `handled` on `width` threads; uploads the missing ones.

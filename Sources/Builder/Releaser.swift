@@ -1,3 +1,4 @@
+import Basics
 import Bucket
 import Foundation
 import Git
@@ -53,6 +54,16 @@ public enum Releaser {
         // Artifacts go up while the build still zips others (after the tests passed:
         // packaging starts only then). Content-addressed, they are harmless should the
         // build fail later: nothing points at them.
+        // The channel's pointer is read beside the build (the publish plans its move from
+        // that reading, and reads again should the channel move in between).
+        let cache = build.cache, pipeline = build.pipeline
+        let reading = channel.map { channel in
+            Pending { () throws(BucketError) -> PointerReading in
+                let key = try bucket.pointerKey(pipeline: pipeline, scope: .channel(channel))
+                return try bucket.readPointer(pipeline: pipeline, scope: .channel(channel), trust: writer.trust,
+                                              known: cache.serialMark(bucket: bucket.name, key: key))
+            }
+        }
         let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
         if let uploader { request.onArtifact = { uploader.submit($0, hashedHere: $1) } }
         let built: BuildResult
@@ -91,7 +102,7 @@ public enum Releaser {
         do {
             published = try Publisher.publish(
                 PublishRequest(folder: built.folder, bucket: bucket, channel: channel, writer: writer, reason: reason,
-                               dryRun: dryRun, now: now, handled: handled, marks: build.cache),
+                               dryRun: dryRun, now: now, handled: handled, marks: build.cache, reading: reading),
                 progress: progress)
         } catch where !dryRun {
             throw BuildError(error.code, error.message + ". Nothing an agent reads was changed, but " + finish,

@@ -1,4 +1,5 @@
 import AWS
+import Basics
 import Bucket
 import Builder
 import Foundation
@@ -126,6 +127,28 @@ import Testing
         #expect(result.wouldMoveTo == 1)
         #expect(result.pointer == nil)
         #expect(try moto.keys().isEmpty)
+    }
+
+    @Test func aPlanFromAReadingTheChannelMovedSinceIsMadeAgainAndWins() throws {
+        let fixture = try PipelineFixture()
+        let moto = try MotoPipeline(fixture)
+        _ = try moto.release("1.0.0")  // the channel starts at serial 1
+        try fixture.commit("app/src/worker/worker.py", "def work(event, context):\n    return 'a'\n")
+        let a = try moto.build(out: "a")
+        // As `ferry release` does beside its build: the channel's pointer is read early...
+        let bucket = moto.bucket
+        let reading = Pending { () throws(BucketError) -> PointerReading in
+            try bucket.readPointer(pipeline: "webapp", scope: .channel("canary"), trust: MotoPipeline.writer.trust)
+        }
+        #expect(try reading.value().objectKey == (try moto.bucket.layout.channel(pipeline: "webapp", channel: "canary")))
+        // ...then someone else moves the channel before the publish writes it.
+        _ = try moto.release("1.1.0")
+        let result = try Publisher.publish(PublishRequest(folder: a.folder, bucket: moto.bucket, channel: "canary",
+                                                          writer: MotoPipeline.writer, reading: reading))
+        // The stale plan's swap failed (412); a plan from a new reading won the next serial.
+        #expect(result.pointer?.pointer.serial == 3)
+        #expect(result.pointer?.pointer.release?.version == a.bundle.manifest.version)
+        #expect(try moto.pointerSerials() == [3, 2, 1])
     }
 
     @Test func twoPublishersRacingForOneChannelLoseNoPointer() throws {
