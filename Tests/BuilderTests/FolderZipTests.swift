@@ -78,6 +78,21 @@ import Testing
             == ["alone0.zip", "alone1.zip", "alone2.zip", "four0.zip", "four1.zip", "four2.zip"])
     }
 
+    @Test func workersAtTheWindowWaitForTheWriterAndStopWhenTold() throws {
+        let fixture = try PipelineFixture()
+        let items = try Self.unevenFolders(fixture, [("a", 60)])[0].sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        for taking in [items.count, 10] {
+            // A window of one file: every worker waits for the writer after each file.
+            let pipeline = ZipPipeline(files: items, window: 1, repositoryPath: fixture.path, workingTree: false)
+            let pool = WorkerPool(width: 3)
+            for _ in 0..<3 { pool.submit { pipeline.work() } }
+            let names = try (0..<taking).map { _ in try pipeline.next().name }
+            pipeline.stop()
+            pool.wait()
+            #expect(names == items.prefix(taking).map(\.name))
+        }
+    }
+
     @Test func aFileThatCannotBeReadIsNamedAndLeavesNoZip() throws {
         let fixture = try PipelineFixture()
         var folders = try Self.unevenFolders(fixture, [("a", 150), ("b", 150)])
