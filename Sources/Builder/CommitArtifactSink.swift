@@ -67,27 +67,31 @@ final class CommitArtifactSink: ArtifactSink {
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
         let workingTree = self.workingTree
-        let zipFolder = { @Sendable (tree: String, items: [FolderZip.Item], threads: Int) throws(BuildError) -> StoredObject in
-            let temporary = cache.temporaryPath()
-            let object = try cache.adopt(temporary, as: try FolderZip.zip(items, repositoryPath: repositoryPath,
-                                                                         workingTree: workingTree, to: temporary,
-                                                                         width: threads))
+        let adopt = { @Sendable (tree: String, temporary: String, zipped: StoredObject) throws(BuildError) -> StoredObject in
+            let object = try cache.adopt(temporary, as: zipped)
             try cache.recordTree(tree, zip: object)
             if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache), true) }
             return object
         }
         // A large folder gets every core for its files, one folder after the other: each
         // is finished (and its upload started) as early as possible, and the uploads
-        // overlap the zipping of the next. Small folders share the cores among
-        // themselves, more threads than cores: equal shares finish together.
+        // overlap the zipping of the next, whose files the threads start on while one is
+        // written. Small folders share the cores among themselves, more threads than
+        // cores: equal shares finish together.
         var made: [String: StoredObject] = [:]
         let large = todo.filter { $0.items.count >= FolderZip.filesPerThread * width }
-        for folder in large.sorted(by: { $0.items.count > $1.items.count }) {
-            made[folder.path] = try zipFolder(folder.tree, folder.items, width)
+            .sorted { $0.items.count > $1.items.count }
+        let zips = large.map { FolderZip.Folder(items: $0.items, path: cache.temporaryPath()) }
+        try FolderZip.zip(zips, repositoryPath: repositoryPath, workingTree: workingTree, width: width) {
+            (index, zipped) throws(BuildError) in
+            made[large[index].path] = try adopt(large[index].tree, zips[index].path, zipped)
         }
         let small = todo.filter { $0.items.count < FolderZip.filesPerThread * width }
         let zippedSmall = try parallelMap(small.map { ($0.tree, $0.items) }, width: min(small.count, max(width, 4))) {
-            (work) throws(BuildError) -> StoredObject in try zipFolder(work.0, work.1, 1)
+            (work) throws(BuildError) -> StoredObject in
+            let temporary = cache.temporaryPath()
+            return try adopt(work.0, temporary, try FolderZip.zip(work.1, repositoryPath: repositoryPath,
+                                                                  workingTree: workingTree, to: temporary, width: 1))
         }
         for (folder, object) in zip(small, zippedSmall) { made[folder.path] = object }
         for folder in todo { folders[folder.path] = made[folder.path] }

@@ -28,70 +28,75 @@ enum FolderZip {
         var path: String
     }
 
+    /// A folder to zip: its files, and where its zip goes.
+    struct Folder: Sendable {
+        var items: [Item]
+        var path: String
+    }
+
     /// The fewest files worth a thread of their own.
     static let filesPerThread = 32
 
-    /// Writes the zip of `items` (blobs of the repository at `repositoryPath`) to `path`.
-    /// The files are read and compressed on up to `width` threads (each with its own
-    /// `BlobReader` and compressor, no copy), then written in order; the zip is hashed as
-    /// it is written. With `workingTree`, a blob whose working-tree file holds exactly its
-    /// bytes (its git id proves it) is read from there instead of inflated from git.
+    /// Writes the zip of `items` (blobs of the repository at `repositoryPath`) to `path`,
+    /// its files read and compressed on up to `width` threads (see `zip(_:...)`).
     static func zip(_ items: [Item], repositoryPath: String, workingTree: Bool = false, to path: String,
                     width: Int) throws(BuildError) -> StoredObject {
-        let sorted = items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        let threads = max(1, min(width, sorted.count / filesPerThread))
-        // Striped, not cut in runs: neighbours in a folder tend to be alike (text, binaries).
-        let stripes = try parallelMap(Array(0..<threads), width: threads) { (stripe) throws(BuildError) -> [CompressedEntry] in
-            try compress(Array(stride(from: stripe, to: sorted.count, by: threads).map { sorted[$0] }),
-                         repositoryPath: repositoryPath, workingTree: workingTree)
+        var object: StoredObject?
+        try zip([Folder(items: items, path: path)], repositoryPath: repositoryPath, workingTree: workingTree,
+                width: width) { _, zipped in object = zipped }
+        return object!
+    }
+
+    /// Writes the zip of each of `folders`, one after the other, and calls
+    /// `zipped(index, object)` on this thread as soon as one is complete.
+    ///
+    /// The files are read and compressed on up to `width` worker threads (each with its
+    /// own `BlobReader` and compressor, no copy), claiming the next file as they go
+    /// (`ZipPipeline`), while this thread writes each entry in order as soon as it is
+    /// ready, hashing the zip as it is written; the workers go on to the next folder's
+    /// files while one is finished. With `workingTree`, a blob whose working-tree file
+    /// holds exactly its bytes (its git id proves it) is read from there instead of
+    /// inflated from git. On an error (naming the file), no zip of that folder is left
+    /// behind.
+    static func zip(_ folders: [Folder], repositoryPath: String, workingTree: Bool = false, width: Int,
+                    zipped: (Int, StoredObject) throws(BuildError) -> Void) throws(BuildError) {
+        let sorted = folders.map { $0.items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) } }
+        let files = sorted.flatMap { $0 }
+        let pipeline = ZipPipeline(files: files, window: sorted.map(\.count).max() ?? 0, repositoryPath: repositoryPath,
+                                   workingTree: workingTree)
+        let workers = min(width, files.count / filesPerThread)
+        let pool = WorkerPool(width: workers)
+        if workers > 1 { for _ in 0..<workers { pool.submit { pipeline.work() } } }
+        defer {
+            pipeline.stop()
+            pool.wait()
         }
-        do throws(ArchiveError) {
-            // Not flushed to disk: a zip a crash damaged is caught by the cache's readers
-            // (a release hashes a zip from the cache before it uploads it).
-            let writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false)
-            for index in sorted.indices { try writer.add(stripes[index % threads][index / threads]) }
-            let written = try writer.close()
-            return StoredObject(sha256: written.sha256, size: written.size)
-        } catch {
-            throw BuildError(error, doing: "writing the zip \(path)")
+        for (index, folder) in folders.enumerated() {
+            try zipped(index, try write(sorted[index].count, from: pipeline, to: folder.path))
         }
     }
 
-    /// Reads and compresses `items` on this thread.
-    private static func compress(_ items: [Item], repositoryPath: String,
-                                 workingTree: Bool) throws(BuildError) -> [CompressedEntry] {
-        let reader: BlobReader, compressor: ZipCompressor
-        do throws(GitError) {
-            reader = BlobReader(repository: try Repository.open(repositoryPath), workingTree: workingTree)
+    /// Writes the next `count` entries of `pipeline` into a zip at `path`.
+    private static func write(_ count: Int, from pipeline: ZipPipeline, to path: String) throws(BuildError) -> StoredObject {
+        func failure(_ error: ArchiveError) -> BuildError { BuildError(error, doing: "writing the zip \(path)") }
+        let writer: ZipWriter
+        do throws(ArchiveError) {
+            // Not flushed to disk: a zip a crash damaged is caught by the cache's readers
+            // (a release hashes a zip from the cache before it uploads it).
+            writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false)
         } catch {
-            throw BuildError(error, doing: "opening the repository at \(repositoryPath)")
+            throw failure(error)
+        }
+        for _ in 0..<count {
+            let entry = try pipeline.next()
+            do throws(ArchiveError) { try writer.add(entry) } catch { throw failure(error) }
         }
         do throws(ArchiveError) {
-            compressor = try ZipCompressor(level: .fastest)
+            let written = try writer.close()
+            return StoredObject(sha256: written.sha256, size: written.size)
         } catch {
-            throw BuildError(error, doing: "starting a compressor")
+            throw failure(error)
         }
-        var entries: [CompressedEntry] = []
-        entries.reserveCapacity(items.count)
-        for item in items {
-            let made: Result<CompressedEntry, ArchiveError>
-            do throws(GitError) {
-                made = try reader.withBlob(item.blob, at: item.path) { bytes in
-                    Result { () throws(ArchiveError) in
-                        try compressor.compress(name: item.name, bytes: bytes, executable: item.executable,
-                                                compression: compression(of: bytes))
-                    }
-                }
-            } catch {
-                throw BuildError(error, doing: "reading \(item.name)")
-            }
-            do throws(ArchiveError) {
-                entries.append(try made.get())
-            } catch {
-                throw BuildError(error, doing: "compressing \(item.name)")
-            }
-        }
-        return entries
     }
 
     /// Files smaller than this are always deflated (too small to judge, cheap either way).

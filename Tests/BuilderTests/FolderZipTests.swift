@@ -34,6 +34,84 @@ import Testing
         #expect(entries.count == 103 && entries.map(\.name) == entries.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 
+    /// Commits `folders` (name -> file count) under `app/src/`, each beginning with a
+    /// large text file (slow to deflate) and a large random one (stored) before many tiny
+    /// files, and returns their items.
+    static func unevenFolders(_ fixture: PipelineFixture, _ folders: [(String, Int)]) throws -> [[FolderZip.Item]] {
+        let words = (0..<400).map { "w\($0 * 7919 % 100_003)" }
+        let text = (0..<600_000).map { words[$0 * 31 % words.count] }.joined(separator: " ")
+        for (folder, count) in folders {
+            try fixture.git.write("app/src/\(folder)/a-big.txt", folder + text)
+            try fixture.git.write("app/src/\(folder)/a-big.bin", bytes: PipelineFixture.pseudoRandom(count: 1 << 20, seed: 3))
+            for index in 0..<count { try fixture.git.write("app/src/\(folder)/f\(index).txt", "\(folder) \(index)\n") }
+        }
+        try fixture.git.commitAll("uneven folders", date: 1_700_001_000)
+        let repository = try Repository.open(fixture.path)
+        let files = try CommitFiles(repository: repository, commit: try repository.resolve("HEAD"), sourcePath: "app")
+        return folders.map { files.files(under: "/app/src/\($0.0)") }
+    }
+
+    @Test func oneThreadAndFourGiveTheSameBytesWhateverEachFileTakes() throws {
+        let fixture = try PipelineFixture()
+        let folders = try Self.unevenFolders(fixture, [("a", 300), ("b", 40), ("c", 200)])
+        let out = try TemporaryDirectory()
+        // Each folder alone, on one thread: the reference bytes.
+        let alone = try folders.indices.map { index in
+            try FolderZip.zip(folders[index], repositoryPath: fixture.path, to: out.url("alone\(index).zip"), width: 1)
+        }
+        // All in one pipeline on four threads, the workers running ahead into the next folders.
+        var zipped: [Int] = []
+        try FolderZip.zip(folders.indices.map { FolderZip.Folder(items: folders[$0], path: out.url("four\($0).zip")) },
+                          repositoryPath: fixture.path, width: 4) { index, object in
+            let bytes = try! Data(contentsOf: URL(fileURLWithPath: out.url("four\(index).zip")))
+            #expect(object == StoredObject(sha256: sha256Hex(bytes), size: bytes.count), "complete and hashed when told")
+            zipped.append(index)
+        }
+        #expect(zipped == [0, 1, 2])
+        for index in folders.indices {
+            let one = try Data(contentsOf: URL(fileURLWithPath: out.url("alone\(index).zip")))
+            #expect(one == (try Data(contentsOf: URL(fileURLWithPath: out.url("four\(index).zip")))))
+            #expect(alone[index] == StoredObject(sha256: sha256Hex(one), size: one.count))
+            #expect(try listEntries(zip: out.url("four\(index).zip")).count == folders[index].count)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+            == ["alone0.zip", "alone1.zip", "alone2.zip", "four0.zip", "four1.zip", "four2.zip"])
+    }
+
+    @Test func workersAtTheWindowWaitForTheWriterAndStopWhenTold() throws {
+        let fixture = try PipelineFixture()
+        let items = try Self.unevenFolders(fixture, [("a", 60)])[0].sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        for taking in [items.count, 10] {
+            // A window of one file: every worker waits for the writer after each file.
+            let pipeline = ZipPipeline(files: items, window: 1, repositoryPath: fixture.path, workingTree: false)
+            let pool = WorkerPool(width: 3)
+            for _ in 0..<3 { pool.submit { pipeline.work() } }
+            let names = try (0..<taking).map { _ in try pipeline.next().name }
+            pipeline.stop()
+            pool.wait()
+            #expect(names == items.prefix(taking).map(\.name))
+        }
+    }
+
+    @Test func aFileThatCannotBeReadIsNamedAndLeavesNoZip() throws {
+        let fixture = try PipelineFixture()
+        var folders = try Self.unevenFolders(fixture, [("a", 150), ("b", 150)])
+        folders[1][77].blob = String(repeating: "0", count: 40)  // no such blob
+        let missing = folders[1][77].name
+        for width in [1, 4] {
+            let out = try TemporaryDirectory()
+            var zipped: [Int] = []
+            #expect {
+                try FolderZip.zip(folders.indices.map { FolderZip.Folder(items: folders[$0], path: out.url("z\($0).zip")) },
+                                  repositoryPath: fixture.path, width: width) { index, _ in zipped.append(index) }
+            } throws: { error in
+                "\(error)".contains("reading \(missing)")
+            }
+            #expect(zipped == [0], "the folder before the failing one is complete")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["z0.zip"], "nothing half-written")
+        }
+    }
+
     @Test func aFoldersZipHoldsItsCommittedFilesWithFixedTimesAndModes() throws {
         let fixture = try PipelineFixture()
         let out = try TemporaryDirectory()
