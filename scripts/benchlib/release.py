@@ -200,7 +200,7 @@ def upload_floor(cache):
     folder = os.path.join(cache, "objects")
     files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
     start, moto_start = time.perf_counter(), benchlib.process_cpu(moto_pid)
-    puts = [subprocess.Popen(["curl", "-sf", "-o", "/dev/null", "-X", "PUT", "-H", "Expect:", "--data-binary",
+    puts = [subprocess.Popen(["curl", "-sf", "-o", "/dev/null", "-X", "PUT", "-H", "Expect:", "-H", "Content-Type: application/zip", "--max-time", "300", "--data-binary",
                               "@" + path, "%s/%s/floor/%s" % (endpoint, bucket, os.path.basename(path))])
             for path in files]
     if any(put.wait() != 0 for put in puts):
