@@ -110,15 +110,30 @@ enum FolderZip {
         return entropy(UnsafeRawBufferPointer(rebasing: bytes[0..<sampleBytes])) > 7.5 ? .store : .deflate
     }
 
-    /// Shannon entropy of `bytes`, in bits per byte (0...8).
+    /// Shannon entropy of `bytes`, in bits per byte (0...8). The bytes are counted in
+    /// four tables, one per lane, so runs of one byte value do not wait on each other's
+    /// increments (a fifth of the time of a text folder's zip went to this count).
     static func entropy(_ bytes: UnsafeRawBufferPointer) -> Double {
-        var counts = [Int](repeating: 0, count: 256)
-        for byte in bytes { counts[Int(byte)] += 1 }
-        let total = Double(bytes.count)
-        return counts.reduce(0.0) { sum, count in
-            guard count > 0 else { return sum }
-            let p = Double(count) / total
-            return sum - p * log2(p)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 4 * 256) { counts in
+            counts.initialize(repeating: 0)
+            let quads = bytes.count / 4
+            for index in 0..<quads {
+                let base = index * 4
+                counts[Int(bytes[base])] &+= 1
+                counts[256 + Int(bytes[base + 1])] &+= 1
+                counts[512 + Int(bytes[base + 2])] &+= 1
+                counts[768 + Int(bytes[base + 3])] &+= 1
+            }
+            for index in (quads * 4)..<bytes.count { counts[Int(bytes[index])] &+= 1 }
+            let total = Double(bytes.count)
+            var sum = 0.0
+            for value in 0..<256 {
+                let count = counts[value] &+ counts[256 + value] &+ counts[512 + value] &+ counts[768 + value]
+                guard count > 0 else { continue }
+                let p = Double(count) / total
+                sum -= p * log2(p)
+            }
+            return sum
         }
     }
 }

@@ -162,6 +162,19 @@ import Testing
         #expect(abs((0..<256 * 16).map { UInt8($0 % 256) }.withUnsafeBytes { FolderZip.entropy($0) } - 8) < 1e-9)
     }
 
+    @Test(arguments: [0, 1, 3, 4, 5, 255, 16_383, 16_384])
+    func theEntropyCountsEveryByteWhateverTheLength(count: Int) {
+        let bytes = [UInt8](PipelineFixture.pseudoRandom(count: count, seed: UInt64(count)).prefix(count / 2))
+            + [UInt8](repeating: 42, count: count - count / 2)
+        var counts: [UInt8: Int] = [:]
+        for byte in bytes { counts[byte, default: 0] += 1 }
+        let expected = counts.values.reduce(0.0) { sum, n in
+            let p = Double(n) / Double(bytes.count)
+            return sum - p * log2(p)
+        }
+        #expect(abs(bytes.withUnsafeBytes { FolderZip.entropy($0) } - expected) < 1e-9)
+    }
+
     @Test func theFastDeflateLevelTakesEffectAndUnpacksTheSame() throws {
         let out = try TemporaryDirectory()
         var generator = SystemRandomNumberGenerator()
