@@ -23,7 +23,9 @@ public struct ReleaseResult: Sendable {
 /// 4. publish (artifacts, release objects, pointer).
 ///
 /// The artifacts are uploaded as soon as each exists, while the build is still packaging
-/// (after the tests: a failed test still leaves the bucket untouched).
+/// (after the tests: a failed test still leaves the bucket untouched). The channel's
+/// pointer is read at the start, beside the build; the working tree's status note comes
+/// at the end.
 ///
 /// If the publish fails after the tag was created, the tag stays (it names the commit
 /// the release was built from): run `ferry publish` on the build folder, or
@@ -51,11 +53,8 @@ public enum Releaser {
         var request = build
         request.plannedTag = PlannedTag(version: version, tagger: tagger,
                                         message: "Release \(version) (ferry release \(build.pipeline))")
-        // Artifacts go up while the build still zips others (after the tests passed:
-        // packaging starts only then). Content-addressed, they are harmless should the
-        // build fail later: nothing points at them.
-        // The channel's pointer is read beside the build (the publish plans its move from
-        // that reading, and reads again should the channel move in between).
+        // The channel's pointer is read beside the build (only read: the publish plans its
+        // move from that reading, and reads again should the channel move in between).
         let cache = build.cache, pipeline = build.pipeline
         let reading = channel.map { channel in
             Pending { () throws(BucketError) -> PointerReading in
@@ -64,6 +63,9 @@ public enum Releaser {
                                               known: cache.serialMark(bucket: bucket.name, key: key))
             }
         }
+        // Artifacts go up while the build still zips others (after the tests passed:
+        // packaging starts only then). Content-addressed, they are harmless should the
+        // build fail later: nothing points at them.
         let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
         if let uploader { request.onArtifact = { uploader.submit($0, hashedHere: $1) } }
         let built: BuildResult
