@@ -129,12 +129,17 @@ import Testing
         #expect(try moto.keys().isEmpty)
     }
 
-    @Test func aPlanFromAReadingTheChannelMovedSinceIsMadeAgainAndWins() throws {
+    /// A channel at serial 1 (release 1.0.0), and a build of a new commit (worker 'a').
+    private func channelAndBuild() throws -> (PipelineFixture, MotoPipeline, BuildResult) {
         let fixture = try PipelineFixture()
         let moto = try MotoPipeline(fixture)
         _ = try moto.release("1.0.0")  // the channel starts at serial 1
         try fixture.commit("app/src/worker/worker.py", "def work(event, context):\n    return 'a'\n")
-        let a = try moto.build(out: "a")
+        return (fixture, moto, try moto.build(out: "a"))
+    }
+
+    @Test func aPlanFromAReadingTheChannelMovedSinceIsMadeAgainAndWins() throws {
+        let (_, moto, a) = try channelAndBuild()
         // As `ferry release` does beside its build: the channel's pointer is read early...
         let bucket = moto.bucket
         let reading = Pending { () throws(BucketError) -> PointerReading in
@@ -152,11 +157,7 @@ import Testing
     }
 
     @Test func twoPublishersRacingForOneChannelLoseNoPointer() throws {
-        let fixture = try PipelineFixture()
-        let moto = try MotoPipeline(fixture)
-        _ = try moto.release("1.0.0")  // the channel starts at serial 1
-        try fixture.commit("app/src/worker/worker.py", "def work(event, context):\n    return 'a'\n")
-        let a = try moto.build(out: "a")
+        let (fixture, moto, a) = try channelAndBuild()
         try fixture.commit("app/src/worker/worker.py", "def work(event, context):\n    return 'b'\n")
         let b = try moto.build(out: "b")
 
