@@ -38,7 +38,9 @@ import Testing
         #expect(opened.rollout?.open == 1 && opened.rollout?.health?.bakeSeconds == 120)
     }
 
-    @Test func aPinRefusesAQuarantinedVersionUnlessForcedWithAReason() throws {
+    /// Channel canary at 1.1.0; channel stable back at 1.0.0 by a halted rollout that
+    /// quarantines 1.1.0. The folder holds the releases' files while the test runs.
+    static func stableQuarantining110() throws -> (TemporaryDirectory, SharedBucket) {
         let directory = try TemporaryDirectory("ferry-gate")
         let bucket = ReleaseFixture.makeBucket(MemoryStore())
         let good = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.0.0", stacks: Self.stacks,
@@ -49,6 +51,12 @@ import Testing
         let plan = try bucket.planMove(pipeline: "webapp", scope: .channel("stable"), to: .release(good.pointed),
                                        reason: "rollout halted", by: Self.writer, rollout: .set(block))
         _ = try bucket.commit(plan, by: Self.writer, now: Self.t0)
+        return (directory, bucket)
+    }
+
+    @Test func aPinRefusesAQuarantinedVersionUnlessForcedWithAReason() throws {
+        let (directory, bucket) = try Self.stableQuarantining110()
+        defer { withExtendedLifetime(directory) {} }
         try bucket.putStatus(StatusReport(pipeline: "webapp", silo: "s1", channel: "stable", applied: try SemVer("1.0.0"),
                                           state: .inSync, reportedAt: "2026-12-01T12:00:00Z", intervalSeconds: 30))
         let onCall = OnCall(bucket: bucket)
@@ -84,16 +92,8 @@ import Testing
     }
 
     @Test func promotePastAQuarantineNeedsForceAndAReason() throws {
-        let directory = try TemporaryDirectory("ferry-gate")
-        let bucket = ReleaseFixture.makeBucket(MemoryStore())
-        let good = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.0.0", stacks: Self.stacks,
-                                              channel: nil, in: directory.path)
-        _ = try ReleaseFixture.publish(to: bucket, pipeline: "webapp", version: "1.1.0", stacks: Self.stacks,
-                                       channel: "canary", in: directory.path)
-        let block = Rollout(waves: [WaveSelector(name: "all")], open: 1, halted: true, quarantined: [try SemVer("1.1.0")])
-        let plan = try bucket.planMove(pipeline: "webapp", scope: .channel("stable"), to: .release(good.pointed),
-                                       reason: "rollout halted", by: Self.writer, rollout: .set(block))
-        _ = try bucket.commit(plan, by: Self.writer, now: Self.t0)
+        let (directory, bucket) = try Self.stableQuarantining110()
+        defer { withExtendedLifetime(directory) {} }
         try bucket.putStatus(StatusReport(pipeline: "webapp", silo: "c1", channel: "canary", target: try SemVer("1.1.0"),
                                           applied: try SemVer("1.1.0"), state: .inSync,
                                           reportedAt: Timestamp.format(Self.t0), intervalSeconds: 30))
