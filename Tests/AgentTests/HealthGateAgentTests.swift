@@ -119,7 +119,8 @@ import Testing
         #expect(try world.report()?.health?.state == .healthy)
     }
 
-    @Test func anAlarmDuringTheBakeIsUnhealthyNamingItEvenAfterARestart() throws {
+    /// A silo that applied 1.0.0, then the gated release (one alarm, OK): baking.
+    static func bakingUnderGate() throws -> (World, Agent) {
         let world = try World()
         #expect(try world.agent().tick().map(\.kind) == [.applied])
         world.alarms.put("webapp-errors")
@@ -127,6 +128,11 @@ import Testing
         try world.openWithGate(Self.gate)
         let agent = try world.agent()
         #expect(agent.tick().map(\.kind) == [.applied])
+        return (world, agent)
+    }
+
+    @Test func anAlarmDuringTheBakeIsUnhealthyNamingItEvenAfterARestart() throws {
+        let (world, agent) = try Self.bakingUnderGate()
         world.clock.advance(120)
         world.alarms.set("webapp-errors", .alarm, reason: "Threshold Crossed: 3 errors")
         _ = agent.tick()
@@ -146,13 +152,7 @@ import Testing
     }
 
     @Test func anUnreadableCloudWatchKeepsTheSiloBaking() throws {
-        let world = try World()
-        #expect(try world.agent().tick().map(\.kind) == [.applied])
-        world.alarms.put("webapp-errors")
-        world.alarms.set("webapp-errors", .ok)
-        try world.openWithGate(Self.gate)
-        let agent = try world.agent()
-        #expect(agent.tick().map(\.kind) == [.applied])
+        let (world, agent) = try Self.bakingUnderGate()
         world.alarms.failing = true
         world.clock.advance(3600)
         _ = agent.tick()
