@@ -88,29 +88,15 @@ import Testing
         }
 
         func agent(drift: String, interval: String = "1h", exclude: [String]? = nil) throws -> Agent {
-            var flags = AgentSettings.Layer()
-            flags.bucket = bucket.name
-            flags.pipelines = ["webapp"]
-            flags.channel = "canary"
-            flags.silo = "s1"
-            flags.trust = ["/unused.pub=builder"]
-            flags.stateDirectory = directory.url("state")
-            flags.stackPrefix = "ferry-"
-            flags.drift = drift
-            flags.driftInterval = interval
-            flags.driftExclude = exclude
-            let settings = try AgentSettings.resolve(flags: flags)
-            try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-            let journal = try Journal(stateDirectory: settings.stateDirectory, clock: { [clock] in clock.now() })
-            return Agent(settings: settings, silo: "s1", trust: ReleaseFixture.trust, journal: journal, bucket: bucket,
-                         store: ReleaseStore(bucket: bucket, trust: ReleaseFixture.trust,
-                                             root: settings.stateDirectory + "/releases", limits: settings.limits),
-                         reporter: StatusReporter(bucket: bucket, journal: journal, silo: "s1", settings: settings),
-                         stacks: { [stacks] _ in stacks },
-                         artifacts: SiloArtifacts(sharedBucket: bucket.name, scratch: settings.stateDirectory + "/artifacts",
-                                                  fetch: SiloArtifacts.fetching(from: bucket),
-                                                  destination: { _ throws(AgentError) in nil }),
-                         clock: clock, logger: Logger(label: "drift") { _ in SwiftLogNoOpLogHandler() })
+            let settings = try siloSettings(bucket: bucket.name, stateDirectory: directory.url("state")) { flags in
+                flags.pinInterval = nil
+                flags.stackPrefix = "ferry-"
+                flags.drift = drift
+                flags.driftInterval = interval
+                flags.driftExclude = exclude
+            }
+            return try siloAgent(settings, bucket: bucket, stacks: stacks, clock: clock,
+                                 logger: Logger(label: "drift") { _ in SwiftLogNoOpLogHandler() })
         }
 
         func drift() throws -> StatusReport.Drift? { try bucket.status(pipeline: "webapp", silo: "s1")?.drift }

@@ -1,6 +1,8 @@
 import Agent
 import Basics
+import Bucket
 import Foundation
+import Logging
 import Manifest
 import TestSupport
 
@@ -132,4 +134,43 @@ final class Silo {
             now: clock.now(), pinned: false, applied: try journal.lastApplied(pipeline: pipeline),
             latest: try journal.latestRelease(pipeline: pipeline), inFlight: try journal.inFlight(pipeline: pipeline)))
     }
+}
+
+/// The settings of test silo `s1` following `channel` of `pipeline` in `bucket`, its state
+/// under `stateDirectory` (created), pins read at every tick; `adjust` sets the rest.
+func siloSettings(bucket: String, stateDirectory: String, pipeline: String = "webapp", channel: String = "canary",
+                  adjust: (inout AgentSettings.Layer) -> Void = { _ in }) throws -> AgentSettings {
+    var flags = AgentSettings.Layer()
+    flags.bucket = bucket
+    flags.pipelines = [pipeline]
+    flags.channel = channel
+    flags.silo = "s1"
+    flags.trust = ["/unused.pub=builder"]
+    flags.stateDirectory = stateDirectory
+    flags.pinInterval = "0"
+    adjust(&flags)
+    let settings = try AgentSettings.resolve(flags: flags)
+    try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+    return settings
+}
+
+/// The whole agent of silo `s1` with `settings`, over `bucket`: its journal on `clock`, its
+/// releases and artifacts under its state folder, CloudFormation `stacks`.
+func siloAgent(_ settings: AgentSettings, bucket: SharedBucket, stacks: any StackService, clock: ManualClock,
+               logger: Logger, alarms: (any AlarmSource)? = nil, stop: StopSignal = StopSignal()) throws -> Agent {
+    let journal = try Journal(stateDirectory: settings.stateDirectory, clock: { [clock] in clock.now() })
+    return Agent(settings: settings, silo: "s1", trust: ReleaseFixture.trust, journal: journal, bucket: bucket,
+                 store: ReleaseStore(bucket: bucket, trust: ReleaseFixture.trust,
+                                     root: settings.stateDirectory + "/releases", limits: settings.limits),
+                 reporter: StatusReporter(bucket: bucket, journal: journal, silo: "s1", settings: settings),
+                 stacks: { _ in stacks },
+                 artifacts: SiloArtifacts(sharedBucket: bucket.name, scratch: settings.stateDirectory + "/artifacts",
+                                          fetch: SiloArtifacts.fetching(from: bucket),
+                                          destination: { _ throws(AgentError) in nil }),
+                 clock: clock, logger: logger, stop: stop, alarms: alarms)
+}
+
+/// A logger whose JSON lines go to `log`.
+func capturingLogger(_ label: String, into log: LogCapture) -> Logger {
+    Logger(label: label) { _ in LogLineHandler(format: .json, level: .debug, output: { line in log.append(line) }) }
 }

@@ -33,29 +33,9 @@ import Testing
         }
 
         func agent(withAlarms: Bool = true) throws -> Agent {
-            var flags = AgentSettings.Layer()
-            flags.bucket = bucket.name
-            flags.pipelines = ["webapp"]
-            flags.channel = "canary"
-            flags.silo = "s1"
-            flags.trust = ["/unused.pub=builder"]
-            flags.stateDirectory = directory.url("state")
-            flags.pinInterval = "0"
-            let settings = try AgentSettings.resolve(flags: flags)
-            try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-            let journal = try Journal(stateDirectory: settings.stateDirectory, clock: { [clock] in clock.now() })
-            let logger = Logger(label: "health") { [log] _ in
-                LogLineHandler(format: .json, level: .debug, output: { line in log.append(line) })
-            }
-            return Agent(settings: settings, silo: "s1", trust: ReleaseFixture.trust, journal: journal, bucket: bucket,
-                         store: ReleaseStore(bucket: bucket, trust: ReleaseFixture.trust,
-                                             root: settings.stateDirectory + "/releases", limits: settings.limits),
-                         reporter: StatusReporter(bucket: bucket, journal: journal, silo: "s1", settings: settings),
-                         stacks: { [stacks] _ in stacks },
-                         artifacts: SiloArtifacts(sharedBucket: bucket.name, scratch: settings.stateDirectory + "/artifacts",
-                                                  fetch: SiloArtifacts.fetching(from: bucket),
-                                                  destination: { _ throws(AgentError) in nil }),
-                         clock: clock, logger: logger, alarms: withAlarms ? alarms : nil)
+            let settings = try siloSettings(bucket: bucket.name, stateDirectory: directory.url("state"))
+            return try siloAgent(settings, bucket: bucket, stacks: stacks, clock: clock,
+                                 logger: capturingLogger("health", into: log), alarms: withAlarms ? alarms : nil)
         }
 
         func report() throws -> StatusReport? { try bucket.status(pipeline: "webapp", silo: "s1") }

@@ -30,32 +30,11 @@ import Testing
         /// An agent of silo `s1` following `channel` of `pipeline` in `bucketName` (this bucket by default).
         func agent(pipeline: String = "webapp", channel: String = "canary", bucketName: String? = nil,
                    stop: StopSignal = StopSignal()) throws -> Agent {
-            var flags = AgentSettings.Layer()
-            flags.bucket = bucketName ?? bucket.name
-            flags.pipelines = [pipeline]
-            flags.channel = channel
-            flags.silo = "s1"
-            flags.trust = ["/unused.pub=builder"]
-            flags.stateDirectory = directory.url("state")
-            flags.pinInterval = "0"
-            let settings = try AgentSettings.resolve(flags: flags)
-            try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-            let journal = try Journal(stateDirectory: settings.stateDirectory, clock: { [clock] in clock.now() })
+            let settings = try siloSettings(bucket: bucketName ?? bucket.name, stateDirectory: directory.url("state"),
+                                            pipeline: pipeline, channel: channel)
             let target = SharedBucket(store: store, name: settings.bucket, layout: bucket.layout)
-            let stacks = MemoryStacks(clock: clock)
-            let logger = Logger(label: "quiet") { [log] _ in
-                LogLineHandler(format: .json, level: .debug, output: { line in log.append(line) })
-            }
-            return Agent(settings: settings, silo: "s1", trust: ReleaseFixture.trust, journal: journal, bucket: target,
-                         store: ReleaseStore(bucket: target, trust: ReleaseFixture.trust,
-                                             root: settings.stateDirectory + "/releases", limits: settings.limits),
-                         reporter: StatusReporter(bucket: target, journal: journal, silo: "s1", settings: settings),
-                         stacks: { _ in stacks },
-                         artifacts: SiloArtifacts(sharedBucket: target.name, scratch: settings.stateDirectory + "/artifacts",
-                                                  fetch: SiloArtifacts.fetching(from: target),
-                                                  destination: { _ throws(AgentError) in nil }),
-                         clock: clock, logger: logger,
-                         stop: stop)
+            return try siloAgent(settings, bucket: target, stacks: MemoryStacks(clock: clock), clock: clock,
+                                 logger: capturingLogger("quiet", into: log), stop: stop)
         }
 
         func report(_ pipeline: String = "webapp") throws -> StatusReport? {
