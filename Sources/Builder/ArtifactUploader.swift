@@ -13,6 +13,8 @@ final class ArtifactUploader: Sendable {
     private let pool: WorkerPool
     private let state = Mutex(State())
     private let progress: BuildProgress
+    /// HEADs made ahead of the build (`prefetch`): key → in the bucket.
+    private let predicted = Mutex<Pending<[String: Bool], Never>?>(nil)
 
     private struct State {
         var submitted: Set<String> = []
@@ -29,6 +31,23 @@ final class ArtifactUploader: Sendable {
         self.progress = progress
     }
 
+    /// HEADs `keys` at once, before the build has named its artifacts: the keys of the
+    /// last release of this pipeline to this bucket (`ArtifactCache.lastArtifacts`), which
+    /// an unchanged release has again. An artifact submitted later that one of these HEADs
+    /// found is not looked at again; one found missing, or not among `keys`, is checked
+    /// (and uploaded) as usual. A key the build no longer has costs its HEAD, nothing more.
+    func prefetch(_ keys: [String]) {
+        guard !keys.isEmpty else { return }
+        let bucket = self.bucket
+        let heads = Pending { () -> [String: Bool] in
+            let found = parallelMap(keys, width: 8) { key in try? bucket.exists(key: key) }
+            var present: [String: Bool] = [:]
+            for (key, there) in zip(keys, found) { present[key] = there }
+            return present
+        }
+        predicted.withLock { $0 = heads }
+    }
+
     /// Queues an artifact (again is a no-op). After a failure, nothing more is started.
     /// `hashedHere`: this process wrote the file and hashed it as it did, moments ago, so
     /// it is not read and hashed again before the upload (a file from the cache is).
@@ -42,7 +61,8 @@ final class ArtifactUploader: Sendable {
         pool.submit { [self] in
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
-                let uploaded = try Publisher.ensure(artifact, in: bucket, dryRun: false, verified: hashedHere)
+                let found = predicted.withLock { $0 }?.value()[artifact.key] == true
+                let uploaded = try found ? false : Publisher.ensure(artifact, in: bucket, dryRun: false, verified: hashedHere)
                 let (done, total) = state.withLock { state in
                     state.outcomes[artifact.key] = uploaded
                     state.done += Int64(artifact.size)

@@ -67,7 +67,12 @@ public enum Releaser {
         // packaging starts only then). Content-addressed, they are harmless should the
         // build fail later: nothing points at them.
         let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
-        if let uploader { request.onArtifact = { uploader.submit($0, hashedHere: $1) } }
+        if let uploader {
+            request.onArtifact = { uploader.submit($0, hashedHere: $1) }
+            // The last release's artifacts are HEADed while this one builds: unchanged
+            // code has the same keys, found checked when the build names them.
+            uploader.prefetch(cache.lastArtifacts(bucket: bucket.name, pipeline: pipeline))
+        }
         let built: BuildResult
         do {
             built = try ReleaseBuilder.build(request, progress: progress, deferringNote: true)
@@ -109,6 +114,9 @@ public enum Releaser {
         } catch where !dryRun {
             throw BuildError(error.code, error.message + ". Nothing an agent reads was changed, but " + finish,
                              cause: error.cause)
+        }
+        if !dryRun {
+            cache.keepLastArtifacts(published.uploaded + published.present, bucket: bucket.name, pipeline: pipeline)
         }
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)
     }

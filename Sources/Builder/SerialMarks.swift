@@ -34,3 +34,32 @@ extension ArtifactCache {
         folder + "/marks/" + sha256Hex(Data((bucket + "\n" + key).utf8))
     }
 }
+
+/// The artifact cache also keeps, per bucket and pipeline, the artifact keys of the last
+/// release from this machine (`marks/<sha256 of "artifacts", bucket and pipeline>`, a key
+/// a line). `ferry release` HEADs them while it builds (`ArtifactUploader.prefetch`): an
+/// unchanged release has the same keys, and finds them checked when it names them. A
+/// hint again: a key is only ever HEADed, never trusted, and a missing or stale list
+/// costs nothing but those HEADs.
+extension ArtifactCache {
+    /// The keys kept for `pipeline` in `bucket` (empty when none, or unreadable).
+    func lastArtifacts(bucket: String, pipeline: String) -> [String] {
+        let path = artifactsPath(bucket: bucket, pipeline: pipeline)
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20,
+              let text = String(data: data, encoding: .utf8) else { return [] }
+        let keys = text.split(separator: "\n").map(String.init)
+        guard keys.count <= 1_000, keys.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else { return [] }
+        return keys
+    }
+
+    /// Keeps `keys` as the last release's artifacts of `pipeline` in `bucket`; a list that
+    /// cannot be written is not an error.
+    func keepLastArtifacts(_ keys: [String], bucket: String, pipeline: String) {
+        let text = keys.sorted().map { $0 + "\n" }.joined()
+        try? writeAtomically(Data(text.utf8), to: artifactsPath(bucket: bucket, pipeline: pipeline), durable: false)
+    }
+
+    private func artifactsPath(bucket: String, pipeline: String) -> String {
+        folder + "/marks/" + sha256Hex(Data(("artifacts\n" + bucket + "\n" + pipeline).utf8))
+    }
+}
