@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "MemoryStoreTests", dependencies: ["AWS", "MemoryStore", "TestSupport"]),
         .testTarget(name: "BucketTests", dependencies: ["AWS", "Basics", "Bucket", "Manifest", "MemoryStore", "TestSupport"]),
         .testTarget(name: "BuilderTests", dependencies: [
-            "AWS", "Archive", "Basics", "Builder", "Git", "Manifest", "TestSupport",
+            "AWS", "Archive", "Basics", "Bucket", "Builder", "Git", "Manifest", "MemoryStore", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
         ], exclude: ["Fixtures"]),
         .testTarget(name: "AgentTests", dependencies: [
