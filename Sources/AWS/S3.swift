@@ -113,10 +113,7 @@ public struct S3: Sendable {
 
     /// `HeadObject`: the object's info, or nil when there is no such object (404).
     public func headObject(bucket: String, key: String, versionId: String? = nil) throws(AWSError) -> ObjectInfo? {
-        var request = objectRequest("HeadObject", .head, bucket: bucket, key: key)
-        if let versionId { request.query.append(("versionId", versionId)) }
-        request.accepted = [404]
-        let response = try transport.send(request)
+        let response = try head(bucket: bucket, key: key, versionId: versionId)
         return response.status == 404 ? nil : Self.info(response.headers, size: nil)
     }
 
@@ -124,11 +121,16 @@ public struct S3: Sendable {
     /// S3 (and moto) answer a HEAD whose latest version is a delete marker with 404 and
     /// `x-amz-delete-marker: true`. (moto's GET leaves that header out; its HEAD sends it.)
     public func headLatest(bucket: String, key: String) throws(AWSError) -> Latest {
-        var request = objectRequest("HeadObject", .head, bucket: bucket, key: key)
-        request.accepted = [404]
-        let response = try transport.send(request)
+        let response = try head(bucket: bucket, key: key, versionId: nil)
         guard response.status == 404 else { return .object(Self.info(response.headers, size: nil)) }
         return response.headers["x-amz-delete-marker"]?.lowercased() == "true" ? .deleteMarker : .absent
+    }
+
+    private func head(bucket: String, key: String, versionId: String?) throws(AWSError) -> HTTPResponse {
+        var request = objectRequest("HeadObject", .head, bucket: bucket, key: key)
+        if let versionId { request.query.append(("versionId", versionId)) }
+        request.accepted = [404]
+        return try transport.send(request)
     }
 
     /// `GetObject` into memory, refusing bodies over `limit` bytes. A 304 for

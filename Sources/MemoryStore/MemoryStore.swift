@@ -89,14 +89,14 @@ public final class MemoryStore: ObjectStore, Sendable {
     // MARK: ObjectStore
 
     public func headObject(bucket: String, key: String, versionId: String? = nil) throws(AWSError) -> S3.ObjectInfo? {
+        guard let versionId else {
+            guard case .object(let info) = try headLatest(bucket: bucket, key: key) else { return nil }
+            return info
+        }
         let found = try state.withLock { (world) throws(AWSError) -> Version? in
             world.count(.head)
             guard let stored = world.buckets[bucket] else { return nil }
             try stored.checkAccess(key, "S3.HeadObject")
-            guard let versionId else {
-                guard let latest = stored.objects[key]?.last, !latest.isDeleteMarker else { return nil }
-                return latest
-            }
             guard let version = stored.objects[key]?.last(where: { $0.id == versionId }) else { return nil }
             if version.isDeleteMarker {
                 throw AWSError(code: AWSError.Code("MethodNotAllowed"), message: "HTTP 405 without an error body",
