@@ -13,8 +13,8 @@ final class ArtifactUploader: Sendable {
     private let pool: WorkerPool
     private let state = Mutex(State())
     private let progress: BuildProgress
-    /// HEADs made ahead of the build (`prefetch`): key → in the bucket.
-    private let predicted = Mutex<Pending<[String: Bool], Never>?>(nil)
+    /// HEADs made ahead of the build (`prefetch`): the keys guessed, and key → in the bucket.
+    private let predicted = Mutex<(keys: Set<String>, heads: Pending<[String: Bool], Never>)?>(nil)
 
     private struct State {
         var submitted: Set<String> = []
@@ -45,7 +45,7 @@ final class ArtifactUploader: Sendable {
             for (key, there) in zip(keys, found) { present[key] = there }
             return present
         }
-        predicted.withLock { $0 = heads }
+        predicted.withLock { $0 = (Set(keys), heads) }
     }
 
     /// Queues an artifact (again is a no-op). After a failure, nothing more is started.
@@ -61,7 +61,9 @@ final class ArtifactUploader: Sendable {
         pool.submit { [self] in
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
-                let found = predicted.withLock { $0 }?.value()[artifact.key] == true
+                // Only a guessed key waits for the HEADs made ahead; any other is checked now.
+                let guess = predicted.withLock { $0 }.flatMap { $0.keys.contains(artifact.key) ? $0.heads : nil }
+                let found = guess?.value()[artifact.key] == true
                 let uploaded = try found ? false : Publisher.ensure(artifact, in: bucket, dryRun: false, verified: hashedHere)
                 let (done, total) = state.withLock { state in
                     state.outcomes[artifact.key] = uploaded
