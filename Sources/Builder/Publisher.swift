@@ -127,7 +127,7 @@ public enum Publisher {
                 progress.phase("pointer", clock.lap(), same ? "channel \(channel) is already at \(version)"
                     : "would move channel \(channel) from \(from ?? "nothing") to \(version) (serial \(move.serial))")
             } else {
-                let result = try commitChannel(move, channel, of: ref, request: request, early: early)
+                let result = try commitChannel(move, channel, of: ref, request: request, early: early, progress: progress)
                 pointer = result
                 switch result {
                 case .moved(_, let document):
@@ -165,7 +165,8 @@ public enum Publisher {
     /// made from `early` that meets a moved channel is made again from a new reading and
     /// written, once: the early reading only saved a request.
     static func commitChannel(_ planned: MovePlan, _ channel: String, of ref: ReleaseRef, request: PublishRequest,
-                              early: Pending<PointerReading, BucketError>?) throws(BuildError) -> MoveResult {
+                              early: Pending<PointerReading, BucketError>?,
+                              progress: BuildProgress) throws(BuildError) -> MoveResult {
         var plan = planned, again = early != nil
         while true {
             do throws(BucketError) {
@@ -175,6 +176,7 @@ public enum Publisher {
             } catch where error.code == .channelMoved && again {
                 again = false
                 plan = try planChannel(channel, of: ref, request: request, early: nil)
+                if let problem = plan.currentProblem { progress.note("warning: " + problem) }
             } catch where error.code == .channelMoved {
                 throw BuildError(.channelMoved, "channel \(channel) of \(ref.pipeline) moved while this publish ran (someone "
                     + "else moved it at the same moment): nothing of the pointer was written and the release objects are "
