@@ -112,7 +112,7 @@ enum FolderZip {
 
     /// Shannon entropy of `bytes`, in bits per byte (0...8). The bytes are counted in
     /// four tables, one per lane, so runs of one byte value do not wait on each other's
-    /// increments (a fifth of the time of a text folder's zip went to this count).
+    /// increments (the single count was 4.6 % of a cold text-heavy release's CPU).
     static func entropy(_ bytes: UnsafeRawBufferPointer) -> Double {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 4 * 256) { counts in
             counts.initialize(repeating: 0)

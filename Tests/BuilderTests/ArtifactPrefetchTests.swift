@@ -12,7 +12,7 @@ import Testing
 @Suite struct ArtifactPrefetchTests {
     let directory = try! TemporaryDirectory("ferry-prefetch")
 
-    func entry(_ text: String, in cache: ArtifactCache, bucket: SharedBucket) throws -> BuildFolder.Artifacts.Entry {
+    func entry(_ text: String, in cache: ArtifactCache) throws -> BuildFolder.Artifacts.Entry {
         let object = try cache.store(Data(text.utf8))
         return BuildFolder.Artifacts.Entry(key: "ferry/artifacts/\(object.sha256).zip", sha256: object.sha256,
                                            size: object.size, file: cache.path(of: object.sha256))
@@ -22,9 +22,9 @@ import Testing
         let store = MemoryStore()
         let bucket = ReleaseFixture.makeBucket(store)
         let cache = try ArtifactCache(folder: directory.url("cache"))
-        let there = try entry("there", in: cache, bucket: bucket)
-        let missing = try entry("missing", in: cache, bucket: bucket)
-        let unguessed = try entry("unguessed", in: cache, bucket: bucket)
+        let there = try entry("there", in: cache)
+        let missing = try entry("missing", in: cache)
+        let unguessed = try entry("unguessed", in: cache)
         try bucket.put(key: there.key, data: Data("there".utf8))
         store.resetCounts()
 

@@ -235,7 +235,7 @@ import Testing
         #expect(looked.outcomes.isEmpty, "\(looked)")
         #expect(try world.proxy.executions(stackPrefix: world.silo.stackPrefix).count == 2, "b deployed nothing")
 
-        FileManager.default.createFile(atPath: world.silo.directory.url("env-a") + "/go-on", contents: Data())
+        #expect(FileManager.default.createFile(atPath: world.silo.directory.url("env-a") + "/go-on", contents: Data()))
         let applied = try world.runtime.result(deploying)
         #expect(applied.outcomes["webapp"] == "applied", "\(applied) \(a.stderrSoFar.suffix(2000))")
         let caughtUp = try otherRuntime.result(try otherRuntime.invoke())
