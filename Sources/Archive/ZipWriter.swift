@@ -32,6 +32,9 @@ public struct WrittenZip: Sendable, Hashable {
     public let sha256: String
     public let size: Int
     public let files: [ZippedFile]
+    /// The zip's bytes, when a writer with a `memoryLimit` kept them in memory (then no
+    /// file was written); nil when the zip is the file at the writer's path.
+    public let bytes: Data?
 }
 
 /// Writes a deterministic zip: the same entries and mtime give the same bytes, whatever
@@ -50,6 +53,10 @@ public struct WrittenZip: Sendable, Hashable {
 /// - The zip is written to `<path>.partial` and renamed to `path` by `close()`. If
 ///   `close()` is never reached (an error, or the writer is dropped), the partial file
 ///   is removed: nothing half-written is left.
+/// - With a `memoryLimit`, the zip is kept in memory (`WrittenZip.bytes`) and no file is
+///   written, unless it grows past the limit: then it goes on into `<path>.partial` as
+///   above. (Writing a file costs a copy into the page cache: for a zip that is uploaded
+///   and dropped, about as much CPU as libdeflate's fastest level on text.)
 ///
 /// Entries can be compressed ahead, on other threads, with a `ZipCompressor` each.
 public struct ZipWriter: ~Copyable {
@@ -61,9 +68,11 @@ public struct ZipWriter: ~Copyable {
     /// `durable`: `close()` flushes the zip to disk (`fsync`) before the rename; without
     /// it a crash may lose a zip whose rename survived (for a cache whose readers check
     /// what they take).
-    public init(path: String, mtime: Date, deflate: DeflateLevel = .standard, durable: Bool = true) throws(ArchiveError) {
+    /// `memoryLimit`: keep the zip in memory up to this many bytes (0: write the file).
+    public init(path: String, mtime: Date, deflate: DeflateLevel = .standard, durable: Bool = true,
+                memoryLimit: Int = 0) throws(ArchiveError) {
         state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate,
-                                   durable: durable)
+                                   durable: durable, memoryLimit: memoryLimit)
     }
 
     /// Adds an entry with the given bytes.
@@ -89,7 +98,8 @@ public struct ZipWriter: ~Copyable {
     }
 
     /// Finishes the zip: writes the central directory, flushes to disk (`fsync`, when
-    /// durable) and renames `<path>.partial` to `path`. On failure the partial file is removed.
+    /// durable) and renames `<path>.partial` to `path`. On failure the partial file is
+    /// removed. A zip kept in memory is returned in `bytes`, and nothing is written.
     @discardableResult
     public consuming func close() throws(ArchiveError) -> WrittenZip {
         try state.finish()
@@ -174,7 +184,11 @@ private final class ZipWriterState {
     let partial: String
     let dosTime: UInt32
     let unixTime: UInt32
-    let fd: Int32
+    /// The partial file, once opened: at the start, or when the zip outgrew `memoryLimit`.
+    var fd: Int32 = -1
+    /// The zip so far while it is kept in memory (nil: it goes to the file).
+    var memory: Data?
+    let memoryLimit: Int
     let deflate: DeflateLevel
     let durable: Bool
     /// Made on first use: a writer given only entries compressed ahead needs none.
@@ -189,24 +203,33 @@ private final class ZipWriterState {
     var finished = false
     var broken: ArchiveError?
 
-    init(path: String, mtime: Int64, deflate: DeflateLevel, durable: Bool) throws(ArchiveError) {
+    init(path: String, mtime: Int64, deflate: DeflateLevel, durable: Bool, memoryLimit: Int) throws(ArchiveError) {
         self.path = path
         self.deflate = deflate
         self.durable = durable
+        self.memoryLimit = max(memoryLimit, 0)
         partial = path + ".partial"
         dosTime = ZipRecords.dosDateTime(utcSeconds: mtime)
         unixTime = UInt32(truncatingIfNeeded: min(max(mtime, 0), Int64(UInt32.max)))
-        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("open", partial) }
-        self.fd = fd
         pending.reserveCapacity(1 << 16)
+        if self.memoryLimit > 0 {
+            memory = Data()
+        } else {
+            try openPartial()
+        }
     }
 
     deinit {
-        if !finished {
+        if !finished, fd >= 0 {
             Foundation.close(fd)
             unlink(partial)
         }
+    }
+
+    private func openPartial() throws(ArchiveError) {
+        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ioError("open", partial) }
+        self.fd = fd
     }
 
     func compressor() throws(ArchiveError) -> ZipCompressor {
@@ -274,11 +297,16 @@ private final class ZipWriterState {
         ZipRecords.end(entries: entries.count, directoryOffset: UInt32(directoryOffset),
                        directorySize: UInt32(directorySize), into: &pending)
         try flush()
+        let sha256 = Hex.encode(hasher.finalize())
+        if let memory {
+            finished = true
+            return WrittenZip(sha256: sha256, size: Int(offset), files: files, bytes: memory)
+        }
         guard !durable || fsync(fd) == 0 else { throw ioError("fsync", partial) }
         guard rename(partial, path) == 0 else { throw ioError("rename", path) }
         finished = true
         Foundation.close(fd)
-        return WrittenZip(sha256: Hex.encode(hasher.finalize()), size: Int(offset), files: files)
+        return WrittenZip(sha256: sha256, size: Int(offset), files: files, bytes: nil)
     }
 
     private func flush() throws(ArchiveError) {
@@ -290,9 +318,32 @@ private final class ZipWriterState {
         pending.removeAll(keepingCapacity: true)
     }
 
-    /// Writes all of `bytes` at the end of the file and hashes them.
+    /// Writes all of `bytes` at the end of the zip (in memory, or the file) and hashes them.
     private func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
         hasher.update(bufferPointer: bytes)
+        if memory != nil, memory!.count + bytes.count > memoryLimit {
+            do throws(ArchiveError) {
+                try openPartial()
+                let kept = memory!
+                memory = nil
+                let result: Result<Void, ArchiveError> = kept.withUnsafeBytes { kept in
+                    Result { () throws(ArchiveError) in try writeFully(kept) }
+                }
+                try result.get()
+            } catch {
+                broken = error
+                throw error
+            }
+        }
+        if memory != nil {
+            memory!.append(contentsOf: bytes)
+        } else {
+            try writeFully(bytes)
+        }
+        offset += Int64(bytes.count)
+    }
+
+    private func writeFully(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
         var done = 0
         while done < bytes.count {
             let count = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
@@ -304,7 +355,6 @@ private final class ZipWriterState {
             }
             done += count
         }
-        offset += Int64(bytes.count)
     }
 
     private func zipTooLarge() -> ArchiveError {

@@ -41,7 +41,12 @@ public struct SharedBucket: Sendable {
     /// Writes `data` under `key` only if the key is free (`If-None-Match: *`). The same
     /// bytes already there is `.alreadyThere`; different bytes throw `.releaseExists`.
     public func writeOnce(key: String, data: Data) throws(BucketError) -> WriteOnce {
-        try writeOnce(key: key, sha256: sha256Hex(data)) { (options) throws(AWSError) in
+        try writeOnce(key: key, data: data, sha256: sha256Hex(data))
+    }
+
+    /// `writeOnce(key:data:)` for bytes whose SHA-256 the caller computed as it made them.
+    public func writeOnce(key: String, data: Data, sha256: String) throws(BucketError) -> WriteOnce {
+        try writeOnce(key: key, sha256: sha256) { (options) throws(AWSError) in
             _ = try store.putObject(bucket: name, key: key, data: data, options: options)
         }
     }

@@ -24,6 +24,8 @@ public struct StoredObject: Sendable, Hashable, Codable {
 /// ```
 /// objects/<sha256>          an artifact's bytes (a code zip, a file, a packaged template)
 /// trees/<format>-<tree id>  "<sha256> <size>": the zip a git tree (a code folder) gave
+///                           (its bytes in objects/, or only in the bucket: `ferry release`
+///                           uploads code zips from memory)
 /// tests/<key>               a test's passing record (`TestRecords`)
 /// marks/<hash>              what the last release from here saw of a channel pointer's
 ///                           history (`SerialMark`, see SerialMarks.swift)
@@ -74,11 +76,16 @@ public struct ArtifactCache: Sendable {
 
     /// What the folder with git tree id `treeId` was zipped to, if that zip is still here.
     func zipOfTree(_ treeId: String) -> StoredObject? {
+        treeRecord(treeId).flatMap { has($0) ? $0 : nil }
+    }
+
+    /// What the folder with git tree id `treeId` was zipped to, whether or not its bytes
+    /// are here: a release that uploaded a zip from memory records its tree alone.
+    func treeRecord(_ treeId: String) -> StoredObject? {
         guard let text = try? String(contentsOfFile: treeEntry(treeId), encoding: .utf8) else { return nil }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard parts.count == 2, Hex.isSHA256(String(parts[0])), let size = Int(parts[1]) else { return nil }
-        let object = StoredObject(sha256: String(parts[0]), size: size)
-        return has(object) ? object : nil
+        return StoredObject(sha256: String(parts[0]), size: size)
     }
 
     /// Records that the folder with tree id `treeId` zips to `object`. Not flushed to

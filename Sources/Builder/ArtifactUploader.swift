@@ -48,10 +48,18 @@ final class ArtifactUploader: Sendable {
         predicted.withLock { $0 = (Set(keys), heads) }
     }
 
+    /// Whether a HEAD made ahead (`prefetch`) found `key` in the bucket; waits for those
+    /// HEADs. False for a key not guessed, or not found.
+    func found(_ key: String) -> Bool {
+        guard let guess = predicted.withLock({ $0 }), guess.keys.contains(key) else { return false }
+        return guess.heads.value()[key] == true
+    }
+
     /// Queues an artifact (again is a no-op). After a failure, nothing more is started.
-    /// `hashedHere`: this process wrote the file and hashed it as it did, moments ago, so
-    /// it is not read and hashed again before the upload (a file from the cache is).
-    func submit(_ artifact: BuildFolder.Artifacts.Entry, hashedHere: Bool) {
+    /// A file this process wrote and hashed moments ago, or bytes in memory, are not read
+    /// and hashed again before the upload (a file from the cache is).
+    func submit(_ made: MadeArtifact) {
+        let artifact = made.entry
         let fresh = state.withLock { state in
             guard state.failure == nil, state.submitted.insert(artifact.key).inserted else { return false }
             state.total += Int64(artifact.size)
@@ -62,9 +70,7 @@ final class ArtifactUploader: Sendable {
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
                 // Only a guessed key waits for the HEADs made ahead; any other is checked now.
-                let guess = predicted.withLock { $0 }.flatMap { $0.keys.contains(artifact.key) ? $0.heads : nil }
-                let found = guess?.value()[artifact.key] == true
-                let uploaded = try found ? false : Publisher.ensure(artifact, in: bucket, dryRun: false, verified: hashedHere)
+                let uploaded = try found(artifact.key) ? false : Publisher.ensure(made, in: bucket, dryRun: false)
                 let (done, total) = state.withLock { state in
                     state.outcomes[artifact.key] = uploaded
                     state.done += Int64(artifact.size)

@@ -26,9 +26,12 @@ final class CommitArtifactSink: ArtifactSink {
     /// git id) is read instead of the blob (`BlobReader`).
     let workingTree: Bool
     /// Told of each artifact the moment it exists (any thread), so it can be uploaded
-    /// while the build goes on; and whether this build wrote and hashed its file (true),
-    /// or found it in the cache (false: to be checked before an upload).
-    let onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, _ hashedHere: Bool) -> Void)?
+    /// while the build goes on, with where its bytes are.
+    let onArtifact: (@Sendable (MadeArtifact) -> Void)?
+    /// Code zips up to this size stay in memory, handed to `onArtifact` (see `BuildRequest`).
+    let zipMemoryLimit: Int
+    /// Whether the bucket has an artifact key, for a folder the cache knows only by its tree.
+    let inBucket: (@Sendable (String) -> Bool)?
 
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
@@ -37,10 +40,14 @@ final class CommitArtifactSink: ArtifactSink {
     private var folders: [String: StoredObject] = [:]
     /// The digests of the zips this build wrote (and hashed as it wrote them).
     private var madeHere: Set<String> = []
+    /// The digests of zips already handed to `onArtifact` with their bytes in memory.
+    private var handedInMemory: Set<String> = []
+    /// The digests of zips the cache knows by their tree only, found in the bucket.
+    private var onlyInBucket: Set<String> = []
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
-         repositoryPath: String, workingTree: Bool = false,
-         onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, Bool) -> Void)? = nil) {
+         repositoryPath: String, workingTree: Bool = false, onArtifact: (@Sendable (MadeArtifact) -> Void)? = nil,
+         zipMemoryLimit: Int = 0, inBucket: (@Sendable (String) -> Bool)? = nil) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
@@ -49,10 +56,13 @@ final class CommitArtifactSink: ArtifactSink {
         self.repositoryPath = repositoryPath
         self.workingTree = workingTree
         self.onArtifact = onArtifact
+        self.zipMemoryLimit = zipMemoryLimit
+        self.inBucket = inBucket
     }
 
     /// Zips, on up to `width` threads, those of `paths` (virtual folder paths) whose
-    /// tree id the cache does not know.
+    /// tree id the cache does not know (or knows, without its zip, while the bucket
+    /// lacks the zip too).
     func prepare(folders paths: [String], width: Int) throws(BuildError) {
         var todo: [(path: String, tree: String, items: [FolderZip.Item])] = []
         for path in Set(paths.map(PackagerPaths.normalize)).sorted() where folders[path] == nil {
@@ -60,17 +70,30 @@ final class CommitArtifactSink: ArtifactSink {
             if let object = cache.zipOfTree(tree) {
                 folders[path] = object
                 reusedFolders += 1
+            } else if let object = cache.treeRecord(tree), let inBucket,
+                      inBucket(try Self.entry(object, layout: layout, cache: cache).key) {
+                folders[path] = object
+                onlyInBucket.insert(object.sha256)
+                reusedFolders += 1
             } else {
                 todo.append((path, tree, files.files(under: path)))
             }
         }
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
-        let workingTree = self.workingTree
-        let adopt = { @Sendable (tree: String, temporary: String, zipped: StoredObject) throws(BuildError) -> StoredObject in
-            let object = try cache.adopt(temporary, as: zipped)
+        let workingTree = self.workingTree, memoryLimit = onArtifact == nil ? 0 : zipMemoryLimit
+        // A zip kept in memory goes to `onArtifact` (the upload) with its bytes; only its
+        // tree is recorded. Any other becomes a file of the cache.
+        let adopt = { @Sendable (tree: String, temporary: String, made: FolderZip.Made) throws(BuildError) -> StoredObject in
+            if let bytes = made.bytes {
+                Interrupts.forget(temporary)
+                try cache.recordTree(tree, zip: made.object)
+                onArtifact?(MadeArtifact(entry: try Self.entry(made.object, layout: layout, cache: cache), bytes: .memory(bytes)))
+                return made.object
+            }
+            let object = try cache.adopt(temporary, as: made.object)
             try cache.recordTree(tree, zip: object)
-            if let onArtifact { onArtifact(try Self.entry(object, layout: layout, cache: cache), true) }
+            onArtifact?(MadeArtifact(entry: try Self.entry(object, layout: layout, cache: cache), bytes: .written))
             return object
         }
         // A large folder gets every core for its files, one folder after the other: each
@@ -82,20 +105,27 @@ final class CommitArtifactSink: ArtifactSink {
         let large = todo.filter { $0.items.count >= FolderZip.filesPerThread * width }
             .sorted { $0.items.count > $1.items.count }
         let zips = large.map { FolderZip.Folder(items: $0.items, path: cache.temporaryPath()) }
-        try FolderZip.zip(zips, repositoryPath: repositoryPath, workingTree: workingTree, width: width) {
-            (index, zipped) throws(BuildError) in
+        var inMemory: Set<String> = []
+        try FolderZip.zip(zips, repositoryPath: repositoryPath, workingTree: workingTree, width: width,
+                          memoryLimit: memoryLimit) { (index, zipped) throws(BuildError) in
             made[large[index].path] = try adopt(large[index].tree, zips[index].path, zipped)
+            if zipped.bytes != nil { inMemory.insert(zipped.object.sha256) }
         }
         let small = todo.filter { $0.items.count < FolderZip.filesPerThread * width }
         let zippedSmall = try parallelMap(small.map { ($0.tree, $0.items) }, width: min(small.count, max(width, 4))) {
-            (work) throws(BuildError) -> StoredObject in
+            (work) throws(BuildError) -> (StoredObject, Bool) in
             let temporary = cache.temporaryPath()
-            return try adopt(work.0, temporary, try FolderZip.zip(work.1, repositoryPath: repositoryPath,
-                                                                  workingTree: workingTree, to: temporary, width: 1))
+            let zipped = try FolderZip.zip(work.1, repositoryPath: repositoryPath, workingTree: workingTree, to: temporary,
+                                           width: 1, memoryLimit: memoryLimit)
+            return (try adopt(work.0, temporary, zipped), zipped.bytes != nil)
         }
-        for (folder, object) in zip(small, zippedSmall) { made[folder.path] = object }
+        for (folder, (object, kept)) in zip(small, zippedSmall) {
+            made[folder.path] = object
+            if kept { inMemory.insert(object.sha256) }
+        }
         for folder in todo { folders[folder.path] = made[folder.path] }
-        madeHere.formUnion(made.values.map(\.sha256))
+        madeHere.formUnion(made.values.map(\.sha256).filter { !inMemory.contains($0) })
+        handedInMemory.formUnion(inMemory)
         zippedFolders += todo.count
     }
 
@@ -135,7 +165,11 @@ final class CommitArtifactSink: ArtifactSink {
 
     private func location(_ object: StoredObject) throws(BuildError) -> ArtifactLocation {
         let entry = try Self.entry(object, layout: layout, cache: cache)
-        if stored.updateValue(object, forKey: entry.key) == nil { onArtifact?(entry, madeHere.contains(object.sha256)) }
+        if stored.updateValue(object, forKey: entry.key) == nil, !handedInMemory.contains(object.sha256) {
+            let bytes: MadeArtifact.Bytes = madeHere.contains(object.sha256) ? .written
+                : onlyInBucket.contains(object.sha256) ? .inBucket : .cached
+            onArtifact?(MadeArtifact(entry: entry, bytes: bytes))
+        }
         return ArtifactLocation(bucket: bucket, key: entry.key, sha256: object.sha256, size: object.size)
     }
 
@@ -149,6 +183,25 @@ final class CommitArtifactSink: ArtifactSink {
             throw BuildError(error, doing: "naming an artifact")
         }
     }
+}
+
+/// An artifact as the build hands it to `BuildRequest.onArtifact`: its key and digest,
+/// and where its bytes are.
+public struct MadeArtifact: Sendable {
+    public enum Bytes: Sendable {
+        /// The file in the cache, as an earlier build left it: read and hashed again
+        /// before an upload.
+        case cached
+        /// The file in the cache, which this build wrote and hashed moments ago.
+        case written
+        /// Only in memory (hashed as it was made): the cache holds no file of it.
+        case memory(Data)
+        /// Nowhere here: the bucket holds it (`BuildRequest.inBucket` said so).
+        case inBucket
+    }
+
+    public var entry: BuildFolder.Artifacts.Entry
+    public var bytes: Bytes
 }
 
 extension ArtifactLocation {

@@ -41,10 +41,24 @@ enum FolderZip {
     /// its files read and compressed on up to `width` threads (see `zip(_:...)`).
     static func zip(_ items: [Item], repositoryPath: String, workingTree: Bool = false, to path: String,
                     width: Int) throws(BuildError) -> StoredObject {
-        var object: StoredObject?
+        try zip(items, repositoryPath: repositoryPath, workingTree: workingTree, to: path, width: width,
+                memoryLimit: 0).object
+    }
+
+    /// The zip of `items`, kept in memory up to `memoryLimit` bytes (else written to `path`).
+    static func zip(_ items: [Item], repositoryPath: String, workingTree: Bool = false, to path: String,
+                    width: Int, memoryLimit: Int) throws(BuildError) -> Made {
+        var made: Made?
         try zip([Folder(items: items, path: path)], repositoryPath: repositoryPath, workingTree: workingTree,
-                width: width) { _, zipped in object = zipped }
-        return object!
+                width: width, memoryLimit: memoryLimit) { _, zipped in made = zipped }
+        return made!
+    }
+
+    /// A zip made: its digest and size, and its bytes when they were kept in memory (nil:
+    /// the zip is the file at its folder's `path`).
+    struct Made: Sendable {
+        var object: StoredObject
+        var bytes: Data?
     }
 
     /// Writes the zip of each of `folders`, one after the other, and calls
@@ -56,10 +70,10 @@ enum FolderZip {
     /// ready, hashing the zip as it is written; the workers go on to the next folder's
     /// files while one is finished. With `workingTree`, a blob whose working-tree file
     /// holds exactly its bytes (its git id proves it) is read from there instead of
-    /// inflated from git. On an error (naming the file), no zip of that folder is left
-    /// behind.
+    /// inflated from git. A zip up to `memoryLimit` bytes is kept in memory, not written
+    /// (`Made.bytes`). On an error (naming the file), no zip of that folder is left behind.
     static func zip(_ folders: [Folder], repositoryPath: String, workingTree: Bool = false, width: Int,
-                    zipped: (Int, StoredObject) throws(BuildError) -> Void) throws(BuildError) {
+                    memoryLimit: Int = 0, zipped: (Int, Made) throws(BuildError) -> Void) throws(BuildError) {
         let sorted = folders.map { $0.items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) } }
         let files = sorted.flatMap { $0 }
         let pipeline = ZipPipeline(files: files, window: sorted.map(\.count).max() ?? 0, repositoryPath: repositoryPath,
@@ -72,18 +86,19 @@ enum FolderZip {
             pool.wait()
         }
         for (index, folder) in folders.enumerated() {
-            try zipped(index, try write(sorted[index].count, from: pipeline, to: folder.path))
+            try zipped(index, try write(sorted[index].count, from: pipeline, to: folder.path, memoryLimit: memoryLimit))
         }
     }
 
-    /// Writes the next `count` entries of `pipeline` into a zip at `path`.
-    private static func write(_ count: Int, from pipeline: ZipPipeline, to path: String) throws(BuildError) -> StoredObject {
+    /// Writes the next `count` entries of `pipeline` into a zip at `path` (or memory).
+    private static func write(_ count: Int, from pipeline: ZipPipeline, to path: String,
+                              memoryLimit: Int) throws(BuildError) -> Made {
         func failure(_ error: ArchiveError) -> BuildError { BuildError(error, doing: "writing the zip \(path)") }
         let writer: ZipWriter
         do throws(ArchiveError) {
             // Not flushed to disk: a zip a crash damaged is caught by the cache's readers
             // (a release hashes a zip from the cache before it uploads it).
-            writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false)
+            writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false, memoryLimit: memoryLimit)
         } catch {
             throw failure(error)
         }
@@ -93,7 +108,7 @@ enum FolderZip {
         }
         do throws(ArchiveError) {
             let written = try writer.close()
-            return StoredObject(sha256: written.sha256, size: written.size)
+            return Made(object: StoredObject(sha256: written.sha256, size: written.size), bytes: written.bytes)
         } catch {
             throw failure(error)
         }

@@ -220,11 +220,16 @@ public enum Publisher {
     }
 
     /// One artifact in the bucket: a HEAD; when missing, its local file is checked
-    /// against its digest (unless `verified`: this process has just written and hashed
-    /// it, as `ferry release` has) and written once. True when it was (or, in a dry run,
-    /// would be) uploaded.
-    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool,
-                       verified: Bool = false) throws(BuildError) -> Bool {
+    /// against its digest and written once. True when it was (or, in a dry run, would be)
+    /// uploaded.
+    static func ensure(_ artifact: BuildFolder.Artifacts.Entry, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+        try ensure(MadeArtifact(entry: artifact, bytes: .cached), in: bucket, dryRun: dryRun)
+    }
+
+    /// As `ensure(_:in:dryRun:)`, from where the build left the bytes: a file it wrote and
+    /// hashed, or bytes in memory, are not hashed again.
+    static func ensure(_ made: MadeArtifact, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+        let artifact = made.entry
         let there: Bool
         do throws(BucketError) {
             there = try bucket.exists(key: artifact.key)
@@ -232,11 +237,20 @@ public enum Publisher {
             throw BuildError(error, doing: "checking artifact \(artifact.key)")
         }
         if there { return false }
+        if case .memory(let bytes) = made.bytes {
+            guard !dryRun else { return true }
+            do throws(BucketError) {
+                _ = try bucket.writeOnce(key: artifact.key, data: bytes, sha256: artifact.sha256)
+            } catch {
+                throw BuildError(error, doing: "uploading artifact \(artifact.key)")
+            }
+            return true
+        }
         guard FileManager.default.fileExists(atPath: artifact.file) else {
             throw BuildError(.cache, "artifact \(artifact.key) is not in the bucket, and its file \(artifact.file) is not "
                 + "in the artifact cache of this machine: publish where you built, or build again here")
         }
-        if !verified {
+        if case .cached = made.bytes {
             let local = try ArtifactCache.digest(ofFile: artifact.file)
             guard local.sha256 == artifact.sha256, local.size == artifact.size else {
                 throw BuildError(.cache, "the cached artifact \(artifact.file) no longer has the sha256 the build "

@@ -33,12 +33,20 @@ public struct BuildRequest: Sendable {
     /// Threads that zip code folders at once.
     public var width: Int
     /// Told of each artifact the moment it exists, from any thread (`ferry release`
-    /// uploads them while the build goes on), and whether the build hashed its file as
-    /// it wrote it (else it came from the cache).
-    public var onArtifact: (@Sendable (BuildFolder.Artifacts.Entry, _ hashedHere: Bool) -> Void)?
+    /// uploads them while the build goes on), with where its bytes are.
+    public var onArtifact: (@Sendable (MadeArtifact) -> Void)?
     /// The output folder is scratch, removed when the command ends (`ferry release`
     /// without `--out`): its files are not flushed to disk one by one.
     public var scratchOutput = false
+    /// Code zips up to this many bytes are kept in memory for `onArtifact` (which uploads
+    /// them) and not written to the cache, which records only their tree; 0: every zip
+    /// is a file of the cache. For a release whose build folder is scratch: nothing reads
+    /// the zips from the cache afterwards.
+    public var zipMemoryLimit = 0
+    /// Whether the bucket holds an artifact key (`ferry release` HEADs the last release's
+    /// keys ahead). A code folder the cache knows by its tree but whose zip it does not
+    /// hold is zipped again unless this says the bucket has it.
+    public var inBucket: (@Sendable (String) -> Bool)?
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
@@ -122,7 +130,8 @@ public enum ReleaseBuilder {
 
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
                                       cache: request.cache, files: files, repositoryPath: repository.path,
-                                      workingTree: atHead, onArtifact: request.onArtifact)
+                                      workingTree: atHead, onArtifact: request.onArtifact,
+                                      zipMemoryLimit: request.zipMemoryLimit, inBucket: request.inBucket)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")

@@ -68,10 +68,14 @@ public enum Releaser {
         // build fail later: nothing points at them.
         let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
         if let uploader {
-            request.onArtifact = { uploader.submit($0, hashedHere: $1) }
+            request.onArtifact = { uploader.submit($0) }
             // The last release's artifacts are HEADed while this one builds: unchanged
             // code has the same keys, found checked when the build names them.
             uploader.prefetch(cache.lastArtifacts(bucket: bucket.name, pipeline: pipeline))
+            request.inBucket = { uploader.found($0) }
+            // Nothing reads a scratch build folder's zips from the cache afterwards: they
+            // go from memory to the bucket, and the cache records their trees.
+            if build.scratchOutput { request.zipMemoryLimit = Self.zipMemoryLimit }
         }
         let built: BuildResult
         do {
@@ -120,6 +124,9 @@ public enum Releaser {
         }
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)
     }
+
+    /// The largest code zip a release keeps in memory (a larger one is a file of the cache).
+    static let zipMemoryLimit = 256 << 20
 
     /// The channels `pipelines/<pipeline>.yaml` declares at the commit `build` names, so
     /// the command can refuse a mistyped `--channel` before the tests run.

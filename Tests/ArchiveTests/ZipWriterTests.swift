@@ -174,6 +174,36 @@ print(len(infos), len({i.date_time for i in infos}), infos[-1].date_time, zip64)
         #expect(report.trimmingCharacters(in: .whitespacesAndNewlines) == "66000 1 (2023, 11, 14, 22, 13, 20) True")
     }
 
+    /// The same entries, written to a file, kept in memory, or kept until they outgrow a
+    /// limit and then written on: the same bytes and digest.
+    @Test(arguments: [0, 1 << 30, 100_000])
+    func aZipKeptInMemoryHasTheBytesOfTheFileAndSpillsPastItsLimit(limit: Int) throws {
+        let folder = try TemporaryDirectory()
+        let entries: [(String, Data, ZipCompression)] = [
+            ("a.txt", Data(String(repeating: "Resources: {}\n", count: 20_000).utf8), .deflate),
+            ("b.bin", noise(1_500_000, seed: 3), .store), ("c/small.txt", Data("hi\n".utf8), .deflate),
+        ]
+        func write(_ path: String, memoryLimit: Int) throws -> WrittenZip {
+            let writer = try ZipWriter(path: path, mtime: commitTime, memoryLimit: memoryLimit)
+            for (name, data, compression) in entries { try writer.add(name: name, data: data, compression: compression) }
+            return try writer.close()
+        }
+        let reference = try write(folder.url("file.zip"), memoryLimit: 0)
+        let expected = try Data(contentsOf: URL(fileURLWithPath: folder.url("file.zip")))
+        #expect(reference.bytes == nil && reference.sha256 == TestDigest.sha256(expected))
+
+        let written = try write(folder.url("other.zip"), memoryLimit: limit)
+        #expect(written.sha256 == reference.sha256 && written.size == expected.count)
+        if limit > expected.count {
+            #expect(written.bytes == expected)
+            #expect(!FileManager.default.fileExists(atPath: folder.url("other.zip")), "kept in memory: no file")
+        } else {
+            #expect(written.bytes == nil)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder.url("other.zip"))) == expected)
+        }
+        #expect(listing(folder.path).allSatisfy { !$0.hasSuffix(".partial") })
+    }
+
     @Test func missingSourceFileIsAnErrorAndLeavesNothing() throws {
         let folder = try TemporaryDirectory()
         let error = try #require(throws: ArchiveError.self) {

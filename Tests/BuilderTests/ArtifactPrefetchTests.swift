@@ -30,7 +30,7 @@ import Testing
 
         let uploader = ArtifactUploader(bucket: bucket)
         uploader.prefetch([there.key, missing.key, "ferry/artifacts/gone.zip"])
-        for artifact in [there, missing, unguessed] { uploader.submit(artifact, hashedHere: false) }
+        for artifact in [there, missing, unguessed] { uploader.submit(MadeArtifact(entry: artifact, bytes: .cached)) }
         let outcomes = try uploader.finish()
         #expect(outcomes == [there.key: false, missing.key: true, unguessed.key: true])
         // Three HEADs ahead; the missing key and the unguessed one are checked again before

@@ -192,12 +192,17 @@ def release(repo, bucket, cache, version):
     return (elapsed, used, moto_used), phases, result.stdout.strip().splitlines()[-1]
 
 
-def upload_floor(cache):
-    """The artifacts a cold release uploaded, PUT again by curl alone, all at once, into a fresh versioned bucket:
-    what sending these bytes to this moto costs with no packaging at all. No tool that uploads them is faster, so
-    reference / this time is the highest ratio any release can reach here."""
+def upload_floor(source_bucket):
+    """The artifacts a cold release uploaded (read back from its bucket), PUT again by curl alone, all at once, into
+    a fresh versioned bucket: what sending these bytes to this moto costs with no packaging at all. No tool that
+    uploads them is faster, so reference / this time is the highest ratio any release can reach here."""
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    folder = os.path.join(work, "floor-" + source_bucket)
+    os.makedirs(folder)
+    listed = s3.list_objects_v2(Bucket=source_bucket, Prefix="ferry/artifacts/").get("Contents", [])
+    for entry in listed:
+        s3.download_file(source_bucket, entry["Key"], os.path.join(folder, os.path.basename(entry["Key"])))
     bucket = fresh_bucket(versioned=True)
-    folder = os.path.join(cache, "objects")
     files = sorted(os.path.join(folder, name) for name in os.listdir(folder))
     start, moto_start = time.perf_counter(), benchlib.process_cpu(moto_pid)
     puts = [subprocess.Popen(["curl", "-sf", "-o", "/dev/null", "-X", "PUT", "-H", "Expect:", "-H", "Content-Type: application/zip", "--max-time", "300", "--data-binary",
@@ -206,7 +211,9 @@ def upload_floor(cache):
     if any(put.wait() != 0 for put in puts):
         sys.exit("bench-release: curl could not PUT the artifacts to moto")
     elapsed = time.perf_counter() - start
-    return elapsed, benchlib.process_cpu(moto_pid) - moto_start, sum(os.path.getsize(path) for path in files)
+    size = sum(os.path.getsize(path) for path in files)
+    subprocess.run(["rm", "-rf", folder], check=True)
+    return elapsed, benchlib.process_cpu(moto_pid) - moto_start, size
 
 
 build_times = []
@@ -267,7 +274,7 @@ for index in range(runs):
         measured, cold_phases, line = release(repo, bucket, cache, "1.%d.0" % index)
         record(("ferry", (sample, "cold")), measured)
         phases[(sample, "cold")].append(cold_phases)
-        floors[sample].append(upload_floor(cache))
+        floors[sample].append(upload_floor(bucket))
         measured, again_phases, line = release(repo, bucket, cache, "1.%d.1" % index)
         record(("ferry", (sample, "unchanged")), measured)
         phases[(sample, "unchanged")].append(again_phases)
