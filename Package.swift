@@ -71,7 +71,7 @@ let package = Package(
 
         // The command line: parses, validates, calls a library module.
         .executableTarget(name: "ferry", dependencies: [
-            "Basics", "Builder", "Agent", "Archive", "Fleet", "AWS", "Bucket", "HTTP", "Manifest",
+            "Basics", "Builder", "Agent", "Archive", "Fleet", "AWS", "Bucket", "Git", "HTTP", "Manifest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: testHooks),

@@ -32,7 +32,7 @@ struct PipelineDefinitionParser {
     func parse(_ yaml: String) throws(Failure) -> PipelineDefinition {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLTypes.compose(yaml)
         } catch let error as YamlError {
             let syntax = TemplateYAML.syntaxError(error)
             throw Failure(code: .invalidYAML, file: file, line: syntax.line, message: "not valid YAML: \(syntax.message)")
@@ -189,8 +189,8 @@ struct PipelineDefinitionParser {
     /// values and collections.
     func scalarText(_ node: Node) -> String? {
         guard case .scalar(let scalar) = node else { return nil }
-        let tag = node.tag.rawValue
-        guard tag.hasPrefix("tag:yaml.org,2002:"), Tag.Name(rawValue: tag) != .null else { return nil }
+        let tag = YAMLTypes.tag(of: node)
+        guard tag.rawValue.hasPrefix("tag:yaml.org,2002:"), tag != .null else { return nil }
         return scalar.string
     }
 
@@ -207,13 +207,13 @@ struct PipelineDefinitionParser {
         case .mapping: return "a mapping"
         case .alias: return "an alias"
         case .scalar:
-            switch Tag.Name(rawValue: node.tag.rawValue) {
+            switch YAMLTypes.tag(of: node) {
             case .str: return "a string"
             case .int, .float: return "a number"
             case .bool: return "a boolean"
             case .null: return "null"
             case .timestamp: return "a date"
-            default: return "a value tagged \(node.tag.rawValue)"
+            default: return "a value tagged \(YAMLTypes.tag(of: node).rawValue)"
             }
         }
     }

@@ -31,9 +31,38 @@ public struct ReleaseResult: Sendable {
 /// the release was built from): run `ferry publish` on the build folder, or
 /// `ferry release` again with the same version, which finds the tag on this commit.
 public enum Releaser {
+    /// The reads a release makes before it needs them, started by `startReads`: the
+    /// channel's pointer, and HEADs of the last release's artifacts.
+    public struct Reads: Sendable {
+        let reading: Pending<PointerReading, BucketError>?
+        let uploader: ArtifactUploader?
+    }
+
+    /// Starts the reads of a release (on their own threads) as early as its caller can:
+    /// the channel's pointer is only read (the publish plans its move from that reading,
+    /// and reads again should the channel move in between), and the last release's
+    /// artifacts are HEADed (unchanged code has the same keys, found checked when the
+    /// build names them). A dry run uploads nothing and HEADs nothing ahead.
+    public static func startReads(_ build: BuildRequest, bucket: SharedBucket, channel: String?, trust: TrustStore,
+                                  dryRun: Bool, progress: BuildProgress = .silent) -> Reads {
+        let cache = build.cache, pipeline = build.pipeline
+        let reading = channel.map { channel in
+            Pending { () throws(BucketError) -> PointerReading in
+                let key = try bucket.pointerKey(pipeline: pipeline, scope: .channel(channel))
+                return try bucket.readPointer(pipeline: pipeline, scope: .channel(channel), trust: trust,
+                                              known: cache.serialMark(bucket: bucket.name, key: key))
+            }
+        }
+        let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
+        uploader?.prefetch(cache.lastArtifacts(bucket: bucket.name, pipeline: pipeline))
+        return Reads(reading: reading, uploader: uploader)
+    }
+
+    /// `reads`: from `startReads` with the same request, bucket, channel and writer's
+    /// trust (nil: started here).
     public static func release(_ build: BuildRequest, version: SemVer, bucket: SharedBucket, channel: String?,
                                writer: PointerSigner, reason: String? = nil, dryRun: Bool = false, now: Date = Date(),
-                               progress: BuildProgress = .silent) throws(BuildError) -> ReleaseResult {
+                               progress: BuildProgress = .silent, reads: Reads? = nil) throws(BuildError) -> ReleaseResult {
         // A key the agents would refuse burns nothing: checked before the build and the tag.
         if let channel {
             do {
@@ -53,25 +82,16 @@ public enum Releaser {
         var request = build
         request.plannedTag = PlannedTag(version: version, tagger: tagger,
                                         message: "Release \(version) (ferry release \(build.pipeline))")
-        // The channel's pointer is read beside the build (only read: the publish plans its
-        // move from that reading, and reads again should the channel move in between).
         let cache = build.cache, pipeline = build.pipeline
-        let reading = channel.map { channel in
-            Pending { () throws(BucketError) -> PointerReading in
-                let key = try bucket.pointerKey(pipeline: pipeline, scope: .channel(channel))
-                return try bucket.readPointer(pipeline: pipeline, scope: .channel(channel), trust: writer.trust,
-                                              known: cache.serialMark(bucket: bucket.name, key: key))
-            }
-        }
+        let started = reads ?? startReads(build, bucket: bucket, channel: channel, trust: writer.trust, dryRun: dryRun,
+                                          progress: progress)
+        let reading = started.reading
         // Artifacts go up while the build still zips others (after the tests passed:
         // packaging starts only then). Content-addressed, they are harmless should the
         // build fail later: nothing points at them.
-        let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
+        let uploader = started.uploader
         if let uploader {
             request.onArtifact = { uploader.submit($0) }
-            // The last release's artifacts are HEADed while this one builds: unchanged
-            // code has the same keys, found checked when the build names them.
-            uploader.prefetch(cache.lastArtifacts(bucket: bucket.name, pipeline: pipeline))
             request.inBucket = { uploader.found($0) }
             // Nothing reads a scratch build folder's zips from the cache afterwards: they
             // go from memory to the bucket, and the cache records their trees.

@@ -19,7 +19,7 @@ enum TemplateYAML {
     static func read(_ text: String) throws(TemplateSyntaxError) -> TemplateNode {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try YAMLTypes.compose(text)
         } catch let error as YamlError {
             throw syntaxError(error)
         } catch {
@@ -41,7 +41,7 @@ enum TemplateYAML {
     // MARK: Reading
 
     private static func convert(_ node: Node) throws(TemplateSyntaxError) -> TemplateNode {
-        let tag = node.tag.rawValue
+        let tag = YAMLTypes.tag(of: node).rawValue
         if tag.count > 1, tag.hasPrefix("!"), !tag.hasPrefix("!!") {
             return try intrinsic(String(tag.dropFirst()), node)
         }
@@ -90,7 +90,7 @@ enum TemplateYAML {
         var merged: [TemplateMapping.Entry] = []
         var own: [TemplateMapping.Entry] = []
         for (keyNode, valueNode) in mapping {
-            if case .scalar = keyNode, Tag.Name(rawValue: keyNode.tag.rawValue) == .merge {
+            if case .scalar = keyNode, YAMLTypes.tag(of: keyNode) == .merge {
                 let sources: [Node]
                 switch valueNode {
                 case .mapping: sources = [valueNode]
@@ -116,7 +116,7 @@ enum TemplateYAML {
     }
 
     private static func isIntrinsicTag(_ node: Node) -> Bool {
-        let tag = node.tag.rawValue
+        let tag = YAMLTypes.tag(of: node).rawValue
         return tag.count > 1 && tag.hasPrefix("!") && !tag.hasPrefix("!!")
     }
 
@@ -130,7 +130,7 @@ enum TemplateYAML {
     }
 
     private static func kind(of node: Node) -> TemplateScalar.Kind {
-        switch Tag.Name(rawValue: node.tag.rawValue) {
+        switch YAMLTypes.tag(of: node) {
         case .str: return .string
         case .int, .float: return .number
         case .bool: return .bool
@@ -169,11 +169,13 @@ enum TemplateYAML {
     private static func yamsNode(_ node: TemplateNode) -> Node {
         switch node {
         case .scalar(let scalar):
-            return .scalar(.init(scalar.text, .implicit, yamsStyle(scalar)))
+            return .scalar(.init(scalar.text, YAMLTypes.stringTag, yamsStyle(scalar)))
         case .sequence(let items):
-            return .sequence(.init(items.map(yamsNode)))
+            return .sequence(.init(items.map(yamsNode), YAMLTypes.sequenceTag))
         case .mapping(let mapping):
-            return .mapping(.init(mapping.entries.map { (.scalar(.init($0.key.text, .implicit, yamsStyle($0.key))), yamsNode($0.value)) }))
+            return .mapping(.init(mapping.entries.map {
+                (.scalar(.init($0.key.text, YAMLTypes.stringTag, yamsStyle($0.key))), yamsNode($0.value))
+            }, YAMLTypes.mappingTag))
         }
     }
 
@@ -182,8 +184,7 @@ enum TemplateYAML {
     private static func yamsStyle(_ scalar: TemplateScalar) -> Node.Scalar.Style {
         switch scalar.style {
         case .plain, .any:
-            if scalar.kind == .string,
-               Resolver.default.resolveTag(of: Node(scalar.text, .implicit, .plain)) != .str {
+            if scalar.kind == .string, YAMLTypes.implicitTag(scalar.text) != .str {
                 return .singleQuoted
             }
             return scalar.style == .plain ? .plain : .any

@@ -14,6 +14,16 @@ private let libgit2Initialised: Int32 = {
     return result
 }()
 
+/// libgit2's one-time set-up, ahead of the first repository.
+public enum GitLibrary {
+    /// Runs the set-up on a thread of its own: it parses the system's CA bundle (2-3 ms
+    /// of CPU, for transports Ferry never uses), which a command that opens a repository
+    /// soon then finds done. The first repository opened waits for it if need be.
+    public static func startInBackground() {
+        Thread.detachNewThread { _ = libgit2Initialised }
+    }
+}
+
 /// A git object id, kept in libgit2's binary form so lookups need no parsing.
 struct ObjectID: Hashable {
     fileprivate var raw: git_oid

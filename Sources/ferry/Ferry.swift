@@ -1,5 +1,6 @@
 import ArgumentParser
 import Builder
+import Git
 
 /// The `ferry` command: ships CloudFormation releases from a build account to many
 /// silo accounts. Each subcommand parses and validates its input, then calls into a
@@ -36,6 +37,9 @@ struct Ferry: ParsableCommand {
     /// (`Failure.exit`): a parse or validation error still shows the subcommand's usage.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // `build` and `release` open a repository first thing: libgit2's set-up runs
+        // while the arguments are parsed.
+        if let first = arguments.first, first == "build" || first == "release" { GitLibrary.startInBackground() }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot(arguments)

@@ -81,9 +81,16 @@ struct ReleaseCommand: ParsableCommand {
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         var request = try source.request(pipeline: pipeline, bucket: bucket, output: out ?? temporary!)
         request.scratchOutput = temporary != nil
-        // The bucket's check (a request) runs beside the reading of the pipeline's channels.
+        let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
+        let signer = try writer.signer(publishKey, signs: channel != nil)
+        // The requests go first, each on its own thread: the bucket's check, the channel's
+        // pointer and the last release's artifacts are read while the channels are read
+        // from the commit and the build runs.
         let shared = try bucket.unchecked()
         let checking = Pending { () throws(BucketError) -> String? in try shared.check(.versioning) }
+        let progress = Reporter.progress()
+        let reads = Releaser.startReads(request, bucket: shared, channel: channel, trust: signer.trust, dryRun: dryRun,
+                                        progress: progress)
         let channels = Result { () throws(BuildError) -> [String] in try Releaser.declaredChannels(request) }
         if let warning = try checking.value() { Output.note("warning: " + warning) }
         let declared = try channels.get()
@@ -91,10 +98,8 @@ struct ReleaseCommand: ParsableCommand {
             try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline, declared: declared,
                                                     allowNew: newChannel, creating: "--new-channel")
         }
-        let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let result = try Releaser.release(request, version: try semver(), bucket: shared, channel: channel,
-                                          writer: try writer.signer(publishKey, signs: channel != nil), reason: reason, dryRun: dryRun,
-                                          progress: Reporter.progress())
+                                          writer: signer, reason: reason, dryRun: dryRun, progress: progress, reads: reads)
         if out != nil { try result.build.folder.writeChannels(declared) }
         try PublishCommand.report(result.publish, bucket: shared, tag: result.build.snapshot.tagName, json: json)
     }
