@@ -50,7 +50,7 @@ final class ArtifactUploader: Sendable {
 
     /// Whether a HEAD made ahead (`prefetch`) found `key` in the bucket; waits for those
     /// HEADs. False for a key not guessed, or not found.
-    func found(_ key: String) -> Bool {
+    private func found(_ key: String) -> Bool {
         guard let guess = predicted.withLock({ $0 }), guess.keys.contains(key) else { return false }
         return guess.heads.value()[key] == true
     }

@@ -30,8 +30,6 @@ final class CommitArtifactSink: ArtifactSink {
     let onArtifact: (@Sendable (MadeArtifact) -> Void)?
     /// Code zips up to this size stay in memory, handed to `onArtifact` (see `BuildRequest`).
     let zipMemoryLimit: Int
-    /// Whether the bucket has an artifact key, for a folder the cache knows only by its tree.
-    let inBucket: (@Sendable (String) -> Bool)?
 
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
@@ -42,12 +40,13 @@ final class CommitArtifactSink: ArtifactSink {
     private var madeHere: Set<String> = []
     /// The digests of zips already handed to `onArtifact` with their bytes in memory.
     private var handedInMemory: Set<String> = []
-    /// The digests of zips the cache knows by their tree only, found in the bucket.
-    private var onlyInBucket: Set<String> = []
+    /// The zips the cache knows by their tree only, by digest: their folder's files, to
+    /// make them again should the bucket lack them.
+    private var knownByTree: [String: [FolderZip.Item]] = [:]
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
          repositoryPath: String, workingTree: Bool = false, onArtifact: (@Sendable (MadeArtifact) -> Void)? = nil,
-         zipMemoryLimit: Int = 0, inBucket: (@Sendable (String) -> Bool)? = nil) {
+         zipMemoryLimit: Int = 0) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
@@ -57,23 +56,23 @@ final class CommitArtifactSink: ArtifactSink {
         self.workingTree = workingTree
         self.onArtifact = onArtifact
         self.zipMemoryLimit = zipMemoryLimit
-        self.inBucket = inBucket
     }
 
     /// Zips, on up to `width` threads, those of `paths` (virtual folder paths) whose
-    /// tree id the cache does not know (or knows, without its zip, while the bucket
-    /// lacks the zip too).
+    /// tree id the cache does not know. A tree the cache knows without its zip is zipped
+    /// again too, unless zips go from memory to the bucket: then `onArtifact` gets a way
+    /// to make it again, used only if the bucket lacks it.
     func prepare(folders paths: [String], width: Int) throws(BuildError) {
         var todo: [(path: String, tree: String, items: [FolderZip.Item])] = []
+        let fromMemory = onArtifact != nil && zipMemoryLimit > 0
         for path in Set(paths.map(PackagerPaths.normalize)).sorted() where folders[path] == nil {
             let tree = try files.treeId(of: path)
             if let object = cache.zipOfTree(tree) {
                 folders[path] = object
                 reusedFolders += 1
-            } else if let object = cache.treeRecord(tree), let inBucket,
-                      inBucket(try Self.entry(object, layout: layout, cache: cache).key) {
+            } else if fromMemory, let object = cache.treeRecord(tree) {
                 folders[path] = object
-                onlyInBucket.insert(object.sha256)
+                knownByTree[object.sha256] = files.files(under: path)
                 reusedFolders += 1
             } else {
                 todo.append((path, tree, files.files(under: path)))
@@ -156,6 +155,27 @@ final class CommitArtifactSink: ArtifactSink {
         try location(try cache.store(data))
     }
 
+    /// Zips `items` again, in memory, for a zip the cache knows only by its tree; the
+    /// bytes must be those the cache recorded (the bundle names them).
+    private func remake(_ items: [FolderZip.Item], as object: StoredObject) -> @Sendable () throws(BuildError) -> Data {
+        let repositoryPath = self.repositoryPath, workingTree = self.workingTree, cache = self.cache
+        return { () throws(BuildError) -> Data in
+            let temporary = cache.temporaryPath()  // written only by a zip that outgrew the recorded size
+            defer {
+                unlink(temporary)
+                Interrupts.forget(temporary)
+            }
+            let made = try FolderZip.zip(items, repositoryPath: repositoryPath, workingTree: workingTree,
+                                         to: temporary, width: 1, memoryLimit: object.size + 1)
+            guard made.object == object, let bytes = made.bytes else {
+                throw BuildError(.cache, "the artifact cache \(cache.folder) says a code folder zips to sha256 "
+                    + "\(object.sha256), but it zips to \(made.object.sha256) now, and the bucket lacks the first: remove "
+                    + "the cache's trees/ folder and release again")
+            }
+            return bytes
+        }
+    }
+
     private func file(_ path: String) throws(BuildError) -> TreeEntry {
         guard let entry = files.entry(path), entry.kind != .folder else {
             throw BuildError(.packaging, "\(CommitFiles.repositoryPath(path)) is not a file of the commit")
@@ -166,8 +186,14 @@ final class CommitArtifactSink: ArtifactSink {
     private func location(_ object: StoredObject) throws(BuildError) -> ArtifactLocation {
         let entry = try Self.entry(object, layout: layout, cache: cache)
         if stored.updateValue(object, forKey: entry.key) == nil, !handedInMemory.contains(object.sha256) {
-            let bytes: MadeArtifact.Bytes = madeHere.contains(object.sha256) ? .written
-                : onlyInBucket.contains(object.sha256) ? .inBucket : .cached
+            let bytes: MadeArtifact.Bytes
+            if madeHere.contains(object.sha256) {
+                bytes = .written
+            } else if let items = knownByTree[object.sha256] {
+                bytes = .remade(remake(items, as: object))
+            } else {
+                bytes = .cached
+            }
             onArtifact?(MadeArtifact(entry: entry, bytes: bytes))
         }
         return ArtifactLocation(bucket: bucket, key: entry.key, sha256: object.sha256, size: object.size)
@@ -196,8 +222,9 @@ public struct MadeArtifact: Sendable {
         case written
         /// Only in memory (hashed as it was made): the cache holds no file of it.
         case memory(Data)
-        /// Nowhere here: the bucket holds it (`BuildRequest.inBucket` said so).
-        case inBucket
+        /// Not here: the cache knows the zip by its folder's tree only. It is most likely
+        /// in the bucket (the last release uploaded it); if not, this makes it again.
+        case remade(@Sendable () throws(BuildError) -> Data)
     }
 
     public var entry: BuildFolder.Artifacts.Entry

@@ -227,7 +227,8 @@ public enum Publisher {
     }
 
     /// As `ensure(_:in:dryRun:)`, from where the build left the bytes: a file it wrote and
-    /// hashed, or bytes in memory, are not hashed again.
+    /// hashed, or bytes in memory, are not hashed again; a zip known only by its tree is
+    /// made again when the bucket lacks it.
     static func ensure(_ made: MadeArtifact, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
         let artifact = made.entry
         let there: Bool
@@ -237,7 +238,13 @@ public enum Publisher {
             throw BuildError(error, doing: "checking artifact \(artifact.key)")
         }
         if there { return false }
-        if case .memory(let bytes) = made.bytes {
+        var inMemory: Data?
+        switch made.bytes {
+        case .memory(let bytes): inMemory = bytes
+        case .remade(let remake): inMemory = dryRun ? Data() : try remake()
+        case .cached, .written: break
+        }
+        if let bytes = inMemory {
             guard !dryRun else { return true }
             do throws(BucketError) {
                 _ = try bucket.writeOnce(key: artifact.key, data: bytes, sha256: artifact.sha256)

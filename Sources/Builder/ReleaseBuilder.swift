@@ -41,12 +41,10 @@ public struct BuildRequest: Sendable {
     /// Code zips up to this many bytes are kept in memory for `onArtifact` (which uploads
     /// them) and not written to the cache, which records only their tree; 0: every zip
     /// is a file of the cache. For a release whose build folder is scratch: nothing reads
-    /// the zips from the cache afterwards.
+    /// the zips from the cache afterwards. Such a release also takes a folder whose tree
+    /// the cache knows without its zip as zipped: `onArtifact` is told how to make the
+    /// zip again, should the bucket lack it.
     public var zipMemoryLimit = 0
-    /// Whether the bucket holds an artifact key (`ferry release` HEADs the last release's
-    /// keys ahead). A code folder the cache knows by its tree but whose zip it does not
-    /// hold is zipped again unless this says the bucket has it.
-    public var inBucket: (@Sendable (String) -> Bool)?
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
@@ -117,6 +115,7 @@ public enum ReleaseBuilder {
         // its note is given once the bundle is written.
         let repositoryPath = repository.path
         let status = atHead ? Pending { () -> String? in
+            yieldToOtherThreads()  // its note is needed only at the end
             guard let repository = try? Repository.open(repositoryPath) else { return nil }
             return uncommittedNote(definition, snapshot: snapshot, repository: repository)
         } : nil
@@ -131,7 +130,7 @@ public enum ReleaseBuilder {
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
                                       cache: request.cache, files: files, repositoryPath: repository.path,
                                       workingTree: atHead, onArtifact: request.onArtifact,
-                                      zipMemoryLimit: request.zipMemoryLimit, inBucket: request.inBucket)
+                                      zipMemoryLimit: request.zipMemoryLimit)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")

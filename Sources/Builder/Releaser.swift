@@ -92,7 +92,6 @@ public enum Releaser {
         let uploader = started.uploader
         if let uploader {
             request.onArtifact = { uploader.submit($0) }
-            request.inBucket = { uploader.found($0) }
             // Nothing reads a scratch build folder's zips from the cache afterwards: they
             // go from memory to the bucket, and the cache records their trees.
             if build.scratchOutput { request.zipMemoryLimit = Self.zipMemoryLimit }

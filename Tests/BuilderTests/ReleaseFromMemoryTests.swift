@@ -60,11 +60,29 @@ import Testing
         #expect(second.build.reusedFolders == first.build.zippedFolders)
         #expect(try codeZips(second, in: bucket).isEmpty)
 
-        // Another bucket that lacks them: the same folders are zipped again, to the same bytes.
+        // Another bucket that lacks them: the build takes them as known, and the upload
+        // makes each again, to the same bytes, when its HEAD finds it missing.
         let other = ReleaseFixture.makeBucket()
         let third = try release("1.0.2", bucket: other, cache: cache)
-        #expect(third.build.zippedFolders == first.build.zippedFolders)
+        #expect(third.build.zippedFolders == 0)
         #expect(try codeZips(third, in: other) == zips)
+    }
+
+    @Test func aTreeRecordTheFolderNoLongerZipsToFailsTheReleaseBeforeItPublishes() throws {
+        let cache = try ArtifactCache(folder: scratch.url("cache"))
+        let first = try release("1.0.0", bucket: ReleaseFixture.makeBucket(), cache: cache)
+        #expect(first.build.zippedFolders >= 1)
+        let trees = cache.folder + "/trees"
+        for name in files(in: trees) {
+            try Data("\(String(repeating: "ab", count: 32)) 123\n".utf8).write(to: URL(fileURLWithPath: trees + "/" + name))
+        }
+        let other = ReleaseFixture.makeBucket()
+        let error = try #require(throws: BuildError.self) { try release("1.0.1", bucket: other, cache: cache) }
+        #expect(error.code == .cache)
+        #expect(error.message.contains("zips to") && error.message.contains("remove the cache's trees/ folder"), "\(error)")
+        #expect(try other.list(prefix: "ferry/channels/").isEmpty && other.list(prefix: "ferry/releases/").isEmpty,
+                "nothing an agent reads was written")
+        #expect(files(in: cache.folder + "/tmp").isEmpty)
     }
 
     @Test func aBuildThatKeepsItsFolderWritesItsZipsToTheCache() throws {
