@@ -83,16 +83,20 @@ struct ReleaseCommand: ParsableCommand {
         request.scratchOutput = temporary != nil
         let publishKey = try releaseKey.map(KeyFiles.signingKey) ?? request.key
         let signer = try writer.signer(publishKey, signs: channel != nil)
-        // The requests go first, each on its own thread: the bucket's check, the channel's
-        // pointer and the last release's artifacts are read while the channels are read
-        // from the commit and the build runs.
+        // The requests go first, on threads of their own, while the channels are read from
+        // the commit and the build runs: the bucket's check, then (once it passed) the
+        // channel's pointer and the last release's artifacts. The check alone first: the
+        // command waits for it, and requests sent together finish together on a busy server.
         let shared = try bucket.unchecked()
-        let checking = Pending { () throws(BucketError) -> String? in try shared.check(.versioning) }
         let progress = Reporter.progress()
-        let reads = Releaser.startReads(request, bucket: shared, channel: channel, trust: signer.trust, dryRun: dryRun,
-                                        progress: progress)
+        let checking = Pending { [request, channel, dryRun] () throws(BucketError) -> (String?, Releaser.Reads) in
+            let warning = try shared.check(.versioning)
+            return (warning, Releaser.startReads(request, bucket: shared, channel: channel, trust: signer.trust,
+                                                 dryRun: dryRun, progress: progress))
+        }
         let channels = Result { () throws(BuildError) -> [String] in try Releaser.declaredChannels(request) }
-        if let warning = try checking.value() { Output.note("warning: " + warning) }
+        let (warning, reads) = try checking.value()
+        if let warning { Output.note("warning: " + warning) }
         let declared = try channels.get()
         if let channel {
             try OnCall(bucket: shared).checkChannel(channel, pipeline: pipeline, declared: declared,
