@@ -169,6 +169,48 @@ import Testing
         #expect(refused.stderr.contains("does not hold"))
     }
 
+    /// A release without --out uploads its code zips from memory (none lands in the
+    /// cache); the next release from that cache to another bucket reuses the folders'
+    /// records and makes each zip again, byte for byte, for the bucket that lacks it.
+    @Test func aScratchReleaseUploadsZipsFromMemoryAndAnotherBucketGetsTheSameBytes() throws {
+        let fixture = try PipelineFixture()
+        let first = try MotoPipeline(fixture)
+        let second = try MotoPipeline(fixture)
+        let files = try TemporaryDirectory()
+        let (key, pub) = try Self.keyFiles(in: files)
+        func release(_ version: String, to moto: MotoPipeline) throws -> FerryRun {
+            try Self.ferry(["release", "webapp", version, "--channel", "canary", "--new-channel", "--key", key, "--trust",
+                            pub + "=builder,release", "--repo", fixture.path, "--cache-dir", files.url("cache"),
+                            "--bucket", moto.bucket.name, "--endpoint-url", try TestEnvironment.motoEndpoint(),
+                            "--region", "us-east-1"])
+        }
+        func artifacts(_ moto: MotoPipeline) throws -> [String: String] {
+            var digests: [String: String] = [:]
+            for object in try moto.bucket.list(prefix: moto.bucket.layout.prefix + "artifacts/") {
+                digests[object.key] = sha256Hex(try moto.bucket.require(key: object.key, cap: 1 << 30, what: "an artifact"))
+            }
+            return digests
+        }
+        let one = try release("1.0.0", to: first)
+        #expect(one.status == 0, "\(one.stderr)")
+        let uploaded = try artifacts(first)
+        #expect(!uploaded.isEmpty)
+        for (key, digest) in uploaded { #expect(key.hasSuffix(digest), "an artifact's key names its bytes") }
+        // Each folder zipped went to the bucket only; the rest (a nested template) is in the cache too.
+        let zipped = try #require(one.stderr.firstMatch(of: /\((\d+) folders zipped, 0 from the cache\)/).map { Int($0.1)! })
+        let cached = Set((try? FileManager.default.contentsOfDirectory(atPath: files.url("cache") + "/objects")) ?? [])
+        #expect(zipped >= 1 && uploaded.values.filter { !cached.contains($0) }.count == zipped, "\(cached)")
+
+        let two = try release("1.0.0", to: second)
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(two.stderr.contains("(0 folders zipped, \(zipped) from the cache)"), "\(two.stderr)")
+        // The code zips are the same objects (a nested template names its bucket: it differs).
+        let cachedNow = Set((try? FileManager.default.contentsOfDirectory(atPath: files.url("cache") + "/objects")) ?? [])
+        let codeZips = { (digests: [String: String]) in digests.filter { !cachedNow.contains($0.value) } }
+        #expect(codeZips(uploaded).count == zipped)
+        #expect(codeZips(try artifacts(second)) == codeZips(uploaded))
+    }
+
     @Test func aFailingReleaseExitsNonZeroWithTheReason() throws {
         let fixture = try PipelineFixture(tests: [PipelineFixture.Test("unit", "echo boom >&2; exit 2")])
         let moto = try MotoPipeline(fixture)
