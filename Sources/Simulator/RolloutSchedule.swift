@@ -1,4 +1,5 @@
 import Agent
+import Basics
 import Bucket
 import Fleet
 import Foundation

@@ -1,4 +1,5 @@
 import Agent
+import Basics
 import Foundation
 import Synchronization
 
@@ -37,22 +38,4 @@ final class WorldClock: Sendable {
     func now() -> Date { time.withLock { $0 } }
 
     func set(_ date: Date) { time.withLock { $0 = date } }
-}
-
-/// SplitMix64: a small seeded generator, so a run with the same `--seed` ticks the same
-/// silos at the same simulated times.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
 }

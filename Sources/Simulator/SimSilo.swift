@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Agent
+import Basics
 import Bucket
 import Foundation
 import Logging

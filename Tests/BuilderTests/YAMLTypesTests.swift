@@ -1,3 +1,4 @@
+import Basics
 import Testing
 import Yams
 @testable import Builder
@@ -29,7 +30,7 @@ import Yams
     /// dates and near misses.
     @Test func agreesWithYamsOnRandomTexts() {
         let alphabet = Array("0123456789012345_-+.:eExobTtZ \t0aAfFinIN~<=l\n\r")
-        var generator = SplitMix(seed: 20_261_205)
+        var generator = SplitMix64(seed: 20_261_205)
         var mismatches: [String] = []
         for _ in 0..<40_000 {
             let length = Int(generator.next() % 14)
@@ -73,48 +74,23 @@ import Yams
         """
         let ours = try #require(try YAMLTypes.compose(yaml))
         let theirs = try #require(try Yams.compose(yaml: yaml))
-        func tags(_ node: Node, _ out: inout [String]) {
+        func collect(_ node: Node, _ tag: (Node) -> String, _ out: inout [String]) {
             switch node {
-            case .scalar(let scalar): out.append("\(scalar.string)=\(YAMLTypes.tag(of: node).rawValue)")
-            case .sequence(let items): for item in items { tags(item, &out) }
+            case .scalar(let scalar): out.append("\(scalar.string)=\(tag(node))")
+            case .sequence(let items): for item in items { collect(item, tag, &out) }
             case .mapping(let pairs):
                 for (key, value) in pairs {
-                    tags(key, &out)
-                    tags(value, &out)
-                }
-            case .alias: out.append("alias")
-            }
-        }
-        func yamsTags(_ node: Node, _ out: inout [String]) {
-            switch node {
-            case .scalar(let scalar): out.append("\(scalar.string)=\(node.tag.rawValue)")
-            case .sequence(let items): for item in items { yamsTags(item, &out) }
-            case .mapping(let pairs):
-                for (key, value) in pairs {
-                    yamsTags(key, &out)
-                    yamsTags(value, &out)
+                    collect(key, tag, &out)
+                    collect(value, tag, &out)
                 }
             case .alias: out.append("alias")
             }
         }
         var mine: [String] = [], expected: [String] = []
-        tags(ours, &mine)
-        yamsTags(theirs, &expected)
+        collect(ours, { YAMLTypes.tag(of: $0).rawValue }, &mine)
+        collect(theirs, { $0.tag.rawValue }, &expected)
         #expect(mine == expected)
         #expect(expected.contains("1=tag:yaml.org,2002:int") && expected.contains("2=tag:yaml.org,2002:str"))
         #expect(expected.contains("<<=tag:yaml.org,2002:merge") && expected.contains("5=tag:yaml.org,2002:str"))
-    }
-}
-
-/// A small deterministic generator (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

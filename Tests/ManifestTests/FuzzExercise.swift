@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 @testable import Manifest
 
@@ -53,16 +54,11 @@ enum FuzzExercise {
 
 /// Seeded byte mutations (no Foundation randomness: the same seed gives the same inputs).
 struct Mutator {
-    var state: UInt64
+    private var random: SplitMix64
 
-    /// SplitMix64.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    init(state: UInt64) { random = SplitMix64(seed: state) }
+
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
 
