@@ -238,21 +238,27 @@ public enum Publisher {
             throw BuildError(error, doing: "checking artifact \(artifact.key)")
         }
         if there { return false }
-        var inMemory: Data?
+        let bytes: Data
         switch made.bytes {
-        case .memory(let bytes): inMemory = bytes
-        case .remade(let remake): inMemory = dryRun ? Data() : try remake()
-        case .cached, .written: break
-        }
-        if let bytes = inMemory {
+        case .memory(let kept): bytes = kept
+        case .remade(let remake):
             guard !dryRun else { return true }
-            do throws(BucketError) {
-                _ = try bucket.writeOnce(key: artifact.key, data: bytes, sha256: artifact.sha256)
-            } catch {
-                throw BuildError(error, doing: "uploading artifact \(artifact.key)")
-            }
-            return true
+            bytes = try remake()
+        case .cached, .written: return try ensureFile(made, in: bucket, dryRun: dryRun)
         }
+        guard !dryRun else { return true }
+        do throws(BucketError) {
+            _ = try bucket.writeOnce(key: artifact.key, data: bytes, sha256: artifact.sha256)
+        } catch {
+            throw BuildError(error, doing: "uploading artifact \(artifact.key)")
+        }
+        return true
+    }
+
+    /// The upload of an artifact the bucket lacks from its file in the cache: a file
+    /// this build did not write is checked against its digest first.
+    private static func ensureFile(_ made: MadeArtifact, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+        let artifact = made.entry
         guard FileManager.default.fileExists(atPath: artifact.file) else {
             throw BuildError(.cache, "artifact \(artifact.key) is not in the bucket, and its file \(artifact.file) is not "
                 + "in the artifact cache of this machine: publish where you built, or build again here")
