@@ -77,6 +77,9 @@ final class ArtifactUploader: Sendable {
                     return (state.done, state.total)
                 }
                 if uploaded { progress.transfer(done, total) }
+                if uploaded, case .remade = made.bytes {
+                    progress.note("the bucket lacked \(artifact.key): its folder was zipped again from the commit")
+                }
             } catch {
                 state.withLock { if $0.failure == nil { $0.failure = error } }
             }

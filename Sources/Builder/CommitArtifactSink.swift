@@ -34,7 +34,10 @@ final class CommitArtifactSink: ArtifactSink {
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
     private(set) var zippedFolders = 0
+    /// Folders not zipped: the cache held their zip, or (`recordedFolders` of them) only
+    /// the record that an earlier release zipped them.
     private(set) var reusedFolders = 0
+    private(set) var recordedFolders = 0
     private var folders: [String: StoredObject] = [:]
     /// The digests of the zips this build wrote (and hashed as it wrote them).
     private var madeHere: Set<String> = []
@@ -74,6 +77,7 @@ final class CommitArtifactSink: ArtifactSink {
                 folders[path] = object
                 knownByTree[object.sha256] = files.files(under: path)
                 reusedFolders += 1
+                recordedFolders += 1
             } else {
                 todo.append((path, tree, files.files(under: path)))
             }

@@ -133,7 +133,8 @@ public enum ReleaseBuilder {
                                       zipMemoryLimit: request.zipMemoryLimit)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
-            + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders) from the cache)")
+            + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders - sink.recordedFolders) from the cache"
+            + (sink.recordedFolders > 0 ? ", \(sink.recordedFolders) zipped by an earlier release)" : ")"))
 
         do {
             try FileManager.default.createDirectory(atPath: request.output, withIntermediateDirectories: true)

@@ -203,7 +203,9 @@ import Testing
 
         let two = try release("1.0.0", to: second)
         #expect(two.status == 0, "\(two.stderr)")
-        #expect(two.stderr.contains("(0 folders zipped, \(zipped) from the cache)"), "\(two.stderr)")
+        #expect(two.stderr.contains("(0 folders zipped, 0 from the cache, \(zipped) zipped by an earlier release)"),
+                "\(two.stderr)")
+        #expect(two.stderr.components(separatedBy: "its folder was zipped again from the commit").count - 1 == zipped)
         // The code zips are the same objects (a nested template names its bucket: it differs).
         let cachedNow = Set((try? FileManager.default.contentsOfDirectory(atPath: files.url("cache") + "/objects")) ?? [])
         let codeZips = { (digests: [String: String]) in digests.filter { !cachedNow.contains($0.value) } }
