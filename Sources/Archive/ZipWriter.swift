@@ -27,6 +27,16 @@ public struct ZippedFile: Sendable, Hashable {
     }
 }
 
+/// Memory shared by several writers keeping zips in memory (see `ZipWriter`'s `memory`):
+/// a writer takes bytes as its zip grows and gives them back when it goes to its file
+/// instead, or fails. A zip returned in memory keeps what it took; its owner gives it
+/// back when done with the bytes.
+public protocol ZipMemoryBudget: Sendable {
+    /// Takes `bytes` if the budget has them; false leaves it unchanged.
+    func take(_ bytes: Int) -> Bool
+    func give(_ bytes: Int)
+}
+
 /// A finished zip: its SHA-256 and size (hashed while it was written) and its entries.
 public struct WrittenZip: Sendable, Hashable {
     public let sha256: String
@@ -54,8 +64,8 @@ public struct WrittenZip: Sendable, Hashable {
 ///   `close()` is never reached (an error, or the writer is dropped), the partial file
 ///   is removed: nothing half-written is left.
 /// - With a `memoryLimit`, the zip is kept in memory (`WrittenZip.bytes`) and no file is
-///   written, unless it grows past the limit: then it goes on into `<path>.partial` as
-///   above. (Writing a file costs a copy into the page cache: for a zip that is uploaded
+///   written, unless it grows past the limit, or past what a shared `memory` budget
+///   gives it: then it goes on into `<path>.partial` as above. (Writing a file costs a copy into the page cache: for a zip that is uploaded
 ///   and dropped, about as much CPU as libdeflate's fastest level on text.)
 ///
 /// Entries can be compressed ahead, on other threads, with a `ZipCompressor` each.
@@ -68,11 +78,12 @@ public struct ZipWriter: ~Copyable {
     /// `durable`: `close()` flushes the zip to disk (`fsync`) before the rename; without
     /// it a crash may lose a zip whose rename survived (for a cache whose readers check
     /// what they take).
-    /// `memoryLimit`: keep the zip in memory up to this many bytes (0: write the file).
+    /// `memoryLimit`: keep the zip in memory up to this many bytes (0: write the file),
+    /// each byte taken from `memory` when given.
     public init(path: String, mtime: Date, deflate: DeflateLevel = .standard, durable: Bool = true,
-                memoryLimit: Int = 0) throws(ArchiveError) {
+                memoryLimit: Int = 0, memory: (any ZipMemoryBudget)? = nil) throws(ArchiveError) {
         state = try ZipWriterState(path: path, mtime: Int64(mtime.timeIntervalSince1970.rounded(.down)), deflate: deflate,
-                                   durable: durable, memoryLimit: memoryLimit)
+                                   durable: durable, memoryLimit: memoryLimit, budget: memory)
     }
 
     /// Adds an entry with the given bytes.
@@ -189,6 +200,8 @@ private final class ZipWriterState {
     /// The zip so far while it is kept in memory (nil: it goes to the file).
     var memory: Data?
     let memoryLimit: Int
+    /// Where the bytes in `memory` are taken from, if shared.
+    let budget: (any ZipMemoryBudget)?
     let deflate: DeflateLevel
     let durable: Bool
     /// Made on first use: a writer given only entries compressed ahead needs none.
@@ -203,11 +216,13 @@ private final class ZipWriterState {
     var finished = false
     var broken: ArchiveError?
 
-    init(path: String, mtime: Int64, deflate: DeflateLevel, durable: Bool, memoryLimit: Int) throws(ArchiveError) {
+    init(path: String, mtime: Int64, deflate: DeflateLevel, durable: Bool, memoryLimit: Int,
+         budget: (any ZipMemoryBudget)?) throws(ArchiveError) {
         self.path = path
         self.deflate = deflate
         self.durable = durable
         self.memoryLimit = max(memoryLimit, 0)
+        self.budget = budget
         partial = path + ".partial"
         dosTime = ZipRecords.dosDateTime(utcSeconds: mtime)
         unixTime = UInt32(truncatingIfNeeded: min(max(mtime, 0), Int64(UInt32.max)))
@@ -220,6 +235,7 @@ private final class ZipWriterState {
     }
 
     deinit {
+        if !finished, let memory { budget?.give(memory.count) }
         if !finished, fd >= 0 {
             Foundation.close(fd)
             unlink(partial)
@@ -321,11 +337,12 @@ private final class ZipWriterState {
     /// Writes all of `bytes` at the end of the zip (in memory, or the file) and hashes them.
     private func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
         hasher.update(bufferPointer: bytes)
-        if memory != nil, memory!.count + bytes.count > memoryLimit {
+        if memory != nil, memory!.count + bytes.count > memoryLimit || budget?.take(bytes.count) == false {
             do throws(ArchiveError) {
                 try openPartial()
                 let kept = memory!
                 memory = nil
+                budget?.give(kept.count)
                 let result: Result<Void, ArchiveError> = kept.withUnsafeBytes { kept in
                     Result { () throws(ArchiveError) in try writeFully(kept) }
                 }

@@ -25,10 +25,15 @@ final class ArtifactUploader: Sendable {
         var done: Int64 = 0
     }
 
-    init(bucket: SharedBucket, width: Int = 8, progress: BuildProgress = .silent) {
+    /// Where the build keeps the zips handed over in memory: each is given back once its
+    /// upload is over.
+    private let zipMemory: ZipMemory?
+
+    init(bucket: SharedBucket, width: Int = 8, progress: BuildProgress = .silent, zipMemory: ZipMemory? = nil) {
         self.bucket = bucket
         pool = WorkerPool(width: width)
         self.progress = progress
+        self.zipMemory = zipMemory
     }
 
     /// HEADs `keys` at once, before the build has named its artifacts: the keys of the
@@ -65,12 +70,18 @@ final class ArtifactUploader: Sendable {
             state.total += Int64(artifact.size)
             return true
         }
-        guard fresh else { return }
+        let kept: Int = if case .memory(let bytes) = made.bytes { bytes.count } else { 0 }
+        guard fresh else {
+            zipMemory?.give(kept)
+            return
+        }
         pool.submit { [self] in
+            defer { zipMemory?.give(kept) }
             guard state.withLock({ $0.failure == nil }) else { return }
             do throws(BuildError) {
                 // Only a guessed key waits for the HEADs made ahead; any other is checked now.
-                let uploaded = try found(artifact.key) ? false : Publisher.ensure(made, in: bucket, dryRun: false)
+                let uploaded = try found(artifact.key) ? false
+                    : Publisher.ensure(made, in: bucket, dryRun: false, zipMemory: zipMemory)
                 let (done, total) = state.withLock { state in
                     state.outcomes[artifact.key] = uploaded
                     state.done += Int64(artifact.size)

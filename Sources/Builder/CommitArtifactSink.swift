@@ -28,8 +28,8 @@ final class CommitArtifactSink: ArtifactSink {
     /// Told of each artifact the moment it exists (any thread), so it can be uploaded
     /// while the build goes on, with where its bytes are.
     let onArtifact: (@Sendable (MadeArtifact) -> Void)?
-    /// Code zips up to this size stay in memory, handed to `onArtifact` (see `BuildRequest`).
-    let zipMemoryLimit: Int
+    /// Where code zips may stay in memory, handed to `onArtifact` (see `BuildRequest`).
+    let zipMemory: ZipMemory?
 
     /// Every object stored, by key.
     private(set) var stored: [String: StoredObject] = [:]
@@ -49,7 +49,7 @@ final class CommitArtifactSink: ArtifactSink {
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
          repositoryPath: String, workingTree: Bool = false, onArtifact: (@Sendable (MadeArtifact) -> Void)? = nil,
-         zipMemoryLimit: Int = 0) {
+         zipMemory: ZipMemory? = nil) {
         self.bucket = bucket
         self.layout = layout
         self.objectURLBase = objectURLBase
@@ -58,7 +58,7 @@ final class CommitArtifactSink: ArtifactSink {
         self.repositoryPath = repositoryPath
         self.workingTree = workingTree
         self.onArtifact = onArtifact
-        self.zipMemoryLimit = zipMemoryLimit
+        self.zipMemory = zipMemory
     }
 
     /// Zips, on up to `width` threads, those of `paths` (virtual folder paths) whose
@@ -67,7 +67,7 @@ final class CommitArtifactSink: ArtifactSink {
     /// to make it again, used only if the bucket lacks it.
     func prepare(folders paths: [String], width: Int) throws(BuildError) {
         var todo: [(path: String, tree: String, items: [FolderZip.Item])] = []
-        let fromMemory = onArtifact != nil && zipMemoryLimit > 0
+        let fromMemory = onArtifact != nil && zipMemory != nil
         for path in Set(paths.map(PackagerPaths.normalize)).sorted() where folders[path] == nil {
             let tree = try files.treeId(of: path)
             if let object = cache.zipOfTree(tree) {
@@ -84,7 +84,7 @@ final class CommitArtifactSink: ArtifactSink {
         }
         guard !todo.isEmpty else { return }
         let cache = self.cache, repositoryPath = self.repositoryPath, layout = self.layout, onArtifact = self.onArtifact
-        let workingTree = self.workingTree, memoryLimit = onArtifact == nil ? 0 : zipMemoryLimit
+        let workingTree = self.workingTree, memory = onArtifact == nil ? nil : zipMemory
         // A zip kept in memory goes to `onArtifact` (the upload) with its bytes; only its
         // tree is recorded. Any other becomes a file of the cache.
         let adopt = { @Sendable (tree: String, temporary: String, made: FolderZip.Made) throws(BuildError) -> StoredObject in
@@ -110,7 +110,7 @@ final class CommitArtifactSink: ArtifactSink {
         let zips = large.map { FolderZip.Folder(items: $0.items, path: cache.temporaryPath()) }
         var inMemory: Set<String> = []
         try FolderZip.zip(zips, repositoryPath: repositoryPath, workingTree: workingTree, width: width,
-                          memoryLimit: memoryLimit) { (index, zipped) throws(BuildError) in
+                          memory: memory) { (index, zipped) throws(BuildError) in
             made[large[index].path] = try adopt(large[index].tree, zips[index].path, zipped)
             if zipped.bytes != nil { inMemory.insert(zipped.object.sha256) }
         }
@@ -119,7 +119,7 @@ final class CommitArtifactSink: ArtifactSink {
             (work) throws(BuildError) -> (StoredObject, Bool) in
             let temporary = cache.temporaryPath()
             let zipped = try FolderZip.zip(work.1, repositoryPath: repositoryPath, workingTree: workingTree, to: temporary,
-                                           width: 1, memoryLimit: memoryLimit)
+                                           width: 1, memory: memory)
             return (try adopt(work.0, temporary, zipped), zipped.bytes != nil)
         }
         for (folder, (object, kept)) in zip(small, zippedSmall) {
@@ -159,24 +159,26 @@ final class CommitArtifactSink: ArtifactSink {
         try location(try cache.store(data))
     }
 
-    /// Zips `items` again, in memory, for a zip the cache knows only by its tree; the
-    /// bytes must be those the cache recorded (the bundle names them).
-    private func remake(_ items: [FolderZip.Item], as object: StoredObject) -> @Sendable () throws(BuildError) -> Data {
+    /// Zips `items` again for a zip the cache knows only by its tree, in memory as far as
+    /// `zipMemory` has room (else into a temporary file); the bytes must be those the
+    /// cache recorded (the bundle names them).
+    private func remake(_ items: [FolderZip.Item], as object: StoredObject) -> @Sendable () throws(BuildError) -> RemadeZip {
         let repositoryPath = self.repositoryPath, workingTree = self.workingTree, cache = self.cache
-        return { () throws(BuildError) -> Data in
-            let temporary = cache.temporaryPath()  // written only by a zip that outgrew the recorded size
-            defer {
-                unlink(temporary)
-                Interrupts.forget(temporary)
-            }
+        let memory = zipMemory
+        return { () throws(BuildError) -> RemadeZip in
+            let temporary = cache.temporaryPath()
             let made = try FolderZip.zip(items, repositoryPath: repositoryPath, workingTree: workingTree,
-                                         to: temporary, width: 1, memoryLimit: object.size + 1)
-            guard made.object == object, let bytes = made.bytes else {
+                                         to: temporary, width: 1, memory: memory)
+            guard made.object == object else {
+                if let bytes = made.bytes { memory?.give(bytes.count) }
+                RemadeZip.file(temporary).discard()
                 throw BuildError(.cache, "the artifact cache \(cache.folder) says a code folder zips to sha256 "
                     + "\(object.sha256), but it zips to \(made.object.sha256) now, and the bucket lacks the first: remove "
                     + "the cache's trees/ folder and release again")
             }
-            return bytes
+            guard let bytes = made.bytes else { return .file(temporary) }
+            Interrupts.forget(temporary)
+            return .memory(bytes)
         }
     }
 
@@ -228,11 +230,25 @@ public struct MadeArtifact: Sendable {
         case memory(Data)
         /// Not here: the cache knows the zip by its folder's tree only. It is most likely
         /// in the bucket (the last release uploaded it); if not, this makes it again.
-        case remade(@Sendable () throws(BuildError) -> Data)
+        case remade(@Sendable () throws(BuildError) -> RemadeZip)
     }
 
     public var entry: BuildFolder.Artifacts.Entry
     public var bytes: Bytes
+}
+
+/// A zip made again for the upload: its bytes in memory (counted in the release's
+/// `ZipMemory` until released), or a temporary file of the cache, removed after use.
+public enum RemadeZip: Sendable {
+    case memory(Data)
+    case file(String)
+
+    /// Removes a temporary file (nothing for bytes in memory).
+    func discard() {
+        guard case .file(let path) = self else { return }
+        unlink(path)
+        Interrupts.forget(path)
+    }
 }
 
 extension ArtifactLocation {

@@ -42,15 +42,15 @@ enum FolderZip {
     static func zip(_ items: [Item], repositoryPath: String, workingTree: Bool = false, to path: String,
                     width: Int) throws(BuildError) -> StoredObject {
         try zip(items, repositoryPath: repositoryPath, workingTree: workingTree, to: path, width: width,
-                memoryLimit: 0).object
+                memory: nil).object
     }
 
-    /// The zip of `items`, kept in memory up to `memoryLimit` bytes (else written to `path`).
+    /// The zip of `items`, kept in memory as far as `memory` has room for it (else written to `path`).
     static func zip(_ items: [Item], repositoryPath: String, workingTree: Bool = false, to path: String,
-                    width: Int, memoryLimit: Int) throws(BuildError) -> Made {
+                    width: Int, memory: ZipMemory?) throws(BuildError) -> Made {
         var made: Made?
         try zip([Folder(items: items, path: path)], repositoryPath: repositoryPath, workingTree: workingTree,
-                width: width, memoryLimit: memoryLimit) { _, zipped in made = zipped }
+                width: width, memory: memory) { _, zipped in made = zipped }
         return made!
     }
 
@@ -70,10 +70,11 @@ enum FolderZip {
     /// ready, hashing the zip as it is written; the workers go on to the next folder's
     /// files while one is finished. With `workingTree`, a blob whose working-tree file
     /// holds exactly its bytes (its git id proves it) is read from there instead of
-    /// inflated from git. A zip up to `memoryLimit` bytes is kept in memory, not written
-    /// (`Made.bytes`). On an error (naming the file), no zip of that folder is left behind.
+    /// inflated from git. A zip that fits `memory` is kept there, not written (`Made.bytes`;
+    /// its bytes stay counted in `memory` until given back). On an error (naming the
+    /// file), no zip of that folder is left behind.
     static func zip(_ folders: [Folder], repositoryPath: String, workingTree: Bool = false, width: Int,
-                    memoryLimit: Int = 0, zipped: (Int, Made) throws(BuildError) -> Void) throws(BuildError) {
+                    memory: ZipMemory? = nil, zipped: (Int, Made) throws(BuildError) -> Void) throws(BuildError) {
         let sorted = folders.map { $0.items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) } }
         let files = sorted.flatMap { $0 }
         let pipeline = ZipPipeline(files: files, window: sorted.map(\.count).max() ?? 0, repositoryPath: repositoryPath,
@@ -86,19 +87,20 @@ enum FolderZip {
             pool.wait()
         }
         for (index, folder) in folders.enumerated() {
-            try zipped(index, try write(sorted[index].count, from: pipeline, to: folder.path, memoryLimit: memoryLimit))
+            try zipped(index, try write(sorted[index].count, from: pipeline, to: folder.path, memory: memory))
         }
     }
 
     /// Writes the next `count` entries of `pipeline` into a zip at `path` (or memory).
     private static func write(_ count: Int, from pipeline: ZipPipeline, to path: String,
-                              memoryLimit: Int) throws(BuildError) -> Made {
+                              memory: ZipMemory?) throws(BuildError) -> Made {
         func failure(_ error: ArchiveError) -> BuildError { BuildError(error, doing: "writing the zip \(path)") }
         let writer: ZipWriter
         do throws(ArchiveError) {
             // Not flushed to disk: a zip a crash damaged is caught by the cache's readers
             // (a release hashes a zip from the cache before it uploads it).
-            writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false, memoryLimit: memoryLimit)
+            writer = try ZipWriter(path: path, mtime: mtime, deflate: .fastest, durable: false,
+                                   memoryLimit: memory?.perZip ?? 0, memory: memory)
         } catch {
             throw failure(error)
         }

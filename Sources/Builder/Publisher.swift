@@ -228,8 +228,9 @@ public enum Publisher {
 
     /// As `ensure(_:in:dryRun:)`, from where the build left the bytes: a file it wrote and
     /// hashed, or bytes in memory, are not hashed again; a zip known only by its tree is
-    /// made again when the bucket lacks it.
-    static func ensure(_ made: MadeArtifact, in bucket: SharedBucket, dryRun: Bool) throws(BuildError) -> Bool {
+    /// made again when the bucket lacks it (in `zipMemory`, given back after the upload).
+    static func ensure(_ made: MadeArtifact, in bucket: SharedBucket, dryRun: Bool,
+                       zipMemory: ZipMemory? = nil) throws(BuildError) -> Bool {
         let artifact = made.entry
         let there: Bool
         do throws(BucketError) {
@@ -239,11 +240,23 @@ public enum Publisher {
         }
         if there { return false }
         let bytes: Data
+        var remadeInMemory = 0
+        defer { zipMemory?.give(remadeInMemory) }
         switch made.bytes {
         case .memory(let kept): bytes = kept
         case .remade(let remake):
             guard !dryRun else { return true }
-            bytes = try remake()
+            let remade = try remake()
+            defer { remade.discard() }
+            switch remade {
+            case .memory(let kept):
+                remadeInMemory = kept.count
+                bytes = kept
+            case .file(let path):
+                var entry = made.entry
+                entry.file = path
+                return try ensureFile(MadeArtifact(entry: entry, bytes: .written), in: bucket, dryRun: false)
+            }
         case .cached, .written: return try ensureFile(made, in: bucket, dryRun: dryRun)
         }
         guard !dryRun else { return true }

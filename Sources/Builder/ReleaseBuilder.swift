@@ -38,13 +38,13 @@ public struct BuildRequest: Sendable {
     /// The output folder is scratch, removed when the command ends (`ferry release`
     /// without `--out`): its files are not flushed to disk one by one.
     public var scratchOutput = false
-    /// Code zips up to this many bytes are kept in memory for `onArtifact` (which uploads
-    /// them) and not written to the cache, which records only their tree; 0: every zip
-    /// is a file of the cache. For a release whose build folder is scratch: nothing reads
-    /// the zips from the cache afterwards. Such a release also takes a folder whose tree
-    /// the cache knows without its zip as zipped: `onArtifact` is told how to make the
-    /// zip again, should the bucket lack it.
-    public var zipMemoryLimit = 0
+    /// Code zips are kept in memory for `onArtifact` (which uploads them), as far as this
+    /// has room, and not written to the cache, which records only their tree; nil: every
+    /// zip is a file of the cache. For a release whose build folder is scratch: nothing
+    /// reads the zips from the cache afterwards. Such a release also takes a folder whose
+    /// tree the cache knows without its zip as zipped: `onArtifact` is told how to make
+    /// the zip again, should the bucket lack it.
+    public var zipMemory: ZipMemory?
 
     public init(repository: String, pipeline: String, ref: String = "HEAD", output: String, bucket: String,
                 layout: BucketLayout = BucketLayout(), objectURLBase: String, cache: ArtifactCache, key: SigningKey,
@@ -130,7 +130,7 @@ public enum ReleaseBuilder {
         let sink = CommitArtifactSink(bucket: request.bucket, layout: request.layout, objectURLBase: request.objectURLBase,
                                       cache: request.cache, files: files, repositoryPath: repository.path,
                                       workingTree: atHead, onArtifact: request.onArtifact,
-                                      zipMemoryLimit: request.zipMemoryLimit)
+                                      zipMemory: request.zipMemory)
         let packaged = try StackPackaging.package(plan, sink: sink, width: request.width)
         progress.phase("package", clock.lap(), "\(packaged.count) templates, \(sink.stored.count) artifacts "
             + "(\(sink.zippedFolders) folders zipped, \(sink.reusedFolders - sink.recordedFolders) from the cache"

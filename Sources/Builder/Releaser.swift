@@ -36,15 +36,19 @@ public enum Releaser {
     public struct Reads: Sendable {
         let reading: Pending<PointerReading, BucketError>?
         let uploader: ArtifactUploader?
+        /// Where the build keeps code zips for the uploader (a scratch build folder only).
+        let zipMemory: ZipMemory?
     }
 
     /// Starts the reads of a release (on their own threads) as early as its caller can:
     /// the channel's pointer is only read (the publish plans its move from that reading,
     /// and reads again should the channel move in between), and the last release's
     /// artifacts are HEADed (unchanged code has the same keys, found checked when the
-    /// build names them). A dry run uploads nothing and HEADs nothing ahead.
+    /// build names them). A dry run uploads nothing and HEADs nothing ahead. `zipMemory`:
+    /// where a scratch build folder's zips wait for their upload (nil: 256 MiB a zip,
+    /// 512 MiB in all).
     public static func startReads(_ build: BuildRequest, bucket: SharedBucket, channel: String?, trust: TrustStore,
-                                  dryRun: Bool, progress: BuildProgress = .silent) -> Reads {
+                                  dryRun: Bool, progress: BuildProgress = .silent, zipMemory: ZipMemory? = nil) -> Reads {
         let cache = build.cache, pipeline = build.pipeline
         let reading = channel.map { channel in
             Pending { () throws(BucketError) -> PointerReading in
@@ -53,9 +57,13 @@ public enum Releaser {
                                               known: cache.serialMark(bucket: bucket.name, key: key))
             }
         }
-        let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress)
+        // Nothing reads a scratch build folder's zips from the cache afterwards: they go
+        // from memory to the bucket, and the cache records their trees.
+        let zipMemory = !dryRun && build.scratchOutput
+            ? zipMemory ?? ZipMemory(perZip: zipMemoryPerZip, total: zipMemoryTotal) : nil
+        let uploader = dryRun ? nil : ArtifactUploader(bucket: bucket, progress: progress, zipMemory: zipMemory)
         uploader?.prefetch(cache.lastArtifacts(bucket: bucket.name, pipeline: pipeline))
-        return Reads(reading: reading, uploader: uploader)
+        return Reads(reading: reading, uploader: uploader, zipMemory: zipMemory)
     }
 
     /// `reads`: from `startReads` with the same request, bucket, channel and writer's
@@ -92,9 +100,7 @@ public enum Releaser {
         let uploader = started.uploader
         if let uploader {
             request.onArtifact = { uploader.submit($0) }
-            // Nothing reads a scratch build folder's zips from the cache afterwards: they
-            // go from memory to the bucket, and the cache records their trees.
-            if build.scratchOutput { request.zipMemoryLimit = Self.zipMemoryLimit }
+            request.zipMemory = started.zipMemory
         }
         let built: BuildResult
         do {
@@ -144,8 +150,10 @@ public enum Releaser {
         return ReleaseResult(build: built, publish: published, createdTag: createdTag)
     }
 
-    /// The largest code zip a release keeps in memory (a larger one is a file of the cache).
-    static let zipMemoryLimit = 256 << 20
+    /// The largest code zip a release keeps in memory, and the most all its zips waiting
+    /// for their upload may hold (a zip that does not fit is a file of the cache).
+    static let zipMemoryPerZip = 256 << 20
+    static let zipMemoryTotal = 512 << 20
 
     /// The channels `pipelines/<pipeline>.yaml` declares at the commit `build` names, so
     /// the command can refuse a mistyped `--channel` before the tests run.

@@ -4,6 +4,7 @@ import Foundation
 import Manifest
 import MemoryStore
 import TestSupport
+import Archive
 import Testing
 @testable import Builder
 
@@ -14,14 +15,18 @@ import Testing
     let fixture = try! PipelineFixture()
     let scratch = try! TemporaryDirectory("ferry-release-memory")
 
-    func release(_ version: String, bucket: SharedBucket, cache: ArtifactCache) throws -> ReleaseResult {
+    func release(_ version: String, bucket: SharedBucket, cache: ArtifactCache,
+                 zipMemory: ZipMemory? = nil) throws -> ReleaseResult {
         var request = BuildRequest(repository: fixture.path, pipeline: fixture.name, output: scratch.url("out-\(version)"),
                                    bucket: bucket.name, layout: bucket.layout,
                                    objectURLBase: "https://s3.eu-west-1.amazonaws.com", cache: cache,
                                    key: ReleaseFixture.builderKey, environment: ["PATH": "/usr/bin:/bin"])
         request.scratchOutput = true
+        let writer = PointerSigner(key: ReleaseFixture.releaseKey, trust: ReleaseFixture.trust)
+        let reads = Releaser.startReads(request, bucket: bucket, channel: "canary", trust: writer.trust, dryRun: false,
+                                        zipMemory: zipMemory)
         return try Releaser.release(request, version: try SemVer(version), bucket: bucket, channel: "canary",
-                                    writer: PointerSigner(key: ReleaseFixture.releaseKey, trust: ReleaseFixture.trust))
+                                    writer: writer, reads: reads)
     }
 
     /// The code zips a release uploaded: key → the bytes in the bucket.
@@ -66,6 +71,75 @@ import Testing
         let third = try release("1.0.2", bucket: other, cache: cache)
         #expect(third.build.zippedFolders == 0)
         #expect(try codeZips(third, in: other) == zips)
+    }
+
+    /// Zips wait for their upload in a bounded budget: one that does not fit is a file of
+    /// the cache (so memory stays bounded whatever the repository), and every byte held
+    /// is given back once the uploads are over.
+    @Test func zipsThatDoNotFitTheBudgetAreFilesAndTheBudgetIsGivenBack() throws {
+        let cache = try ArtifactCache(folder: scratch.url("cache"))
+        let none = ZipMemory(perZip: 0, total: 0)
+        let bucket = ReleaseFixture.makeBucket()
+        let first = try release("1.0.0", bucket: bucket, cache: cache, zipMemory: none)
+        let zips = try codeZips(first, in: bucket)
+        #expect(!zips.isEmpty)
+        for data in zips.values {
+            let digest = try ArtifactCache.digest(ofFile: cache.path(of: sha256Hex(data)))
+            #expect(digest.sha256 == sha256Hex(data), "a zip without room is a file of the cache, the same bytes")
+        }
+        #expect(none.inUse == 0)
+
+        // Room for all: nothing in the cache, and nothing held once the release is done.
+        let roomy = ZipMemory(perZip: 1 << 30, total: 1 << 30)
+        let other = try release("1.0.0", bucket: ReleaseFixture.makeBucket(), cache: try ArtifactCache(folder: scratch.url("c2")),
+                                zipMemory: roomy)
+        #expect(other.build.zippedFolders >= 1 && roomy.inUse == 0)
+        let inCache = files(in: scratch.url("c2") + "/objects")
+        #expect(inCache.allSatisfy { name in !zips.values.contains { sha256Hex($0) == name } },
+                "\(inCache) \(zips.keys.sorted()) \(first.publish.uploaded) \(other.publish.uploaded)")
+    }
+
+    /// A zip made again for a bucket that lacks it also waits in the budget, or in a
+    /// temporary file of the cache when there is no room; neither is left behind.
+    @Test(arguments: [0, 1 << 30])
+    func aZipMadeAgainFitsTheBudgetOrGoesThroughAFile(room: Int) throws {
+        let cache = try ArtifactCache(folder: scratch.url("cache"))
+        let first = try release("1.0.0", bucket: ReleaseFixture.makeBucket(), cache: cache)
+        let other = ReleaseFixture.makeBucket()
+        let memory = ZipMemory(perZip: room, total: room)
+        let again = try release("1.0.1", bucket: other, cache: cache, zipMemory: memory)
+        #expect(again.build.zippedFolders == 0)
+        #expect(try codeZips(again, in: other).count == first.build.zippedFolders)
+        #expect(memory.inUse == 0)
+        #expect(files(in: cache.folder + "/tmp").isEmpty)
+    }
+
+    /// Writers share the budget byte by byte: a zip that would pass its share or what is
+    /// left goes to its file and gives its bytes back; a zip kept holds them until given.
+    @Test func writersShareTheBudgetAndAZipThatDoesNotFitGoesToItsFile() throws {
+        let folder = try TemporaryDirectory("ferry-zip-memory")
+        let memory = ZipMemory(perZip: 60_000, total: 100_000)
+        func zip(_ name: String, size: Int) throws -> WrittenZip {
+            let writer = try ZipWriter(path: folder.url(name), mtime: FolderZip.mtime, memoryLimit: memory.perZip,
+                                       memory: memory)
+            try writer.add(name: "a.bin", data: PipelineFixture.pseudoRandom(count: size, seed: UInt64(size)),
+                           compression: .store)
+            return try writer.close()
+        }
+        let first = try zip("first.zip", size: 50_000)
+        #expect(first.bytes != nil && memory.inUse == first.size, "kept in memory, its bytes held")
+        let second = try zip("second.zip", size: 55_000)
+        #expect(second.bytes == nil, "what is left (about 50 kB) is not enough: a file")
+        #expect(FileManager.default.fileExists(atPath: folder.url("second.zip")))
+        #expect(memory.inUse == first.size, "the file's bytes were given back")
+        let third = try zip("third.zip", size: 70_000)
+        #expect(third.bytes == nil, "past its share: a file")
+        memory.give(first.size)  // the first zip's upload is over
+        #expect(memory.inUse == 0)
+        let fourth = try zip("fourth.zip", size: 55_000)
+        #expect(fourth.bytes != nil)
+        memory.give(fourth.size)
+        #expect(memory.inUse == 0)
     }
 
     @Test func aTreeRecordTheFolderNoLongerZipsToFailsTheReleaseBeforeItPublishes() throws {
