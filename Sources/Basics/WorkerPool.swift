@@ -114,13 +114,3 @@ public final class Pending<R: Sendable, E: Error>: Sendable {
         return try result.value.withLock { $0 }!.get()
     }
 }
-
-/// Gives the calling thread the lowest CPU priority (nice 19; on Linux a thread's own):
-/// for work whose result is only needed at the end, so that it runs in the time the
-/// threads on the critical path leave free. Call it only on a thread of one's own
-/// (`Pending`'s): the thread keeps the priority until it ends.
-public func yieldToOtherThreads() {
-    #if os(Linux)
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)  // 0: the calling thread (NPTL)
-    #endif
-}

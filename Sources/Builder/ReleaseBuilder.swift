@@ -115,7 +115,6 @@ public enum ReleaseBuilder {
         // its note is given once the bundle is written.
         let repositoryPath = repository.path
         let status = atHead ? Pending { () -> String? in
-            yieldToOtherThreads()  // its note is needed only at the end
             guard let repository = try? Repository.open(repositoryPath) else { return nil }
             return uncommittedNote(definition, snapshot: snapshot, repository: repository)
         } : nil
