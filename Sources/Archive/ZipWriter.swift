@@ -283,11 +283,7 @@ private final class ZipWriterState {
                 pending.append(contentsOf: entry.payload)
             } else {
                 try flush()
-                // `Data.withUnsafeBytes` rethrows untyped errors: carry the typed one out in a Result.
-                let result: Result<Void, ArchiveError> = entry.payload.withUnsafeBytes { bytes in
-                    Result { () throws(ArchiveError) in try write(bytes) }
-                }
-                try result.get()
+                try withBytes(of: entry.payload, write)
             }
         } catch {
             broken = error
@@ -327,10 +323,7 @@ private final class ZipWriterState {
 
     private func flush() throws(ArchiveError) {
         guard !pending.isEmpty else { return }
-        let result: Result<Void, ArchiveError> = pending.withUnsafeBytes { buffer in
-            Result { () throws(ArchiveError) in try write(buffer) }
-        }
-        try result.get()
+        try withBytes(of: pending, write)
         pending.removeAll(keepingCapacity: true)
     }
 
@@ -343,10 +336,7 @@ private final class ZipWriterState {
                 let kept = memory!
                 memory = nil
                 budget?.give(kept.count)
-                let result: Result<Void, ArchiveError> = kept.withUnsafeBytes { kept in
-                    Result { () throws(ArchiveError) in try writeFully(kept) }
-                }
-                try result.get()
+                try withBytes(of: kept, writeFully)
             } catch {
                 broken = error
                 throw error
@@ -358,6 +348,16 @@ private final class ZipWriterState {
             try writeFully(bytes)
         }
         offset += Int64(bytes.count)
+    }
+
+    /// Calls `body` with the bytes of `data`, keeping `body`'s typed error
+    /// (`withUnsafeBytes` rethrows untyped ones).
+    private func withBytes(of data: some ContiguousBytes,
+                           _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) {
+        let result: Result<Void, ArchiveError> = data.withUnsafeBytes { bytes in
+            Result { () throws(ArchiveError) in try body(bytes) }
+        }
+        try result.get()
     }
 
     private func writeFully(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {

@@ -87,48 +87,44 @@ final class CommitArtifactSink: ArtifactSink {
         let workingTree = self.workingTree, memory = onArtifact == nil ? nil : zipMemory
         // A zip kept in memory goes to `onArtifact` (the upload) with its bytes; only its
         // tree is recorded. Any other becomes a file of the cache.
-        let adopt = { @Sendable (tree: String, temporary: String, made: FolderZip.Made) throws(BuildError) -> StoredObject in
+        let adopt = { @Sendable (tree: String, temporary: String, made: FolderZip.Made) throws(BuildError) -> Adopted in
             if let bytes = made.bytes {
                 Interrupts.forget(temporary)
                 try cache.recordTree(tree, zip: made.object)
                 onArtifact?(MadeArtifact(entry: try Self.entry(made.object, layout: layout, cache: cache), bytes: .memory(bytes)))
-                return made.object
+                return Adopted(object: made.object, inMemory: true)
             }
             let object = try cache.adopt(temporary, as: made.object)
             try cache.recordTree(tree, zip: object)
             onArtifact?(MadeArtifact(entry: try Self.entry(object, layout: layout, cache: cache), bytes: .written))
-            return object
+            return Adopted(object: object, inMemory: false)
         }
         // A large folder gets every core for its files, one folder after the other: each
         // is finished (and its upload started) as early as possible, and the uploads
         // overlap the zipping of the next, whose files the threads start on while one is
         // written. Small folders share the cores among themselves, more threads than
         // cores: equal shares finish together.
-        var made: [String: StoredObject] = [:]
+        var made: [String: Adopted] = [:]
         let large = todo.filter { $0.items.count >= FolderZip.filesPerThread * width }
             .sorted { $0.items.count > $1.items.count }
         let zips = large.map { FolderZip.Folder(items: $0.items, path: cache.temporaryPath()) }
-        var inMemory: Set<String> = []
         try FolderZip.zip(zips, repositoryPath: repositoryPath, workingTree: workingTree, width: width,
                           memory: memory) { (index, zipped) throws(BuildError) in
             made[large[index].path] = try adopt(large[index].tree, zips[index].path, zipped)
-            if zipped.bytes != nil { inMemory.insert(zipped.object.sha256) }
         }
         let small = todo.filter { $0.items.count < FolderZip.filesPerThread * width }
         let zippedSmall = try parallelMap(small.map { ($0.tree, $0.items) }, width: min(small.count, max(width, 4))) {
-            (work) throws(BuildError) -> (StoredObject, Bool) in
+            (work) throws(BuildError) -> Adopted in
             let temporary = cache.temporaryPath()
-            let zipped = try FolderZip.zip(work.1, repositoryPath: repositoryPath, workingTree: workingTree, to: temporary,
-                                           width: 1, memory: memory)
-            return (try adopt(work.0, temporary, zipped), zipped.bytes != nil)
+            return try adopt(work.0, temporary, try FolderZip.zip(work.1, repositoryPath: repositoryPath,
+                                                                  workingTree: workingTree, to: temporary, width: 1,
+                                                                  memory: memory))
         }
-        for (folder, (object, kept)) in zip(small, zippedSmall) {
-            made[folder.path] = object
-            if kept { inMemory.insert(object.sha256) }
+        for (folder, adopted) in zip(small, zippedSmall) { made[folder.path] = adopted }
+        for folder in todo { folders[folder.path] = made[folder.path]!.object }
+        for adopted in made.values {
+            if adopted.inMemory { handedInMemory.insert(adopted.object.sha256) } else { madeHere.insert(adopted.object.sha256) }
         }
-        for folder in todo { folders[folder.path] = made[folder.path] }
-        madeHere.formUnion(made.values.map(\.sha256).filter { !inMemory.contains($0) })
-        handedInMemory.formUnion(inMemory)
         zippedFolders += todo.count
     }
 
@@ -157,6 +153,12 @@ final class CommitArtifactSink: ArtifactSink {
     /// large to pass inline (the agent deploys it by URL).
     func storeBytes(_ data: Data, suggestedName: String) throws(BuildError) -> ArtifactLocation {
         try location(try cache.store(data))
+    }
+
+    /// A zip made by `prepare`: a file of the cache, or bytes handed to `onArtifact`.
+    private struct Adopted: Sendable {
+        var object: StoredObject
+        var inMemory: Bool
     }
 
     /// Zips `items` again for a zip the cache knows only by its tree, in memory as far as

@@ -28,6 +28,9 @@ enum YAMLTypes {
         try Yams.compose(yaml: yaml, resolver, constructor)
     }
 
+    /// One for every tag Ferry makes (`Constructor.default` builds a new one each time).
+    /// Shared across threads safely: its maps are constants, and Ferry never constructs
+    /// values with it.
     nonisolated(unsafe) private static let constructor = Constructor.default
 
     /// Tags for nodes Ferry writes (the emitter writes no tag of a scalar: these only
