@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Basics", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // Thin owners of the C libraries: every C pointer lives here and nowhere else.
-        .target(name: "Git", dependencies: ["CGit2", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Git", dependencies: ["CGit2", "Basics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Archive", dependencies: ["CArchive", "CDeflate", "Basics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "HTTP", dependencies: ["CCurl", "Basics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),

@@ -1,3 +1,5 @@
+import Basics
+
 /// The rules for names inside a Ferry zip, shared by the writer (which refuses to
 /// write what the extractor would refuse) and the extractor.
 enum EntryName {
@@ -23,6 +25,6 @@ enum EntryName {
 
     /// Byte order of UTF-8, the order entries are written in.
     static func precedes(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        lhs.utf8Precedes(rhs)
     }
 }

@@ -75,7 +75,7 @@ enum FolderZip {
     /// file), no zip of that folder is left behind.
     static func zip(_ folders: [Folder], repositoryPath: String, workingTree: Bool = false, width: Int,
                     memory: ZipMemory? = nil, zipped: (Int, Made) throws(BuildError) -> Void) throws(BuildError) {
-        let sorted = folders.map { $0.items.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) } }
+        let sorted = folders.map { $0.items.sorted { $0.name.utf8Precedes($1.name) } }
         let files = sorted.flatMap { $0 }
         let pipeline = ZipPipeline(files: files, window: sorted.map(\.count).max() ?? 0, repositoryPath: repositoryPath,
                                    workingTree: workingTree)

@@ -1,3 +1,5 @@
+import Basics
+
 /// A git repository, read and tagged through libgit2. Ferry's builder uses it to turn
 /// a tag into a commit, export that commit's files, and tag releases.
 ///
@@ -47,7 +49,7 @@ public final class Repository {
     /// Tags that point at something other than a commit are ignored.
     public func tags(pointingAt commit: Commit) throws(GitError) -> [TagInfo] {
         var found: [TagInfo] = []
-        for name in try handle.tagNames().sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for name in try handle.tagNames().sorted(by: { $0.utf8Precedes($1) }) {
             do {
                 if let tag = try handle.tag(named: name), tag.targetCommit == commit.id { found.append(tag) }
             } catch where error.code == .notACommit {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// One file written by `Repository.exportTree`.
@@ -77,7 +78,7 @@ extension Repository {
             throw error
         }
         return ExportSummary(treeId: root.hex,
-                             files: files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) })
+                             files: files.sorted { $0.path.utf8Precedes($1.path) })
     }
 }
 

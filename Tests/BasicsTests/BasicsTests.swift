@@ -58,3 +58,31 @@ struct HexTests {
         #expect(Hex.isSHA256(expected) && !Hex.isSHA256("abc"))
     }
 }
+
+struct ByteOrderTests {
+    @Test func utf8PrecedesIsByteOrder() {
+        // A folder's own path before what sorts between it and its content; UTF-8 byte
+        // order, not UTF-16's (U+FF61 is EF BD A1, U+10000 is F0 90 80 80, a surrogate pair
+        // in UTF-16) and not Unicode's (a precomposed é after the plain e + accent).
+        let sorted = ["", "a", "a-b", "a/x", "b", "e\u{301}", "\u{E9}", "\u{FF61}", "\u{10000}"]
+        for (index, left) in sorted.enumerated() {
+            for (other, right) in sorted.enumerated() {
+                #expect(left.utf8Precedes(right) == (index < other), "\(left) before \(right)")
+            }
+        }
+        #expect("\u{10000}".utf16.lexicographicallyPrecedes("\u{FF61}".utf16))  // the orders differ here
+        #expect("e\u{301}" == "\u{E9}")  // Swift's equality is canonical; byte order is not
+    }
+
+    @Test func utf8PrecedesAgreesWithTheGenericComparison() {
+        var random = SplitMix64(seed: 17)
+        let pieces = ["a", "b", "/", "-", ".", "\u{E9}", "\u{1F600}", "zz", "long-folder-name/", "0"]
+        func text() -> String {
+            (0..<Int.random(in: 0...12, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+        }
+        for _ in 0..<20_000 {
+            let left = text(), right = Bool.random(using: &random) ? text() : left + text()
+            #expect(left.utf8Precedes(right) == left.utf8.lexicographicallyPrecedes(right.utf8), "\(left) vs \(right)")
+        }
+    }
+}
