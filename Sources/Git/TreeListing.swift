@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// One folder or file of a commit's tree, listed without reading any content.
@@ -44,7 +45,7 @@ extension Repository {
             }
             entries.append(TreeEntry(path: path, kind: kind, id: item.id.hex))
         }
-        return entries.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return entries  // the walk's order: byte order of the paths
     }
 
     /// The content of the blob `id` (a file's id from `listTree`), copied out of libgit2.
@@ -63,25 +64,38 @@ extension Repository {
 }
 
 extension LibGit2Repository {
-    /// Visits every entry under `tree`, depth first, a folder before its content, with
-    /// its path relative to `tree`; only folders, files and executables: a submodule or a
-    /// symbolic link is refused (`prefix`, the tree's path in the commit, names it).
+    /// Visits every entry under `tree`, depth first, in byte order of the whole paths
+    /// (a folder before its content), with its path relative to `tree`; only folders,
+    /// files and executables: a submodule or a symbolic link is refused (`prefix`, the
+    /// tree's path in the commit, names it).
+    ///
+    /// git orders a folder by its name and a `/`, so its content already sits where
+    /// byte order puts it; only the folder's own entry moves, to where its bare name
+    /// sorts (`numpy` comes before `numpy.libs`, its content after `numpy.libs/`).
     func walk(tree: ObjectID, prefix: String, relative: String = "",
               _ visit: (_ path: String, _ item: TreeItem) -> Void) throws(GitError) {
+        var steps: [(key: String, item: TreeItem, enter: Bool)] = []
         for item in try entries(ofTree: tree) {
+            steps.append((item.name, item, false))
+            if item.kind == .tree { steps.append((item.name + "/", item, true)) }
+        }
+        steps.sort { $0.key.utf8Precedes($1.key) }
+        for (_, item, enter) in steps {
             let path = relative.isEmpty ? item.name : relative + "/" + item.name
-            let shown = prefix.isEmpty ? path : prefix + "/" + path
-            switch item.kind {
-            case .tree:
-                visit(path, item)
+            if enter {
                 try walk(tree: item.id, prefix: prefix, relative: path, visit)
-            case .file, .executable:
+                continue
+            }
+            switch item.kind {
+            case .tree, .file, .executable:
                 visit(path, item)
             case .submodule:
+                let shown = prefix.isEmpty ? path : prefix + "/" + path
                 throw GitError(.submodule,
                                "\(shown) is a git submodule; submodules are not supported: vendor the code into the repository, "
                                    + "or point the pipeline at a folder without submodules")
             case .symlink:
+                let shown = prefix.isEmpty ? path : prefix + "/" + path
                 throw GitError(.symlink,
                                "\(shown) is a symbolic link; links are not exported: commit the file it points to instead")
             }
