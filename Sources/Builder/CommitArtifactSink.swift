@@ -43,9 +43,9 @@ final class CommitArtifactSink: ArtifactSink {
     private var madeHere: Set<String> = []
     /// The digests of zips already handed to `onArtifact` with their bytes in memory.
     private var handedInMemory: Set<String> = []
-    /// The zips the cache knows by their tree only, by digest: their folder's files, to
-    /// make them again should the bucket lack them.
-    private var knownByTree: [String: [FolderZip.Item]] = [:]
+    /// The zips the cache knows by their tree only, by digest: their folder, whose files
+    /// are listed only to make the zip again should the bucket lack it.
+    private var knownByTree: [String: String] = [:]
 
     init(bucket: String, layout: BucketLayout, objectURLBase: String, cache: ArtifactCache, files: CommitFiles,
          repositoryPath: String, workingTree: Bool = false, onArtifact: (@Sendable (MadeArtifact) -> Void)? = nil,
@@ -75,7 +75,7 @@ final class CommitArtifactSink: ArtifactSink {
                 reusedFolders += 1
             } else if fromMemory, let object = cache.treeRecord(tree) {
                 folders[path] = object
-                knownByTree[object.sha256] = files.files(under: path)
+                knownByTree[object.sha256] = path
                 reusedFolders += 1
                 recordedFolders += 1
             } else {
@@ -164,12 +164,12 @@ final class CommitArtifactSink: ArtifactSink {
     /// Zips `items` again for a zip the cache knows only by its tree, in memory as far as
     /// `zipMemory` has room (else into a temporary file); the bytes must be those the
     /// cache recorded (the bundle names them).
-    private func remake(_ items: [FolderZip.Item], as object: StoredObject) -> @Sendable () throws(BuildError) -> RemadeZip {
+    private func remake(_ folder: String, as object: StoredObject) -> @Sendable () throws(BuildError) -> RemadeZip {
         let repositoryPath = self.repositoryPath, workingTree = self.workingTree, cache = self.cache
-        let memory = zipMemory
+        let memory = zipMemory, listing = files.entries
         return { () throws(BuildError) -> RemadeZip in
             let temporary = cache.temporaryPath()
-            let made = try FolderZip.zip(items, repositoryPath: repositoryPath, workingTree: workingTree,
+            let made = try FolderZip.zip(CommitFiles.files(under: folder, in: listing), repositoryPath: repositoryPath, workingTree: workingTree,
                                          to: temporary, width: 1, memory: memory)
             guard made.object == object else {
                 if let bytes = made.bytes { memory?.give(bytes.count) }
@@ -197,8 +197,8 @@ final class CommitArtifactSink: ArtifactSink {
             let bytes: MadeArtifact.Bytes
             if madeHere.contains(object.sha256) {
                 bytes = .written
-            } else if let items = knownByTree[object.sha256] {
-                bytes = .remade(remake(items, as: object))
+            } else if let folder = knownByTree[object.sha256] {
+                bytes = .remade(remake(folder, as: object))
             } else {
                 bytes = .cached
             }

@@ -80,8 +80,11 @@ final class CommitFiles: PackagerFiles {
     }
 
     /// The files under a folder, named relative to it, in byte order: a code zip's entries.
-    func files(under path: String) -> [FolderZip.Item] {
-        let folder = Self.repositoryPath(path)
+    func files(under path: String) -> [FolderZip.Item] { Self.files(under: path, in: entries) }
+
+    /// `files(under:)` of a listing (`entries`), on any thread.
+    static func files(under path: String, in entries: [TreeEntry]) -> [FolderZip.Item] {
+        let folder = repositoryPath(path)
         let prefix = folder.isEmpty ? "" : folder + "/"
         return entries.compactMap { entry in
             guard entry.kind != .folder, entry.path.hasPrefix(prefix) else { return nil }
