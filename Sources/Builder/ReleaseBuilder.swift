@@ -106,13 +106,10 @@ public enum ReleaseBuilder {
         }
         let snapshot = try SourceSnapshot.resolve(request.ref, in: repository, planned: request.plannedTag)
         let definition = try Checkout.definition(request.pipeline, commit: snapshot.commit, repository: repository)
-        let files = try CommitFiles(repository: repository, commit: snapshot.commit, sourcePath: definition.source.path)
-        progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
-            + "\(files.entries.count) files and folders, read from the commit")
         let atHead = repository.workdir != nil && (try? repository.resolve("HEAD"))?.id == snapshot.commit.id
         // The working tree's status (a stat of every file, more after a fresh copy) runs
-        // beside the packaging and the bundle, on its own thread and repository handle;
-        // its note is given once the bundle is written.
+        // beside the listing of the commit, the packaging and the bundle, on its own thread
+        // and repository handle; its note is given once the bundle is written.
         let repositoryPath = repository.path
         let status = atHead ? Pending { () -> String? in
             guard let repository = try? Repository.open(repositoryPath) else { return nil }
@@ -120,6 +117,10 @@ public enum ReleaseBuilder {
         } : nil
         var handedOver = false
         defer { if !handedOver { _ = status?.value() } }  // a failed build does not leave it running
+
+        let files = try CommitFiles(repository: repository, commit: snapshot.commit, sourcePath: definition.source.path)
+        progress.phase("source", clock.lap(), "\(definition.name) \(snapshot.version) at \(snapshot.commit.id.prefix(12)): "
+            + "\(files.entries.count) files and folders, read from the commit")
 
         // Every template and path is checked before the tests: a typo fails in a second, not after them.
         let plan = try StackPackaging.plan(definition, files: files)
