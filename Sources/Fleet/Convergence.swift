@@ -18,12 +18,18 @@ public struct ConvergenceGoal: Sendable, Equatable {
     /// For one silo: whether its report must say it is pinned (after `pin`) or not
     /// (after `unpin`, when it follows its channel again); nil: either.
     public var pinned: Bool?
+    /// When the move was made (the pointer's `issuedAt`): a silo that reported
+    /// `misconfigured` before it (an agent started before the pipeline's first release,
+    /// say) has not judged its settings since, and is waited for; after it, it failed.
+    /// Nil: every misconfigured report fails the move.
+    public var since: Date?
 
-    public init(_ scope: Scope, version: SemVer, serial: Int?, pinned: Bool? = nil) {
+    public init(_ scope: Scope, version: SemVer, serial: Int?, pinned: Bool? = nil, since: Date? = nil) {
         self.scope = scope
         self.version = version
         self.serial = serial
         self.pinned = pinned
+        self.since = since
     }
 }
 
@@ -88,6 +94,10 @@ public enum Convergence {
         }
         if report.state == .misconfigured {  // it will not take any move until a person fixes its settings
             let error = report.error.map { ": \($0.code): \(oneLine($0.message))" } ?? ""
+            if let since = goal.since, let reported = Timestamp.parse(report.reportedAt), reported < since {
+                return Silo(silo: name, stage: .waiting, line: "\(name): misconfigured before this move\(error); "
+                    + "waiting for its agent to judge its settings again")
+            }
             return Silo(silo: name, stage: .failed, line: "\(name): misconfigured\(error)")
         }
         let answers = report.target == version

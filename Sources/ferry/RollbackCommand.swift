@@ -102,9 +102,9 @@ struct RollbackCommand: ParsableCommand {
             case .silo(let name): .silo(name)
             }
             let pinned: Bool? = if case .silo = pointer.scope { true } else { nil }
-            waited = try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(subject, version: release.version,
-                                                                                      serial: pointer.serial,
-                                                                                      pinned: pinned))
+            waited = try waiting.run(onCall, pipeline: pipeline, goal: ConvergenceGoal(
+                subject, version: release.version, serial: pointer.serial, pinned: pinned,
+                since: Timestamp.parse(pointer.issuedAt)))
         } else if let waiting, waiting.wait, case .silo(let silo) = pointer.scope {
             // An ended pin: the silo follows its channel again, at the channel's version.
             waited = try waitForChannel(silo: silo, pipeline: pipeline, onCall: onCall, waiting: waiting)

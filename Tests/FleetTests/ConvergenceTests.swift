@@ -102,4 +102,30 @@ struct ConvergenceTests {
         #expect(snapshot.silos.isEmpty && snapshot.converged)
         #expect(script.lines == ["no silo to wait for: none reports on channel stable"])
     }
+
+    /// An agent started before its pipeline had any release reports `misconfigured`
+    /// (noSuchPipeline) and judges its settings again at its next tick. A move made after
+    /// that report does not fail on it (`ferry promote --wait` right after the first
+    /// release did); a misconfigured report written after the move still fails it.
+    @Test func aMisconfiguredReportFromBeforeTheMoveIsWaitedForAndOneFromAfterFailsIt() throws {
+        let noPipeline = StatusReport.Failure(code: "noSuchPipeline", message: "no release of the pipeline webapp")
+        let goal = ConvergenceGoal(.channel("stable"), version: F.v("1.1.0"), serial: 5,
+                                   since: F.now.addingTimeInterval(-5))
+        let before = F.report("b", channel: "stable", state: .misconfigured, target: nil, applied: nil, age: 60,
+                              error: noPipeline)
+        let after = F.report("b", channel: "stable", state: .misconfigured, target: nil, applied: nil, age: 1,
+                             error: noPipeline)
+        #expect(Convergence.evaluate(goal, reports: [before]).silos == [Convergence.Silo(
+            silo: "b", stage: .waiting, line: "b: misconfigured before this move: noSuchPipeline: no release of the "
+                + "pipeline webapp; waiting for its agent to judge its settings again")])
+        #expect(Convergence.evaluate(goal, reports: [after]).silos.map(\.stage) == [.failed])
+        var withoutTime = goal
+        withoutTime.since = nil
+        #expect(Convergence.evaluate(withoutTime, reports: [before]).silos.map(\.stage) == [.failed])
+
+        let script = Script([[before], [F.report("b", channel: "stable", state: .waiting, target: nil, applied: nil, age: 2)],
+                             [F.report("b", channel: "stable", target: "1.1.0", applied: "1.1.0", age: 0, serial: 5)]])
+        let snapshot = try script.watcher().wait(for: goal, timeout: 600, every: 5)
+        #expect(snapshot.converged && script.lines.last == "converged: 1 silo in-sync on 1.1.0")
+    }
 }
