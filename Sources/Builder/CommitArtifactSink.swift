@@ -161,16 +161,16 @@ final class CommitArtifactSink: ArtifactSink {
         var inMemory: Bool
     }
 
-    /// Zips `items` again for a zip the cache knows only by its tree, in memory as far as
-    /// `zipMemory` has room (else into a temporary file); the bytes must be those the
-    /// cache recorded (the bundle names them).
+    /// Zips `folder`'s files again (listed only then) for a zip the cache knows only by
+    /// its tree, in memory as far as `zipMemory` has room (else into a temporary file);
+    /// the bytes must be those the cache recorded (the bundle names them).
     private func remake(_ folder: String, as object: StoredObject) -> @Sendable () throws(BuildError) -> RemadeZip {
         let repositoryPath = self.repositoryPath, workingTree = self.workingTree, cache = self.cache
         let memory = zipMemory, listing = files.entries
         return { () throws(BuildError) -> RemadeZip in
             let temporary = cache.temporaryPath()
-            let made = try FolderZip.zip(CommitFiles.files(under: folder, in: listing), repositoryPath: repositoryPath, workingTree: workingTree,
-                                         to: temporary, width: 1, memory: memory)
+            let made = try FolderZip.zip(CommitFiles.files(under: folder, in: listing), repositoryPath: repositoryPath,
+                                         workingTree: workingTree, to: temporary, width: 1, memory: memory)
             guard made.object == object else {
                 if let bytes = made.bytes { memory?.give(bytes.count) }
                 RemadeZip.file(temporary).discard()
