@@ -2,6 +2,7 @@
 // C pointers are freed in the scope that looked them up, after their contents were
 // copied into Swift values; the repository handle is owned by `LibGit2Repository`.
 internal import CGit2
+import Basics
 import Foundation
 
 /// libgit2 must be initialised once per process before any other call (never shut down).
@@ -284,6 +285,7 @@ final class LibGit2Repository {
     /// repository. Untracked folders are not entered: such a folder is one path.
     func changedPaths(under pathspecs: [String]) throws(GitError) -> [String] {
         guard git_repository_is_bare(pointer) == 0 else { return [] }
+        refreshStatCache(under: pathspecs)
         var options = git_status_options()
         try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "git_status_options_init",
                   .library, "could not prepare a status query")
@@ -319,6 +321,135 @@ final class LibGit2Repository {
     }
 }
 
+extension LibGit2Repository {
+    /// Before a status, on a working tree whose stat data no longer match the index's (a
+    /// tree copied or restored, a container's COPY): the entries under `pathspecs` whose
+    /// file holds exactly their blob get the file's stat data, and the index is written
+    /// back, as the refresh inside `git_status_list_new` does. That refresh hashes with
+    /// libgit2's portable SHA-1 (about 570 MB/s here) on one thread; this one with the
+    /// CPU's SHA instructions (`BlobReader.blobId`) on two, so the first status after a
+    /// copy costs a fraction. Whatever it cannot prove the same (another size, mode or
+    /// content, a file git filters, a conflict, skip-worktree, assume-unchanged, an
+    /// index changed meanwhile) is left to the status. A tree whose first entries all
+    /// match is taken as fresh and costs those few stats. Returns the entries refreshed.
+    @discardableResult
+    func refreshStatCache(under pathspecs: [String], sample: Int = 16) -> Int {
+        guard let workdir else { return 0 }
+        var index: OpaquePointer?
+        guard git_repository_index(&index, pointer) == 0, let index else { return 0 }
+        defer { git_index_free(index) }
+        var candidates: [StaleEntry] = [], looked = 0
+        for position in 0..<git_index_entrycount(index) {
+            guard let entry = git_index_get_byindex(index, position)?.pointee else { continue }
+            let path = String(cString: entry.path)
+            guard StaleEntry.isPlainFile(entry), pathspecs.contains(where: { StaleEntry.path(path, isUnder: $0) }) else {
+                continue
+            }
+            var info = stat()
+            guard lstat(workdir + "/" + path, &info) == 0 else { continue }
+            looked += 1
+            if let stale = StaleEntry(entry, path: path, info: info) { candidates.append(stale) }
+            if looked == sample, candidates.count < sample / 2 { return 0 }  // a fresh index: the status has little to hash
+        }
+        guard !candidates.isEmpty else { return 0 }
+        let same = parallelMap(candidates, width: 2) { $0.holdsItsBlob(in: workdir) }
+        // The index as it is now: an entry someone changed since is not touched.
+        guard git_index_read(index, 0) == 0 else { return 0 }
+        var refreshed = 0
+        for (stale, holds) in zip(candidates, same) where holds {
+            guard let now = git_index_get_bypath(index, stale.path, 0)?.pointee, git_oid_equal([now.id], [stale.id]) == 1,
+                  now.mode == stale.mode else { continue }
+            var entry = now
+            StaleEntry.setStat(&entry, stale.info)
+            let added = stale.path.withCString { path in
+                entry.path = path
+                return git_index_add(index, &entry)
+            }
+            if added == 0 { refreshed += 1 }
+        }
+        guard refreshed > 0, git_index_write(index) == 0 else { return 0 }
+        return refreshed
+    }
+}
+
+/// An index entry whose file's stat data differ from the index's while size and mode
+/// agree: a file to hash before its stat data may be refreshed.
+private struct StaleEntry: Sendable {
+    let path: String
+    let id: git_oid
+    let mode: UInt32
+    let info: stat
+
+    /// Nil when the stat data match (nothing to do) or when size, mode or kind differ
+    /// (a change only the status may judge).
+    init?(_ entry: git_index_entry, path: String, info: stat) {
+        guard (info.st_mode & S_IFMT) == S_IFREG, entry.file_size == UInt32(truncatingIfNeeded: info.st_size),
+              (entry.mode == 0o100755) == ((info.st_mode & S_IXUSR) != 0) else { return nil }
+        var fresh = entry
+        Self.setStat(&fresh, info)
+        let nanosecondsAgree = entry.mtime.nanoseconds == fresh.mtime.nanoseconds
+            && entry.ctime.nanoseconds == fresh.ctime.nanoseconds
+        let untimed = entry.mtime.nanoseconds == 0 && entry.ctime.nanoseconds == 0  // an index without them
+        if entry.mtime.seconds == fresh.mtime.seconds, entry.ctime.seconds == fresh.ctime.seconds,
+           nanosecondsAgree || untimed, entry.ino == fresh.ino, entry.dev == fresh.dev, entry.uid == fresh.uid,
+           entry.gid == fresh.gid {
+            return nil
+        }
+        self.path = path
+        id = entry.id
+        mode = entry.mode
+        self.info = info
+    }
+
+    /// A blob of stage 0 that git neither skips nor assumes unchanged.
+    static func isPlainFile(_ entry: git_index_entry) -> Bool {
+        let stage = (Int32(entry.flags) & GIT_INDEX_ENTRY_STAGEMASK) >> GIT_INDEX_ENTRY_STAGESHIFT
+        let skipped = UInt32(entry.flags_extended) & (GIT_INDEX_ENTRY_SKIP_WORKTREE.rawValue
+            | GIT_INDEX_ENTRY_INTENT_TO_ADD.rawValue)
+        return stage == 0 && skipped == 0 && UInt32(entry.flags) & GIT_INDEX_ENTRY_VALID.rawValue == 0
+            && (entry.mode == 0o100644 || entry.mode == 0o100755)
+    }
+
+    /// `path` is `spec` or inside it ("." and "" are the whole tree).
+    static func path(_ path: String, isUnder spec: String) -> Bool {
+        spec.isEmpty || spec == "." || path == spec || path.hasPrefix(spec + "/")
+    }
+
+    static func setStat(_ entry: inout git_index_entry, _ info: stat) {
+        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec),
+                                     nanoseconds: UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec))
+        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec),
+                                     nanoseconds: UInt32(truncatingIfNeeded: info.st_ctim.tv_nsec))
+        entry.dev = UInt32(truncatingIfNeeded: info.st_dev)
+        entry.ino = UInt32(truncatingIfNeeded: info.st_ino)
+        entry.uid = info.st_uid
+        entry.gid = info.st_gid
+        entry.file_size = UInt32(truncatingIfNeeded: info.st_size)
+    }
+
+    /// Whether the file's bytes are the entry's blob: its git blob id, read whole
+    /// (never through a symbolic link).
+    func holdsItsBlob(in workdir: String) -> Bool {
+        let fd = open(workdir + "/" + path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let size = Int(info.st_size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        var done = 0
+        while done < size {
+            let count = read(fd, buffer.baseAddress! + done, size - done)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return false }
+            done += count
+        }
+        var expected = id
+        let hex = String(cString: git_oid_tostr_s(&expected))
+        return BlobReader.blobId(of: UnsafeRawBufferPointer(rebasing: buffer[0..<size])) == hex
+    }
+}
+
+// MARK: Helpers
 // MARK: Helpers
 
 private func signatureValue(_ signature: UnsafePointer<git_signature>) -> Signature {

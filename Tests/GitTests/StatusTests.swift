@@ -48,4 +48,33 @@ import Testing
         #expect(try indexedMtime(fixture, "a.txt") != 1_800_000_000)
         #expect(FileManager.default.fileExists(atPath: fixture.path + "/.git/index.lock"))
     }
+
+    /// A copied working tree (every file's stat data new, `cp -a` or a container's COPY)
+    /// is refreshed by hashing with the CPU's SHA instructions before libgit2's status
+    /// runs; what differs from the index is still reported: an edit of the same size, a
+    /// file made executable, a staged change.
+    @Test func aCopiedTreeIsRefreshedAndItsRealChangesStillReported() throws {
+        let fixture = try GitFixture()
+        for index in 0..<40 { try fixture.write("app/f\(index).txt", "file \(index)\n") }
+        try fixture.commitAll("forty files")
+        let copied = Date(timeIntervalSince1970: 1_800_000_000)
+        for index in 0..<40 {
+            try FileManager.default.setAttributes([.modificationDate: copied], ofItemAtPath: fixture.path + "/app/f\(index).txt")
+        }
+        try fixture.write("app/f1.txt", "FILE 1\n")  // same size
+        try FileManager.default.setAttributes([.modificationDate: copied], ofItemAtPath: fixture.path + "/app/f1.txt")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fixture.path + "/app/f2.txt")
+        try fixture.write("app/f3.txt", "staged\n")
+        _ = try fixture.git("add", "app/f3.txt")
+        try fixture.write("app/f3.txt", "file 3\n")  // back to the committed bytes, the index holds another blob
+        try FileManager.default.setAttributes([.modificationDate: copied], ofItemAtPath: fixture.path + "/app/f3.txt")
+
+        let repository = try Repository.open(fixture.path)
+        #expect(try repository.uncommittedPaths(under: ["app"]) == ["app/f1.txt", "app/f2.txt", "app/f3.txt"])
+        for index in [0, 4, 39] { #expect(try indexedMtime(fixture, "app/f\(index).txt") == 1_800_000_000) }
+        #expect(try indexedMtime(fixture, "app/f1.txt") != 1_800_000_000)
+        // git agrees: the working tree differs from the index in those three, the index from HEAD in one.
+        #expect(try fixture.git("diff", "--name-only") == "app/f1.txt\napp/f2.txt\napp/f3.txt")
+        #expect(try fixture.git("diff", "--cached", "--name-only") == "app/f3.txt")
+    }
 }
