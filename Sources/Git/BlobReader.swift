@@ -1,3 +1,4 @@
+import Basics
 import Crypto
 
 #if canImport(Glibc)
@@ -52,17 +53,34 @@ public final class BlobReader {
 
     /// Git's id of a blob holding `bytes`: hex SHA-1 of `blob <count>\0` + bytes.
     public static func blobId(of bytes: UnsafeRawBufferPointer) -> String {
-        var hasher = Insecure.SHA1()
-        hasher.update(data: Array("blob \(bytes.count)\0".utf8))
+        var hasher = blobHasher(count: bytes.count)
         hasher.update(bufferPointer: bytes)
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(40)
-        for byte in hasher.finalize() {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
+        return Hex.encode(hasher.finalize())
+    }
+
+    /// Git's id of the blob the open file `fd` holds, read to its end in 1 MiB pieces;
+    /// nil when it cannot be read or does not hold exactly `count` bytes.
+    static func blobId(reading fd: Int32, count: Int) -> String? {
+        var hasher = blobHasher(count: count)
+        let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { piece.deallocate() }
+        var done = 0
+        while true {
+            let got = read(fd, piece.baseAddress!, piece.count)
+            if got < 0, errno == EINTR { continue }
+            guard got >= 0 else { return nil }
+            if got == 0 { break }
+            done += got
+            guard done <= count else { return nil }  // the file grew
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: piece[0..<got]))
         }
-        return String(decoding: hex, as: UTF8.self)
+        return done == count ? Hex.encode(hasher.finalize()) : nil
+    }
+
+    private static func blobHasher(count: Int) -> Insecure.SHA1 {
+        var hasher = Insecure.SHA1()
+        hasher.update(data: Array("blob \(count)\0".utf8))
+        return hasher
     }
 
     /// Reads the regular file at `path` (never through a symbolic link) whole into the

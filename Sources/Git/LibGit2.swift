@@ -427,25 +427,14 @@ private struct StaleEntry: Sendable {
         entry.file_size = UInt32(truncatingIfNeeded: info.st_size)
     }
 
-    /// Whether the file's bytes are the entry's blob: its git blob id, read whole
+    /// Whether the file's bytes are the entry's blob: its git blob id, read in pieces
     /// (never through a symbolic link).
     func holdsItsBlob(in workdir: String) -> Bool {
         let fd = open(workdir + "/" + path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        let size = Int(info.st_size)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        defer { buffer.deallocate() }
-        var done = 0
-        while done < size {
-            let count = read(fd, buffer.baseAddress! + done, size - done)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return false }
-            done += count
-        }
         var expected = id
-        let hex = String(cString: git_oid_tostr_s(&expected))
-        return BlobReader.blobId(of: UnsafeRawBufferPointer(rebasing: buffer[0..<size])) == hex
+        return BlobReader.blobId(reading: fd, count: Int(info.st_size)) == String(cString: git_oid_tostr_s(&expected))
     }
 }
 
