@@ -62,7 +62,7 @@ public final class BlobReader {
     /// nil when it cannot be read or does not hold exactly `count` bytes.
     static func blobId(reading fd: Int32, count: Int) -> String? {
         var hasher = blobHasher(count: count)
-        let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, min(count, 1 << 20)), alignment: 16)
         defer { piece.deallocate() }
         var done = 0
         while true {
