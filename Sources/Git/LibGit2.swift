@@ -330,8 +330,9 @@ extension LibGit2Repository {
     /// CPU's SHA instructions (`BlobReader.blobId`) on two, so the first status after a
     /// copy costs a fraction. Whatever it cannot prove the same (another size, mode or
     /// content, a file git filters, a conflict, skip-worktree, assume-unchanged, an
-    /// index changed meanwhile) is left to the status. A tree whose first entries all
-    /// match is taken as fresh and costs those few stats. Returns the entries refreshed.
+    /// index changed meanwhile) is left to the status. A tree where fewer than half of
+    /// the first `sample` entries are out of date is taken as fresh and costs those few
+    /// stats. Returns the entries refreshed.
     @discardableResult
     func refreshStatCache(under pathspecs: [String], sample: Int = 16) -> Int {
         guard let workdir else { return 0 }
@@ -438,7 +439,6 @@ private struct StaleEntry: Sendable {
     }
 }
 
-// MARK: Helpers
 // MARK: Helpers
 
 private func signatureValue(_ signature: UnsafePointer<git_signature>) -> Signature {
